@@ -1,0 +1,66 @@
+#pragma once
+/* SlimOutput: one self-describing HDF5 results file written by all ranks through parallel
+ * HDF5 (MPI-IO).
+ *
+ * Crash safety by construction: every dataset is created (collectively) with its final size
+ * and early allocation before any result exists, and the metadata is flushed; afterwards
+ * ranks write rows of finished work independently into already-allocated space, so a process
+ * killed at any moment leaves a file whose metadata is complete and whose finished rows are
+ * readable. Rows never written hold the dataset's fill value.
+ *
+ * Collective calls (all ranks of the communicator, same arguments): Create/Open, Destroy,
+ * DefineTable, DefineArray, attribute setters, Flush. Independent calls (any rank, any time):
+ * WriteRows, WriteArray, ReadColumn, ReadArray. */
+#include <petscsys.h>
+
+typedef struct _n_SlimOutput *SlimOutput;
+
+typedef enum { SLIM_OUTPUT_CREATE, SLIM_OUTPUT_FORCE, SLIM_OUTPUT_RESUME } SlimOutputMode;
+typedef enum { SLIM_COL_REAL, SLIM_COL_INT, SLIM_COL_STRING } SlimColType;
+
+/* One column of a table: dataset /<table>/<name> of shape [nrows] (width 1) or [nrows, width].
+ * SLIM_COL_REAL is double (fill NaN), SLIM_COL_INT is int64 (PetscInt64; fill -1), SLIM_COL_STRING
+ * is a fixed-length string of `width` bytes (fill ""). units and desc become the dataset's
+ * attributes "units" and "description". */
+typedef struct {
+  const char *name;
+  SlimColType type;
+  PetscInt    width;
+  const char *units;
+  const char *desc;
+} SlimColumn;
+
+/* CREATE: the file must not exist (error naming `option` and the path otherwise);
+ * FORCE: an existing file is replaced; RESUME: the file must exist and is opened read-write.
+ * An unwritable path is an error naming `option` and the path. */
+PETSC_EXTERN PetscErrorCode SlimOutputOpen(MPI_Comm comm, const char path[], SlimOutputMode mode, const char option[], SlimOutput *out);
+/* Flushes and closes (collective). */
+PETSC_EXTERN PetscErrorCode SlimOutputDestroy(SlimOutput *out);
+PETSC_EXTERN PetscErrorCode SlimOutputFlush(SlimOutput out);
+PETSC_EXTERN PetscErrorCode SlimOutputGetPath(SlimOutput out, const char **path);
+
+/* Creates group /<table> (may be nested, "a/b") and its column datasets of nrows rows; in a
+ * resumed file checks that they exist with that shape (error otherwise). desc goes to the
+ * group's "description" attribute. */
+PETSC_EXTERN PetscErrorCode SlimOutputDefineTable(SlimOutput out, const char table[], const char desc[], PetscInt nrows, PetscInt ncol, const SlimColumn cols[]);
+/* Writes column `col` of `n` rows with indices rows[] (any order, need not be contiguous);
+ * data holds n*width values of the column's type (double, PetscInt64, or n*width chars). */
+PETSC_EXTERN PetscErrorCode SlimOutputWriteRows(SlimOutput out, const char table[], const char col[], PetscInt n, const PetscInt rows[], const void *data);
+/* Reads the whole column into data (nrows*width values), e.g. to find finished rows on resume. */
+PETSC_EXTERN PetscErrorCode SlimOutputReadColumn(SlimOutput out, const char table[], const char col[], void *data);
+PETSC_EXTERN PetscErrorCode SlimOutputTableExists(SlimOutput out, const char table[], PetscBool *exists);
+
+/* A free-standing real array dataset at `path` (e.g. "trajectories/17/q") of rank <= 3 with
+ * dims[]; created collectively (fill NaN), written independently whole. */
+PETSC_EXTERN PetscErrorCode SlimOutputDefineArray(SlimOutput out, const char path[], PetscInt rank, const PetscInt dims[], const char units[], const char desc[]);
+PETSC_EXTERN PetscErrorCode SlimOutputWriteArray(SlimOutput out, const char path[], const PetscReal data[]);
+PETSC_EXTERN PetscErrorCode SlimOutputReadArray(SlimOutput out, const char path[], PetscReal data[]);
+
+/* Attributes on any existing object (group or dataset; "/" is the root). Collective. Setting
+ * an attribute that exists replaces it. */
+PETSC_EXTERN PetscErrorCode SlimOutputSetAttrString(SlimOutput out, const char obj[], const char name[], const char value[]);
+PETSC_EXTERN PetscErrorCode SlimOutputSetAttrReal(SlimOutput out, const char obj[], const char name[], PetscInt n, const PetscReal value[]);
+PETSC_EXTERN PetscErrorCode SlimOutputSetAttrInt(SlimOutput out, const char obj[], const char name[], PetscInt n, const PetscInt64 value[]);
+/* Reads a string attribute (error if missing) into buf of length len. Independent. */
+PETSC_EXTERN PetscErrorCode SlimOutputGetAttrString(SlimOutput out, const char obj[], const char name[], char buf[], size_t len);
+PETSC_EXTERN PetscErrorCode SlimOutputHasAttr(SlimOutput out, const char obj[], const char name[], PetscBool *has);

@@ -1,0 +1,5 @@
+#pragma once
+/* Umbrella header of libslim. */
+#include <slim/quad.h>
+#include <slim/family.h>
+#include <slim/stepper.h>

@@ -1,0 +1,70 @@
+#pragma once
+/* SlimStepper: advances B independent trajectories of one family with the slimplectic
+ * (GGL) discrete equations of physics.md, solving the implicit equations of every step with
+ * PETSc SNES (or, for measuring SNES overhead, a plain dense Newton loop over the same
+ * residual and Jacobian code).
+ *
+ * Unknowns of one step for trajectory b: q^(1..r+1), (r+1)*dof numbers. The ensemble forms one
+ * block-diagonal system (MATSEQBAIJ, block size (r+1)*dof) so one SNES per step serves all B
+ * trajectories; each trajectory has its own convergence test and its own failure record. */
+#include <petscsnes.h>
+#include <slim/family.h>
+#include <slim/quad.h>
+
+typedef struct _n_SlimStepper *SlimStepper;
+
+typedef enum { SLIM_SOLVER_SNES, SLIM_SOLVER_DENSE } SlimSolverType;
+PETSC_EXTERN const char *const SlimSolverTypes[];
+
+/* What happened to one trajectory. reason is a SNESConvergedReason; step is the index of the
+ * step that failed (-1 while none has). A failed trajectory is frozen at its last good state. */
+typedef struct {
+  SNESConvergedReason reason;
+  PetscInt            step;
+} SlimFailure;
+
+/* Solver statistics accumulated since the last SlimStepperResetStats(). */
+typedef struct {
+  PetscInt  steps;         /* steps taken */
+  PetscInt  newton_total;  /* Newton iterations summed over steps */
+  PetscInt  newton_max;    /* most Newton iterations in one step */
+  PetscInt  linear_total;  /* linear (KSP) iterations summed */
+  PetscInt  nfailed;       /* trajectories that failed */
+} SlimStepStats;
+
+/* The family is referenced, not copied; it must outlive the stepper. Parameters of every
+ * trajectory start as the family's current theta. */
+PETSC_EXTERN PetscErrorCode SlimStepperCreate(SlimFamily fam, PetscInt r, PetscInt B, SlimStepper *st);
+PETSC_EXTERN PetscErrorCode SlimStepperDestroy(SlimStepper *st);
+/* Options (prefix "slim_"): -slim_solver snes|dense, -slim_step_rtol, -slim_step_atol,
+ * -slim_step_maxit, and every -slim_snes_* / -slim_ksp_* / -slim_pc_* option. */
+PETSC_EXTERN PetscErrorCode SlimStepperSetFromOptions(SlimStepper st);
+PETSC_EXTERN PetscErrorCode SlimStepperSetSolverType(SlimStepper st, SlimSolverType type);
+PETSC_EXTERN PetscErrorCode SlimStepperSetTimeStep(SlimStepper st, PetscReal dt);
+PETSC_EXTERN PetscErrorCode SlimStepperSetParameters(SlimStepper st, PetscInt b, const PetscReal theta[]);
+/* Initial state of trajectory b: q and qdot (momentum computed as pi_0 = P(q, qdot)). */
+PETSC_EXTERN PetscErrorCode SlimStepperSetInitialState(SlimStepper st, PetscInt b, PetscReal t0, const PetscReal q[], const PetscReal v[]);
+/* Initial state as (q, pi). */
+PETSC_EXTERN PetscErrorCode SlimStepperSetInitialMomentum(SlimStepper st, PetscInt b, PetscReal t0, const PetscReal q[], const PetscReal pi[]);
+/* Builds the solver objects; called by the first step if not called before. */
+PETSC_EXTERN PetscErrorCode SlimStepperSetUp(SlimStepper st);
+
+/* Monitor called after every `stride` steps (and after step 0 = initial state). */
+typedef PetscErrorCode (*SlimStepperMonitorFn)(SlimStepper st, PetscInt step, void *ctx);
+PETSC_EXTERN PetscErrorCode SlimStepperSetMonitor(SlimStepper st, PetscInt stride, SlimStepperMonitorFn fn, void *ctx);
+
+/* One step of every active trajectory. */
+PETSC_EXTERN PetscErrorCode SlimStepperStep(SlimStepper st);
+/* N steps. Failures do not raise errors: they are recorded per trajectory. */
+PETSC_EXTERN PetscErrorCode SlimStepperIntegrate(SlimStepper st, PetscInt N);
+
+PETSC_EXTERN PetscErrorCode SlimStepperGetState(SlimStepper st, PetscInt b, PetscReal *t, PetscReal q[], PetscReal pi[]);
+/* qdot at the current time, from P(q, qdot) = pi. */
+PETSC_EXTERN PetscErrorCode SlimStepperGetVelocity(SlimStepper st, PetscInt b, PetscReal v[]);
+PETSC_EXTERN PetscErrorCode SlimStepperGetEnergy(SlimStepper st, PetscInt b, PetscReal *E);
+PETSC_EXTERN PetscErrorCode SlimStepperGetStepIndex(SlimStepper st, PetscInt *n);
+PETSC_EXTERN PetscErrorCode SlimStepperGetFailure(SlimStepper st, PetscInt b, SlimFailure *f);
+PETSC_EXTERN PetscErrorCode SlimStepperGetStats(SlimStepper st, SlimStepStats *s);
+PETSC_EXTERN PetscErrorCode SlimStepperResetStats(SlimStepper st);
+PETSC_EXTERN PetscErrorCode SlimStepperGetSNES(SlimStepper st, SNES *snes);
+PETSC_EXTERN PetscErrorCode SlimStepperGetSizes(SlimStepper st, PetscInt *r, PetscInt *B, PetscInt *dof);

@@ -1,0 +1,51 @@
+#pragma once
+/* SlimSweep: a sweep is the cartesian product of option lists
+ *   -sweep_family, -sweep_r, -sweep_dt, -sweep_N (or -sweep_T), -sweep_sigma, -sweep_B, -sweep_solver
+ * Every point has a stable index (lexicographic in that order), its own random seed derived
+ * from (-sweep_seed, index), and a cost estimate used to hand out the expensive points first.
+ * Points that share (family, dt, N) form a baseline group: the Runge-Kutta baselines are run
+ * once per group. */
+#include <slim/family.h>
+#include <slim/stepper.h>
+#include <slim/options.h>
+
+#define SLIM_NAME_LEN 64
+
+typedef struct {
+  PetscInt       index;  /* stable point index */
+  PetscInt       family; /* index into the sweep's families */
+  PetscInt       r, N, B;
+  PetscReal      dt, sigma;
+  SlimSolverType solver;
+  PetscInt       group;  /* baseline group */
+  PetscInt64     seed;   /* seed of this point's random stream */
+  PetscReal      cost;   /* estimated cost, arbitrary units */
+} SlimPoint;
+
+typedef struct _n_SlimSweep *SlimSweep;
+struct _n_SlimSweep {
+  PetscInt       nfam, nr, ndt, nN, nT, nsigma, nB, nsolver, nbase;
+  char           famname[SLIM_LIST_MAX][SLIM_NAME_LEN];
+  SlimFamily     fam[SLIM_LIST_MAX];
+  PetscInt       r[SLIM_LIST_MAX], N[SLIM_LIST_MAX], B[SLIM_LIST_MAX];
+  PetscReal      dt[SLIM_LIST_MAX], T[SLIM_LIST_MAX], sigma[SLIM_LIST_MAX];
+  SlimSolverType solver[SLIM_LIST_MAX];
+  char           base[SLIM_LIST_MAX][SLIM_NAME_LEN]; /* TSRK types of the baselines */
+  PetscInt       repeats;     /* timed repeats after the (untimed) measurement run */
+  PetscInt64     seed;
+  PetscInt       traj_stride; /* 0: no trajectories */
+  PetscReal      ref_dt_factor; /* reference run: dt / ref_dt_factor ... */
+  PetscInt       ref_r_extra;   /* ... and r + ref_r_extra, for families without exact solution */
+  PetscInt       npoints, ngroups;
+  SlimPoint     *points;
+  PetscInt      *group_point;   /* representative point of each baseline group */
+  char          *signature;     /* canonical text of everything that defines the points */
+};
+
+PETSC_EXTERN PetscErrorCode SlimSweepCreate(SlimSweep *sw);
+PETSC_EXTERN PetscErrorCode SlimSweepDestroy(SlimSweep *sw);
+/* Reads and validates every -sweep_* option and the chosen families' parameters; enumerates
+ * the points. Errors name the option and the offending value. */
+PETSC_EXTERN PetscErrorCode SlimSweepSetFromOptions(SlimSweep sw);
+/* Seed of point i's random stream: a hash of (base seed, i), independent of ranks. */
+PETSC_EXTERN PetscInt64 SlimSweepPointSeed(PetscInt64 base, PetscInt index);

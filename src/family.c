@@ -1,0 +1,358 @@
+/* Family registry and options, plus the quantities every family derives from its eval() alone:
+ * momentum, velocity from momentum, acceleration and its parameter sensitivities.
+ * Also the small dense solver used across the library. */
+#include <slim/family.h>
+#include <slim/families.h>
+
+static PetscFunctionList SlimFamilyList              = NULL;
+static PetscBool         SlimFamilyRegisterAllCalled = PETSC_FALSE;
+static PetscBool         SlimFamilyFinalizeSet       = PETSC_FALSE;
+
+static PetscErrorCode SlimFamilyFinalizePackage(void)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFunctionListDestroy(&SlimFamilyList));
+  SlimFamilyRegisterAllCalled = PETSC_FALSE;
+  SlimFamilyFinalizeSet       = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* Registering a name twice replaces the constructor (PetscFunctionListAdd semantics). */
+PetscErrorCode SlimFamilyRegister(const char name[], PetscErrorCode (*create)(SlimFamily))
+{
+  PetscFunctionBeginUser;
+  if (!SlimFamilyFinalizeSet) {
+    /* free the list in PetscFinalize() so that a later PetscInitialize() starts clean */
+    PetscCall(PetscRegisterFinalize(SlimFamilyFinalizePackage));
+    SlimFamilyFinalizeSet = PETSC_TRUE;
+  }
+  PetscCall(PetscFunctionListAdd(&SlimFamilyList, name, create));
+  PetscFunctionReturn(0);
+}
+
+/* Idempotent: one line per built-in family. */
+PetscErrorCode SlimFamilyRegisterAll(void)
+{
+  PetscFunctionBeginUser;
+  if (SlimFamilyRegisterAllCalled) PetscFunctionReturn(0);
+  SlimFamilyRegisterAllCalled = PETSC_TRUE;
+  PetscCall(SlimFamilyRegister("dho", SlimFamilyCreate_DHO));
+  PetscCall(SlimFamilyRegister("anharmonic", SlimFamilyCreate_Anharmonic));
+  PetscCall(SlimFamilyRegister("kepler", SlimFamilyCreate_Kepler));
+  PetscCall(SlimFamilyRegister("pr", SlimFamilyCreate_PR));
+  PetscFunctionReturn(0);
+}
+
+/* Names separated by ", " in registration order; silently truncated to len - 1 characters. */
+PetscErrorCode SlimFamilyListNames(char buf[], size_t len)
+{
+  const char **names = NULL;
+  int          n     = 0;
+
+  PetscFunctionBeginUser;
+  if (!len) PetscFunctionReturn(0);
+  buf[0] = 0;
+  PetscCall(SlimFamilyRegisterAll());
+  PetscCall(PetscFunctionListGet(SlimFamilyList, &names, &n));
+  /* PETSc 3.18 counts a terminating NULL in n */
+  for (int i = 0; i < n && names[i]; i++) {
+    if (i) PetscCall(PetscStrlcat(buf, ", ", len));
+    PetscCall(PetscStrlcat(buf, names[i], len));
+  }
+  PetscCall(PetscFree(names));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimFamilyCreate(const char name[], const char option[], SlimFamily *fam)
+{
+  PetscErrorCode (*create)(SlimFamily) = NULL;
+  SlimFamily f;
+
+  PetscFunctionBeginUser;
+  *fam = NULL;
+  PetscCall(SlimFamilyRegisterAll());
+  if (name) PetscCall(PetscFunctionListFind(SlimFamilyList, name, &create));
+  if (!create) {
+    char known[256];
+
+    PetscCall(SlimFamilyListNames(known, sizeof(known)));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_UNKNOWN_TYPE, "%s: unknown family '%s' (known: %s)", option ? option : "family", name ? name : "(null)", known);
+  }
+  PetscCall(PetscNew(&f));
+  PetscCall(PetscStrncpy(f->name, name, sizeof(f->name)));
+  PetscCall((*create)(f));
+  /* catch a malformed constructor here rather than as an overflow in the stepper */
+  PetscCheck(f->dof >= 1 && f->dof <= SLIM_MAX_DOF, PETSC_COMM_SELF, PETSC_ERR_PLIB, "family '%s': dof %" PetscInt_FMT " not in [1, %d]", name, f->dof, SLIM_MAX_DOF);
+  PetscCheck(f->nparam >= 0 && f->nparam <= SLIM_MAX_PARAM, PETSC_COMM_SELF, PETSC_ERR_PLIB, "family '%s': nparam %" PetscInt_FMT " not in [0, %d]", name, f->nparam, SLIM_MAX_PARAM);
+  PetscCheck(f->nratio >= 0 && f->nratio <= SLIM_MAX_PARAM, PETSC_COMM_SELF, PETSC_ERR_PLIB, "family '%s': nratio %" PetscInt_FMT " not in [0, %d]", name, f->nratio, SLIM_MAX_PARAM);
+  PetscCheck(f->eval && f->energy && (f->ratios || !f->nratio), PETSC_COMM_SELF, PETSC_ERR_PLIB, "family '%s': constructor left eval, energy or ratios unset", name);
+  *fam = f;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimFamilyDestroy(SlimFamily *fam)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFree(*fam));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimFamilyGetParamIndex(SlimFamily fam, const char pname[], PetscInt *idx)
+{
+  char known[256] = "";
+
+  PetscFunctionBeginUser;
+  for (PetscInt j = 0; j < fam->nparam; j++) {
+    PetscBool same;
+
+    PetscCall(PetscStrcmp(fam->pname[j], pname, &same));
+    if (same) {
+      *idx = j;
+      PetscFunctionReturn(0);
+    }
+  }
+  for (PetscInt j = 0; j < fam->nparam; j++) {
+    if (j) PetscCall(PetscStrlcat(known, ", ", sizeof(known)));
+    PetscCall(PetscStrlcat(known, fam->pname[j], sizeof(known)));
+  }
+  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "family '%s' has no parameter '%s' (parameters: %s)", fam->name, pname ? pname : "(null)", known);
+}
+
+/* Reads into copies and validates after PetscOptionsEnd(), so a rejected value leaves fam
+ * untouched. Only this family's options are registered: see SlimFamilyOptionsHelpAll() for -help. */
+PetscErrorCode SlimFamilySetFromOptions(SlimFamily fam)
+{
+  const PetscInt n = fam->dof;
+  PetscReal      theta[SLIM_MAX_PARAM], x0[2][SLIM_MAX_DOF];
+  PetscBool      set[2] = {PETSC_FALSE, PETSC_FALSE};
+  const char    *sname[2] = {"q0", "v0"};
+  const char    *shelp[2] = {"initial position (dof comma-separated values)", "initial velocity (dof comma-separated values)"};
+  char           title[128], opt[160];
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscArraycpy(theta, fam->theta, fam->nparam));
+  PetscCall(PetscArraycpy(x0[0], fam->q0, n));
+  PetscCall(PetscArraycpy(x0[1], fam->v0, n));
+  PetscCall(PetscSNPrintf(title, sizeof(title), "%s parameters", fam->name));
+  PetscOptionsBegin(PETSC_COMM_WORLD, NULL, title, NULL);
+  for (PetscInt j = 0; j < fam->nparam; j++) {
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s_%s", fam->name, fam->pname[j]));
+    PetscCall(PetscOptionsReal(opt, fam->phelp[j], "SlimFamilySetFromOptions", theta[j], &theta[j], NULL));
+  }
+  for (PetscInt s = 0; s < 2; s++) {
+    PetscInt cnt = n; /* n entries: -help shows the default state */
+
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s_%s", fam->name, sname[s]));
+    PetscCall(PetscOptionsRealArray(opt, shelp[s], "SlimFamilySetFromOptions", x0[s], &cnt, &set[s]));
+  }
+  PetscOptionsEnd();
+
+  for (PetscInt j = 0; j < fam->nparam; j++) {
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s_%s", fam->name, fam->pname[j]));
+    PetscCheck(!PetscIsInfOrNanReal(theta[j]), PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "%s: value %g is not finite", opt, (double)theta[j]);
+  }
+  for (PetscInt s = 0; s < 2; s++) {
+    PetscReal buf[64];
+    PetscInt  cnt = 64;
+
+    if (!set[s]) continue;
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s_%s", fam->name, sname[s]));
+    /* PetscOptionsRealArray() silently drops surplus values: count them with a larger buffer */
+    PetscCall(PetscOptionsGetRealArray(NULL, NULL, opt, buf, &cnt, NULL));
+    PetscCheck(cnt == n, PETSC_COMM_WORLD, PETSC_ERR_ARG_SIZ, "%s: expected %" PetscInt_FMT " comma-separated values (dof of family '%s'), got %" PetscInt_FMT, opt, n, fam->name, cnt);
+    for (PetscInt a = 0; a < n; a++) PetscCheck(!PetscIsInfOrNanReal(x0[s][a]), PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "%s: value %g is not finite", opt, (double)x0[s][a]);
+  }
+  PetscCall(PetscArraycpy(fam->theta, theta, fam->nparam));
+  PetscCall(PetscArraycpy(fam->q0, x0[0], n));
+  PetscCall(PetscArraycpy(fam->v0, x0[1], n));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimFamilyOptionsHelpAll(void)
+{
+  const char **names = NULL;
+  int          n     = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(SlimFamilyRegisterAll());
+  PetscCall(PetscFunctionListGet(SlimFamilyList, &names, &n));
+  for (int i = 0; i < n && names[i]; i++) {
+    SlimFamily fam;
+
+    PetscCall(SlimFamilyCreate(names[i], "SlimFamilyOptionsHelpAll", &fam));
+    PetscCall(SlimFamilySetFromOptions(fam));
+    PetscCall(SlimFamilyDestroy(&fam));
+  }
+  PetscCall(PetscFree(names));
+  PetscFunctionReturn(0);
+}
+
+/* theta == NULL in the three functions below means fam->theta. */
+PetscErrorCode SlimFamilyMomentum(SlimFamily fam, const PetscReal theta[], PetscReal t, const PetscReal q[], const PetscReal v[], PetscReal pi[])
+{
+  SlimEval e = {NULL};
+
+  PetscFunctionBeginUser;
+  e.P = pi;
+  PetscCall(fam->eval(theta ? theta : fam->theta, t, q, v, &e));
+  PetscFunctionReturn(0);
+}
+
+/* v[] is the initial guess on entry (the previous velocity is a good one) and the solution on
+ * exit. Newton on P(q, v) = pi; for families with P linear in v one step is exact. */
+PetscErrorCode SlimFamilyVelocity(SlimFamily fam, const PetscReal theta[], PetscReal t, const PetscReal q[], const PetscReal pi[], PetscReal v[])
+{
+  const PetscInt  n = fam->dof, maxit = 50;
+  const PetscReal rtol = 1e-15;
+  PetscReal       r[SLIM_MAX_DOF], Pv[SLIM_MAX_DOF * SLIM_MAX_DOF], vscale = 0, prev = PETSC_MAX_REAL, dvn = 0;
+  SlimEval        e = {NULL};
+
+  PetscFunctionBeginUser;
+  if (!theta) theta = fam->theta;
+  e.P  = r;
+  e.Pv = Pv;
+  for (PetscInt it = 0; it < maxit; it++) {
+    PetscReal vn = 0;
+
+    PetscCall(fam->eval(theta, t, q, v, &e));
+    if (it == 0) {
+      /* absolute scale for v ~ 0: the guess and |pi|/|Pv| */
+      PetscReal pin = 0, pvn = 0;
+
+      for (PetscInt a = 0; a < n; a++) pin = PetscMax(pin, PetscAbsReal(pi[a]));
+      for (PetscInt a = 0; a < n * n; a++) pvn = PetscMax(pvn, PetscAbsReal(Pv[a]));
+      for (PetscInt a = 0; a < n; a++) vscale = PetscMax(vscale, PetscAbsReal(v[a]));
+      if (pvn > 0) vscale = PetscMax(vscale, pin / pvn);
+    }
+    for (PetscInt a = 0; a < n; a++) r[a] -= pi[a];
+    PetscCall(SlimDenseSolve(n, Pv, r, 1));
+    dvn = 0;
+    for (PetscInt a = 0; a < n; a++) {
+      v[a] -= r[a];
+      dvn = PetscMax(dvn, PetscAbsReal(r[a]));
+      vn  = PetscMax(vn, PetscAbsReal(v[a]));
+    }
+    PetscCheck(!PetscIsInfOrNanReal(dvn), PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "SlimFamilyVelocity (%s): Newton produced a non-finite step at iteration %" PetscInt_FMT, fam->name, it);
+    if (dvn <= rtol * PetscMax(vn, vscale)) PetscFunctionReturn(0);
+    /* rounding floor: the step stopped shrinking while already tiny */
+    if (dvn >= prev && dvn <= 1e3 * rtol * PetscMax(vn, vscale)) PetscFunctionReturn(0);
+    prev = dvn;
+  }
+  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "SlimFamilyVelocity (%s): Newton on P(q, v) = pi did not converge in %" PetscInt_FMT " iterations (last step %g)", fam->name, maxit, (double)dvn);
+}
+
+/* Pv qddot = F - Pq v (dP/dt = F without explicit time dependence); differentiating at fixed
+ * (q, v): Pv dqddot/dth_j = dF/dth_j - (dPq/dth_j) v - (dPv/dth_j) qddot. dacc[a*np+j]. */
+PetscErrorCode SlimFamilyAcceleration(SlimFamily fam, const PetscReal theta[], PetscReal t, const PetscReal q[], const PetscReal v[], PetscReal acc[], PetscReal dacc[])
+{
+  const PetscInt n = fam->dof, np = fam->nparam;
+  PetscReal      F[SLIM_MAX_DOF], Pq[SLIM_MAX_DOF * SLIM_MAX_DOF], Pv[SLIM_MAX_DOF * SLIM_MAX_DOF], Pv2[SLIM_MAX_DOF * SLIM_MAX_DOF];
+  PetscReal      Fth[SLIM_MAX_DOF * SLIM_MAX_PARAM], Pqth[SLIM_MAX_PARAM * SLIM_MAX_DOF * SLIM_MAX_DOF], Pvth[SLIM_MAX_PARAM * SLIM_MAX_DOF * SLIM_MAX_DOF];
+  PetscReal      rhs[SLIM_MAX_PARAM * SLIM_MAX_DOF];
+  const PetscBool sens = (PetscBool)(dacc && np > 0);
+  SlimEval       e    = {NULL};
+
+  PetscFunctionBeginUser;
+  if (!theta) theta = fam->theta;
+  e.F  = F;
+  e.Pq = Pq;
+  e.Pv = Pv;
+  if (sens) {
+    e.Fth  = Fth;
+    e.Pqth = Pqth;
+    e.Pvth = Pvth;
+  }
+  PetscCall(fam->eval(theta, t, q, v, &e));
+  for (PetscInt a = 0; a < n; a++) {
+    PetscReal s = F[a];
+
+    for (PetscInt b = 0; b < n; b++) s -= Pq[a * n + b] * v[b];
+    acc[a] = s;
+  }
+  if (sens) PetscCall(PetscArraycpy(Pv2, Pv, n * n)); /* the solve destroys Pv */
+  PetscCall(SlimDenseSolve(n, Pv, acc, 1));
+  if (!sens) PetscFunctionReturn(0);
+  for (PetscInt j = 0; j < np; j++) {
+    for (PetscInt a = 0; a < n; a++) {
+      const PetscReal *pq = Pqth + (j * n + a) * n, *pv = Pvth + (j * n + a) * n;
+      PetscReal        s  = Fth[a * np + j];
+
+      for (PetscInt b = 0; b < n; b++) s -= pq[b] * v[b] + pv[b] * acc[b];
+      rhs[j * n + a] = s;
+    }
+  }
+  PetscCall(SlimDenseSolve(n, Pv2, rhs, np));
+  for (PetscInt a = 0; a < n; a++)
+    for (PetscInt j = 0; j < np; j++) dacc[a * np + j] = rhs[j * n + a];
+  PetscFunctionReturn(0);
+}
+
+/* LU with partial pivoting, row-major, in place. The row operations are applied to b as the
+ * factorisation proceeds, so no pivot array (and no allocation) is needed. Inner loops run
+ * along rows of A and along each right-hand side, both contiguous. Only an exactly zero (or NaN)
+ * pivot column is reported as singular, as in LAPACK's dgetrf. */
+PetscErrorCode SlimDenseSolve(PetscInt n, PetscReal A[], PetscReal b[], PetscInt nrhs)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt p = 0; p < n; p++) {
+    PetscReal *Ap   = A + p * n;
+    PetscInt   piv  = p;
+    PetscReal  amax = PetscAbsReal(Ap[p]);
+
+    for (PetscInt i = p + 1; i < n; i++) {
+      const PetscReal aip = PetscAbsReal(A[i * n + p]);
+
+      if (aip > amax) {
+        amax = aip;
+        piv  = i;
+      }
+    }
+    PetscCheck(amax > 0, PETSC_COMM_SELF, PETSC_ERR_MAT_LU_ZRPVT, "SlimDenseSolve: zero pivot in column %" PetscInt_FMT " of a %" PetscInt_FMT "x%" PetscInt_FMT " matrix (singular)", p, n, n);
+    if (piv != p) {
+      PetscReal *Ai = A + piv * n;
+
+      /* columns < p of these rows hold multipliers already applied to b: not needed again */
+      for (PetscInt j = p; j < n; j++) {
+        const PetscReal tmp = Ap[j];
+        Ap[j]               = Ai[j];
+        Ai[j]               = tmp;
+      }
+      for (PetscInt k = 0; k < nrhs; k++) {
+        const PetscReal tmp = b[k * n + p];
+        b[k * n + p]        = b[k * n + piv];
+        b[k * n + piv]      = tmp;
+      }
+    }
+    {
+      const PetscReal ipiv = 1.0 / Ap[p];
+
+      for (PetscInt i = p + 1; i < n; i++) {
+        PetscReal      *Ai = A + i * n;
+        const PetscReal l  = Ai[p] * ipiv;
+
+        Ai[p] = l;
+        if (l == 0) continue; /* block-structured Jacobians have many zeros */
+        for (PetscInt j = p + 1; j < n; j++) Ai[j] -= l * Ap[j];
+      }
+    }
+    for (PetscInt k = 0; k < nrhs; k++) {
+      PetscReal      *bk = b + k * n;
+      const PetscReal bp = bk[p];
+
+      if (bp == 0) continue;
+      for (PetscInt i = p + 1; i < n; i++) bk[i] -= A[i * n + p] * bp;
+    }
+  }
+  for (PetscInt k = 0; k < nrhs; k++) {
+    PetscReal *bk = b + k * n;
+
+    for (PetscInt i = n - 1; i >= 0; i--) {
+      const PetscReal *Ai = A + i * n;
+      PetscReal        s  = bk[i];
+
+      for (PetscInt j = i + 1; j < n; j++) s -= Ai[j] * bk[j];
+      bk[i] = s / Ai[i];
+    }
+  }
+  PetscFunctionReturn(0);
+}

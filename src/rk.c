@@ -1,0 +1,192 @@
+/* SlimRK: classical Runge-Kutta baselines (TSRK, fixed step) on y = (q, qdot).
+ *
+ * The TS, its work vectors and the state vector are created once in SlimRKCreate() and reused
+ * by every SlimRKIntegrate(), so repeated integrations (timed by the harness) pay no setup. */
+#include <slim/rk.h>
+
+struct _n_SlimRK {
+  SlimFamily      fam;                   /* referenced, not owned */
+  PetscReal       theta[SLIM_MAX_PARAM]; /* private copy of the parameters */
+  TS              ts;
+  Vec             X;                     /* state (q_0..q_{dof-1}, v_0..v_{dof-1}) */
+  PetscInt        stride;                /* user monitor every `stride` steps */
+  SlimRKMonitorFn monitor;
+  void           *monctx;
+  PetscInt        lastmon;               /* last step passed to the user monitor in this run */
+};
+
+/* ydot = (v, qddot(q, v)): the acceleration comes from the same family code as the slimplectic
+ * integrator, so both integrators solve the same equations of motion. */
+static PetscErrorCode SlimRKRHSFunction(TS ts, PetscReal t, Vec X, Vec F, void *ctx)
+{
+  SlimRK             rk  = (SlimRK)ctx;
+  const PetscInt     dof = rk->fam->dof;
+  const PetscScalar *x;
+  PetscScalar       *f;
+  PetscReal          acc[SLIM_MAX_DOF];
+
+  PetscFunctionBeginUser;
+  (void)ts;
+  PetscCall(VecGetArrayRead(X, &x));
+  PetscCall(VecGetArray(F, &f));
+  PetscCall(SlimFamilyAcceleration(rk->fam, rk->theta, t, x, x + dof, acc, NULL));
+  for (PetscInt a = 0; a < dof; a++) {
+    f[a]       = x[dof + a];
+    f[dof + a] = acc[a];
+  }
+  PetscCall(VecRestoreArray(F, &f));
+  PetscCall(VecRestoreArrayRead(X, &x));
+  PetscFunctionReturn(0);
+}
+
+/* Forwards to the user's monitor at step 0 and every `stride` steps; remembers the last step so a
+ * step is never reported twice even if TS calls its monitors again at the final time. */
+static PetscErrorCode SlimRKTSMonitor(TS ts, PetscInt step, PetscReal t, Vec X, void *ctx)
+{
+  SlimRK             rk = (SlimRK)ctx;
+  const PetscScalar *x;
+
+  PetscFunctionBeginUser;
+  (void)ts;
+  if (!rk->monitor || step % rk->stride || step == rk->lastmon) PetscFunctionReturn(0);
+  rk->lastmon = step;
+  PetscCall(VecGetArrayRead(X, &x));
+  PetscCall(rk->monitor(step, t, x, x + rk->fam->dof, rk->monctx));
+  PetscCall(VecRestoreArrayRead(X, &x));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimRKCreate(SlimFamily fam, const PetscReal theta[], const char rktype[], SlimRK *rk)
+{
+  SlimRK         r;
+  TSAdapt        adapt;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCheck(rk, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "SlimRKCreate: output argument rk is NULL");
+  *rk = NULL;
+  PetscCheck(fam, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "SlimRKCreate: family is NULL");
+  PetscCheck(theta, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "SlimRKCreate: theta is NULL");
+  PetscCheck(rktype, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "SlimRKCreate: Runge-Kutta type is NULL (give a TSRKType name such as \"2a\" or \"4\")");
+  PetscCheck(fam->dof >= 1 && fam->dof <= SLIM_MAX_DOF, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Family %s has dof %" PetscInt_FMT ", must be in 1..%d", fam->name, fam->dof, SLIM_MAX_DOF);
+  PetscCheck(fam->nparam >= 0 && fam->nparam <= SLIM_MAX_PARAM, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Family %s has %" PetscInt_FMT " parameters, at most %d supported", fam->name, fam->nparam, SLIM_MAX_PARAM);
+
+  PetscCall(PetscNew(&r));
+  r->fam     = fam;
+  r->stride  = 1;
+  r->lastmon = -1;
+  PetscCall(PetscArraycpy(r->theta, theta, fam->nparam));
+
+  /* One small serial system per object: each sweep point integrates independently. */
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, 2 * fam->dof, &r->X));
+  PetscCall(TSCreate(PETSC_COMM_SELF, &r->ts));
+  PetscCall(TSSetOptionsPrefix(r->ts, "rk_"));
+  PetscCall(TSSetProblemType(r->ts, TS_NONLINEAR));
+  PetscCall(TSSetType(r->ts, TSRK));
+
+  /* TSRKSetType's own error ("Could not find ...") does not say where the name came from, so
+   * catch it quietly and raise one that names the requested type. */
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = TSRKSetType(r->ts, rktype);
+  PetscCall(PetscPopErrorHandler());
+  if (ierr) {
+    PetscCall(TSDestroy(&r->ts));
+    PetscCall(VecDestroy(&r->X));
+    PetscCall(PetscFree(r));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown Runge-Kutta type \"%s\": expected a TSRKType name (1fe, 2a, 2b, 3, 3bs, 4, 5f, 5dp, 5bs, 6vr, 7vr, 8vr)", rktype);
+  }
+
+  PetscCall(TSSetRHSFunction(r->ts, NULL, SlimRKRHSFunction, r));
+  PetscCall(TSMonitorSet(r->ts, SlimRKTSMonitor, r, NULL));
+  /* Fixed steps: no error control, and the last step lands exactly on t0 + N dt. */
+  PetscCall(TSGetAdapt(r->ts, &adapt));
+  PetscCall(TSAdaptSetType(adapt, TSADAPTNONE));
+  PetscCall(TSSetExactFinalTime(r->ts, TS_EXACTFINALTIME_MATCHSTEP));
+  PetscCall(TSSetTimeStep(r->ts, 0.1));
+  PetscCall(TSSetMaxSteps(r->ts, 0));
+  PetscCall(TSSetSolution(r->ts, r->X));
+  /* Allocate the stage vectors now so the first SlimRKIntegrate is not charged for them. */
+  PetscCall(TSSetUp(r->ts));
+  *rk = r;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimRKDestroy(SlimRK *rk)
+{
+  PetscFunctionBeginUser;
+  if (!rk || !*rk) PetscFunctionReturn(0);
+  PetscCall(TSDestroy(&(*rk)->ts));
+  PetscCall(VecDestroy(&(*rk)->X));
+  PetscCall(PetscFree(*rk));
+  PetscFunctionReturn(0);
+}
+
+/* -rk_ts_* options (e.g. -rk_ts_rk_type, -rk_ts_monitor, -rk_ts_adapt_type) override the
+ * defaults set in SlimRKCreate. The step size, the number of steps and the final time are
+ * arguments of SlimRKIntegrate and are set there, after (and over) any -rk_ts_dt,
+ * -rk_ts_max_steps or -rk_ts_max_time. */
+PetscErrorCode SlimRKSetFromOptions(SlimRK rk)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(rk, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "SlimRKSetFromOptions: rk is NULL");
+  PetscCall(TSSetFromOptions(rk->ts));
+  PetscFunctionReturn(0);
+}
+
+/* fn == NULL removes the monitor. */
+PetscErrorCode SlimRKSetMonitor(SlimRK rk, PetscInt stride, SlimRKMonitorFn fn, void *ctx)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(rk, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "SlimRKSetMonitor: rk is NULL");
+  PetscCheck(!fn || stride >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Monitor stride %" PetscInt_FMT " must be >= 1", stride);
+  rk->stride  = fn ? stride : 1;
+  rk->monitor = fn;
+  rk->monctx  = ctx;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimRKIntegrate(SlimRK rk, PetscReal dt, PetscInt N, PetscReal t0, const PetscReal q0[], const PetscReal v0[], PetscReal q[], PetscReal v[])
+{
+  PetscInt           dof, steps;
+  PetscScalar       *x;
+  const PetscScalar *xr;
+  TSConvergedReason  reason;
+
+  PetscFunctionBeginUser;
+  PetscCheck(rk, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "SlimRKIntegrate: rk is NULL");
+  PetscCheck(q0 && v0 && q && v, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "SlimRKIntegrate: q0, v0, q and v must not be NULL");
+  PetscCheck(!PetscIsInfOrNanReal(dt) && dt > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "RK time step dt = %g must be positive and finite", (double)dt);
+  PetscCheck(N >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "RK number of steps N = %" PetscInt_FMT " must be >= 0", N);
+  PetscCheck(!PetscIsInfOrNanReal(t0), PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "RK start time t0 = %g must be finite", (double)t0);
+  dof = rk->fam->dof;
+
+  PetscCall(VecGetArray(rk->X, &x));
+  for (PetscInt a = 0; a < dof; a++) {
+    x[a]       = q0[a];
+    x[dof + a] = v0[a];
+  }
+  PetscCall(VecRestoreArray(rk->X, &x));
+
+  /* Rewind the TS so each call is a fresh, reproducible run: step counter, time, step size, and
+   * TSRestartStep so FSAL schemes (3bs, 5dp, ...) do not reuse the last stage of the previous run. */
+  PetscCall(TSSetStepNumber(rk->ts, 0));
+  PetscCall(TSSetTime(rk->ts, t0));
+  PetscCall(TSSetTimeStep(rk->ts, dt));
+  PetscCall(TSSetMaxSteps(rk->ts, N));
+  PetscCall(TSSetMaxTime(rk->ts, t0 + N * dt));
+  PetscCall(TSRestartStep(rk->ts));
+  rk->lastmon = -1;
+
+  PetscCall(TSSolve(rk->ts, rk->X));
+  PetscCall(TSGetConvergedReason(rk->ts, &reason));
+  PetscCall(TSGetStepNumber(rk->ts, &steps));
+  PetscCheck(reason >= 0, PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "RK integration failed after %" PetscInt_FMT " of %" PetscInt_FMT " steps: %s", steps, N, TSConvergedReasons[reason]);
+
+  PetscCall(VecGetArrayRead(rk->X, &xr));
+  for (PetscInt a = 0; a < dof; a++) {
+    q[a] = xr[a];
+    v[a] = xr[dof + a];
+  }
+  PetscCall(VecRestoreArrayRead(rk->X, &xr));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,222 @@
+/* SlimSweep: sweep definition, validation and point enumeration (include/slim/sweep.h). */
+#include <math.h>
+#include <string.h>
+#include <slim/sweep.h>
+
+PetscErrorCode SlimSweepCreate(SlimSweep *sw)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(sw));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimSweepDestroy(SlimSweep *sw)
+{
+  PetscFunctionBeginUser;
+  if (!*sw) PetscFunctionReturn(0);
+  for (PetscInt f = 0; f < (*sw)->nfam; f++) PetscCall(SlimFamilyDestroy(&(*sw)->fam[f]));
+  PetscCall(PetscFree((*sw)->points));
+  PetscCall(PetscFree((*sw)->group_point));
+  PetscCall(PetscFree((*sw)->signature));
+  PetscCall(PetscFree(*sw));
+  PetscFunctionReturn(0);
+}
+
+/* splitmix64: decorrelates neighbouring indices so every point gets an independent stream */
+PetscInt64 SlimSweepPointSeed(PetscInt64 base, PetscInt index)
+{
+  unsigned long long z = (unsigned long long)base * 0x9E3779B97F4A7C15ULL + (unsigned long long)index + 1;
+  z                    = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z                    = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return (PetscInt64)((z ^ (z >> 31)) & 0x7FFFFFFFFFFFFFFFULL);
+}
+
+/* Rough cost of a point in units of floating-point work, so that expensive points start first.
+ * Nonlinear families assemble an O((r+2)^3 dof^2) Jacobian each of ~3 Newton iterations;
+ * linear ones assemble it once. SNES adds a fixed per-iteration overhead. */
+static PetscReal PointCost(SlimSweep sw, const SlimPoint *p, PetscBool ref)
+{
+  SlimFamily fam = sw->fam[p->family];
+  PetscReal  n = p->r + 2, d = fam->dof, its = fam->linear ? 1 : 3;
+  PetscReal  per = p->B * its * (20 * n * n * d + (fam->linear ? 0 : 3 * n * n * n * d * d)) + its * (p->solver == SLIM_SOLVER_SNES ? 3000 : 100);
+  PetscReal  c   = (sw->repeats + 1) * p->N * per;
+  if (ref && !fam->exact) {
+    SlimPoint q = *p;
+    q.r += sw->ref_r_extra;
+    q.N = (PetscInt)ceil(p->N * sw->ref_dt_factor);
+    q.B = 1;
+    c += PointCost(sw, &q, PETSC_FALSE) / (sw->repeats + 1);
+  }
+  return c;
+}
+
+static PetscErrorCode AppendSig(char **sig, size_t *len, const char *fmt, ...)
+{
+  va_list ap;
+  size_t  used = *sig ? strlen(*sig) : 0, fin;
+  char    tmp[1024];
+
+  PetscFunctionBeginUser;
+  va_start(ap, fmt);
+  PetscCall(PetscVSNPrintf(tmp, sizeof(tmp), fmt, &fin, ap));
+  va_end(ap);
+  if (used + strlen(tmp) + 1 > *len) {
+    char *n;
+    *len = 2 * (used + strlen(tmp) + 1);
+    PetscCall(PetscMalloc1(*len, &n));
+    n[0] = 0;
+    if (*sig) PetscCall(PetscStrcpy(n, *sig));
+    PetscCall(PetscFree(*sig));
+    *sig = n;
+  }
+  PetscCall(PetscStrcat(*sig, tmp));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimSweepSetFromOptions(SlimSweep sw)
+{
+  char      names[SLIM_LIST_MAX][64], solvers[SLIM_LIST_MAX][64], famlist[1024], help[1200];
+  PetscBool setN, setT;
+  size_t    siglen = 0;
+  PetscInt  nsolver;
+
+  PetscFunctionBeginUser;
+  PetscCall(SlimFamilyListNames(famlist, sizeof(famlist)));
+  PetscCall(PetscSNPrintf(help, sizeof(help), "Families to sweep, comma separated (known: %s)", famlist));
+  sw->repeats       = 3;
+  sw->seed          = 1;
+  sw->traj_stride   = 0;
+  sw->ref_dt_factor = 4;
+  sw->ref_r_extra   = 2;
+  PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Sweep definition (cartesian product of the lists)", NULL);
+  PetscCall(SlimOptionsStringList(PetscOptionsObject, "-sweep_family", help, "dho", SLIM_LIST_MAX, 64, names, &sw->nfam, NULL));
+  PetscCall(SlimOptionsIntList(PetscOptionsObject, "-sweep_r", "Numbers of interior GGL points r (order 2r+2)", "0,1", SLIM_LIST_MAX, sw->r, &sw->nr, NULL));
+  PetscCall(SlimOptionsRealList(PetscOptionsObject, "-sweep_dt", "Time steps", "0.1", SLIM_LIST_MAX, sw->dt, &sw->ndt, NULL));
+  PetscCall(SlimOptionsIntList(PetscOptionsObject, "-sweep_N", "Step counts (ignored where -sweep_T is given)", "1000", SLIM_LIST_MAX, sw->N, &sw->nN, &setN));
+  PetscCall(SlimOptionsRealList(PetscOptionsObject, "-sweep_T", "Final times instead of step counts: N = T/dt (for convergence studies)", "0", SLIM_LIST_MAX, sw->T, &sw->nT, &setT));
+  PetscCall(SlimOptionsRealList(PetscOptionsObject, "-sweep_sigma", "Noise standard deviations of the fit observations", "0", SLIM_LIST_MAX, sw->sigma, &sw->nsigma, NULL));
+  PetscCall(SlimOptionsIntList(PetscOptionsObject, "-sweep_B", "Ensemble sizes: trajectories advanced together in one solve", "1", SLIM_LIST_MAX, sw->B, &sw->nB, NULL));
+  PetscCall(SlimOptionsStringList(PetscOptionsObject, "-sweep_solver", "Step solvers: snes (PETSc SNES) and/or dense (plain Newton loop)", "snes", SLIM_LIST_MAX, 64, solvers, &nsolver, NULL));
+  PetscCall(SlimOptionsStringList(PetscOptionsObject, "-sweep_baselines", "PETSc TSRK types run as baselines on every (family, dt, N), or none", "2a,4", SLIM_LIST_MAX, 64, sw->base, &sw->nbase, NULL));
+  PetscCall(PetscOptionsInt("-sweep_repeats", "Timed repeats of every point after its untimed measurement (warm-up) run", NULL, sw->repeats, &sw->repeats, NULL));
+  {
+    PetscInt seed = (PetscInt)sw->seed;
+    PetscCall(PetscOptionsInt("-sweep_seed", "Base seed; point i uses a random stream derived from (seed, i)", NULL, seed, &seed, NULL));
+    sw->seed = seed;
+  }
+  PetscCall(PetscOptionsInt("-sweep_trajectory_stride", "Store t, q, pi, energy every k steps (0: no trajectories)", NULL, sw->traj_stride, &sw->traj_stride, NULL));
+  PetscCall(PetscOptionsReal("-sweep_ref_dt_factor", "Reference runs (families without exact solution) use dt divided by this integer", NULL, sw->ref_dt_factor, &sw->ref_dt_factor, NULL));
+  PetscCall(PetscOptionsInt("-sweep_ref_r_extra", "Reference runs use r plus this many interior points", NULL, sw->ref_r_extra, &sw->ref_r_extra, NULL));
+  PetscOptionsEnd();
+
+  /* validation: one line naming the option and the value */
+  for (PetscInt i = 0; i < sw->nr; i++) PetscCheck(sw->r[i] >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_r: value %" PetscInt_FMT " is invalid (r must be >= 0)", sw->r[i]);
+  for (PetscInt i = 0; i < sw->ndt; i++) PetscCheck(sw->dt[i] > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_dt: value %g is invalid (dt must be > 0)", (double)sw->dt[i]);
+  for (PetscInt i = 0; i < sw->nN; i++) PetscCheck(sw->N[i] >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_N: value %" PetscInt_FMT " is invalid (N must be >= 1)", sw->N[i]);
+  if (setT)
+    for (PetscInt i = 0; i < sw->nT; i++) PetscCheck(sw->T[i] > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_T: value %g is invalid (T must be > 0)", (double)sw->T[i]);
+  PetscCheck(!(setN && setT), PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "-sweep_N and -sweep_T: give one of them, not both");
+  if (!setT) sw->nT = 0;
+  for (PetscInt i = 0; i < sw->nsigma; i++) PetscCheck(sw->sigma[i] >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_sigma: value %g is invalid (sigma must be >= 0)", (double)sw->sigma[i]);
+  for (PetscInt i = 0; i < sw->nB; i++) PetscCheck(sw->B[i] >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_B: value %" PetscInt_FMT " is invalid (B must be >= 1)", sw->B[i]);
+  PetscCheck(sw->repeats >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_repeats: value %" PetscInt_FMT " is invalid (must be >= 0)", sw->repeats);
+  PetscCheck(sw->traj_stride >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_trajectory_stride: value %" PetscInt_FMT " is invalid (must be >= 0)", sw->traj_stride);
+  PetscCheck(sw->ref_dt_factor >= 1 && sw->ref_dt_factor == floor(sw->ref_dt_factor), PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_ref_dt_factor: value %g is invalid (must be an integer >= 1)", (double)sw->ref_dt_factor);
+  PetscCheck(sw->ref_r_extra >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_ref_r_extra: value %" PetscInt_FMT " is invalid (must be >= 0)", sw->ref_r_extra);
+  for (PetscInt i = 0; i < nsolver; i++) {
+    PetscBool found = PETSC_FALSE;
+    for (PetscInt k = 0; SlimSolverTypes[k] && k < 2; k++) {
+      PetscBool eq;
+      PetscCall(PetscStrcasecmp(solvers[i], SlimSolverTypes[k], &eq));
+      if (eq) sw->solver[i] = (SlimSolverType)k, found = PETSC_TRUE;
+    }
+    PetscCheck(found, PETSC_COMM_SELF, PETSC_ERR_ARG_UNKNOWN_TYPE, "-sweep_solver: unknown solver '%s' (known: snes, dense)", solvers[i]);
+  }
+  sw->nsolver = nsolver;
+  if (sw->nbase == 1) {
+    PetscBool none;
+    PetscCall(PetscStrcasecmp(sw->base[0], "none", &none));
+    if (none) sw->nbase = 0;
+  }
+  for (PetscInt f = 0; f < sw->nfam; f++) {
+    PetscCall(PetscStrncpy(sw->famname[f], names[f], SLIM_NAME_LEN));
+    for (PetscInt g = 0; g < f; g++) {
+      PetscBool eq;
+      PetscCall(PetscStrcmp(names[f], names[g], &eq));
+      PetscCheck(!eq, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-sweep_family: '%s' is listed twice", names[f]);
+    }
+    PetscCall(SlimFamilyCreate(names[f], "-sweep_family", &sw->fam[f]));
+    PetscCall(SlimFamilySetFromOptions(sw->fam[f]));
+  }
+
+  /* enumerate: index is lexicographic in (family, r, dt, N|T, sigma, B, solver) */
+  {
+    const PetscInt nlen = sw->nT ? sw->nT : sw->nN;
+    PetscInt       k    = 0;
+    sw->npoints         = sw->nfam * sw->nr * sw->ndt * nlen * sw->nsigma * sw->nB * sw->nsolver;
+    PetscCall(PetscCalloc1(sw->npoints, &sw->points));
+    PetscCall(PetscCalloc1(sw->npoints, &sw->group_point));
+    for (PetscInt f = 0; f < sw->nfam; f++)
+      for (PetscInt ir = 0; ir < sw->nr; ir++)
+        for (PetscInt id = 0; id < sw->ndt; id++)
+          for (PetscInt iN = 0; iN < nlen; iN++)
+            for (PetscInt is = 0; is < sw->nsigma; is++)
+              for (PetscInt iB = 0; iB < sw->nB; iB++)
+                for (PetscInt iv = 0; iv < sw->nsolver; iv++, k++) {
+                  SlimPoint *p = &sw->points[k];
+                  p->index     = k;
+                  p->family    = f;
+                  p->r         = sw->r[ir];
+                  p->dt        = sw->dt[id];
+                  p->N         = sw->nT ? PetscMax(1, (PetscInt)llround(sw->T[iN] / sw->dt[id])) : sw->N[iN];
+                  p->sigma     = sw->sigma[is];
+                  p->B         = sw->B[iB];
+                  p->solver    = sw->solver[iv];
+                  p->seed      = SlimSweepPointSeed(sw->seed, k);
+                  /* baseline group: (family, dt, N) -- the point with r, sigma, B, solver all first */
+                  p->group = -1;
+                  p->cost  = PointCost(sw, p, PETSC_TRUE);
+                }
+    /* groups in order of first appearance */
+    sw->ngroups = 0;
+    for (PetscInt i = 0; i < sw->npoints; i++) {
+      SlimPoint *p = &sw->points[i];
+      for (PetscInt g = 0; g < sw->ngroups && p->group < 0; g++) {
+        SlimPoint *q = &sw->points[sw->group_point[g]];
+        if (q->family == p->family && q->dt == p->dt && q->N == p->N) p->group = g;
+      }
+      if (p->group < 0) {
+        p->group                       = sw->ngroups;
+        sw->group_point[sw->ngroups++] = i;
+      }
+    }
+  }
+
+  /* signature: everything that defines the points and their results, for resume checks */
+  PetscCall(AppendSig(&sw->signature, &siglen, "family="));
+  for (PetscInt f = 0; f < sw->nfam; f++) {
+    SlimFamily fam = sw->fam[f];
+    PetscCall(AppendSig(&sw->signature, &siglen, "%s%s(", f ? "," : "", fam->name));
+    for (PetscInt j = 0; j < fam->nparam; j++) PetscCall(AppendSig(&sw->signature, &siglen, "%s=%.17g;", fam->pname[j], (double)fam->theta[j]));
+    for (PetscInt a = 0; a < fam->dof; a++) PetscCall(AppendSig(&sw->signature, &siglen, "q0=%.17g;v0=%.17g;", (double)fam->q0[a], (double)fam->v0[a]));
+    PetscCall(AppendSig(&sw->signature, &siglen, ")"));
+  }
+#define SIGLIST(name, n, arr, fmt, cast) \
+  do { \
+    PetscCall(AppendSig(&sw->signature, &siglen, " " name "=")); \
+    for (PetscInt i = 0; i < (n); i++) PetscCall(AppendSig(&sw->signature, &siglen, "%s" fmt, i ? "," : "", cast(arr)[i])); \
+  } while (0)
+  SIGLIST("r", sw->nr, sw->r, "%" PetscInt_FMT, );
+  SIGLIST("dt", sw->ndt, sw->dt, "%.17g", (double));
+  if (sw->nT) SIGLIST("T", sw->nT, sw->T, "%.17g", (double));
+  else SIGLIST("N", sw->nN, sw->N, "%" PetscInt_FMT, );
+  SIGLIST("sigma", sw->nsigma, sw->sigma, "%.17g", (double));
+  SIGLIST("B", sw->nB, sw->B, "%" PetscInt_FMT, );
+  PetscCall(AppendSig(&sw->signature, &siglen, " solver="));
+  for (PetscInt i = 0; i < sw->nsolver; i++) PetscCall(AppendSig(&sw->signature, &siglen, "%s%s", i ? "," : "", SlimSolverTypes[sw->solver[i]]));
+  PetscCall(AppendSig(&sw->signature, &siglen, " baselines="));
+  for (PetscInt i = 0; i < sw->nbase; i++) PetscCall(AppendSig(&sw->signature, &siglen, "%s%s", i ? "," : "", sw->base[i]));
+#undef SIGLIST
+  PetscCall(AppendSig(&sw->signature, &siglen, " repeats=%" PetscInt_FMT " seed=%" PetscInt64_FMT " stride=%" PetscInt_FMT " ref=%g,%" PetscInt_FMT, sw->repeats, sw->seed, sw->traj_stride, (double)sw->ref_dt_factor, sw->ref_r_extra));
+  PetscFunctionReturn(0);
+}

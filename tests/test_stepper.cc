@@ -1,0 +1,318 @@
+// Stepper tests: Jacobian against finite differences, convergence order, long-time energy
+// behaviour, discrete Noether (Kepler), ensembles against single runs, failure reporting.
+#include <gtest/gtest.h>
+#include <cmath>
+#include <string>
+#include <vector>
+#include <slim/slim.h>
+
+namespace {
+
+struct Fam {
+  SlimFamily f = nullptr;
+  explicit Fam(const char *name) { EXPECT_EQ(0, SlimFamilyCreate(name, "-family", &f)); }
+  ~Fam() { SlimFamilyDestroy(&f); }
+};
+
+struct Stepper {
+  SlimStepper s = nullptr;
+  Stepper(SlimFamily f, PetscInt r, PetscInt B, PetscReal dt, SlimSolverType type = SLIM_SOLVER_SNES)
+  {
+    EXPECT_EQ(0, SlimStepperCreate(f, r, B, &s));
+    EXPECT_EQ(0, SlimStepperSetSolverType(s, type));
+    EXPECT_EQ(0, SlimStepperSetTimeStep(s, dt));
+  }
+  ~Stepper() { SlimStepperDestroy(&s); }
+};
+
+std::vector<std::string> FamilyNames()
+{
+  char buf[1024];
+  EXPECT_EQ(0, SlimFamilyListNames(buf, sizeof buf));
+  std::vector<std::string> names;
+  std::string              all(buf), cur;
+  for (char c : all) {
+    if (c == ',') {
+      if (!cur.empty()) names.push_back(cur);
+      cur.clear();
+    } else if (c != ' ') cur += c;
+  }
+  if (!cur.empty()) names.push_back(cur);
+  return names;
+}
+
+// Final-time error in q of the damped oscillator against its exact solution.
+double DhoError(PetscInt r, double dt, double T, SlimSolverType type = SLIM_SOLVER_SNES)
+{
+  Fam       fam("dho");
+  PetscReal th[3] = {1.0, 1.0, 0.1}, q0 = 1.0, v0 = 0.0, q, v, qe, ve, t;
+  PetscBool has;
+  for (int j = 0; j < 3; j++) fam.f->theta[j] = th[j];
+  PetscInt N = (PetscInt)std::llround(T / dt);
+  Stepper  st(fam.f, r, 1, dt, type);
+  EXPECT_EQ(0, SlimStepperSetInitialState(st.s, 0, 0.0, &q0, &v0));
+  EXPECT_EQ(0, SlimStepperIntegrate(st.s, N));
+  EXPECT_EQ(0, SlimStepperGetState(st.s, 0, &t, &q, NULL));
+  EXPECT_EQ(0, SlimStepperGetVelocity(st.s, 0, &v));
+  EXPECT_EQ(0, fam.f->exact(th, 0.0, &q0, &v0, t, &qe, &ve, &has));
+  EXPECT_TRUE(has);
+  return std::fabs(q - qe);
+}
+
+} // namespace
+
+// The analytic step Jacobian of every family agrees with central differences of the residual.
+TEST(Stepper, JacobianMatchesFiniteDifferencesForEveryFamily)
+{
+  for (const std::string &name : FamilyNames()) {
+    for (PetscInt r : {0, 1, 3}) {
+      SCOPED_TRACE(name + " r=" + std::to_string(r));
+      Fam     fam(name.c_str());
+      Stepper st(fam.f, r, 1, 0.05);
+      ASSERT_EQ(0, SlimStepperSetInitialState(st.s, 0, 0.3, fam.f->q0, fam.f->v0));
+      SNES snes;
+      ASSERT_EQ(0, SlimStepperGetSNES(st.s, &snes));
+      Vec X, Y, dX, Rp, Rm, Jv;
+      Mat J;
+      ASSERT_EQ(0, SNESGetFunction(snes, &Y, NULL, NULL));
+      ASSERT_EQ(0, SNESGetJacobian(snes, &J, NULL, NULL, NULL));
+      PetscInt n;
+      ASSERT_EQ(0, VecGetSize(Y, &n));
+      ASSERT_EQ(0, VecDuplicate(Y, &X));
+      ASSERT_EQ(0, VecDuplicate(Y, &dX));
+      ASSERT_EQ(0, VecDuplicate(Y, &Rp));
+      ASSERT_EQ(0, VecDuplicate(Y, &Rm));
+      ASSERT_EQ(0, VecDuplicate(Y, &Jv));
+      // a state near the initial one, perturbed so that every node differs
+      PetscScalar *x, *dx;
+      ASSERT_EQ(0, VecGetArray(X, &x));
+      ASSERT_EQ(0, VecGetArray(dX, &dx));
+      const PetscInt d = fam.f->dof;
+      for (PetscInt i = 0; i < n; i++) {
+        x[i]  = fam.f->q0[i % d] + 0.05 * fam.f->v0[i % d] * (1 + i / d) + 0.01 * std::sin(1.0 + i);
+        dx[i] = std::cos(0.7 * i + 0.2);
+      }
+      ASSERT_EQ(0, VecRestoreArray(X, &x));
+      ASSERT_EQ(0, VecRestoreArray(dX, &dx));
+      ASSERT_EQ(0, SNESComputeJacobian(snes, X, J, J));
+      ASSERT_EQ(0, MatMult(J, dX, Jv));
+      const PetscReal h = 1e-6;
+      ASSERT_EQ(0, VecAXPY(X, h, dX));
+      ASSERT_EQ(0, SNESComputeFunction(snes, X, Rp));
+      ASSERT_EQ(0, VecAXPY(X, -2 * h, dX));
+      ASSERT_EQ(0, SNESComputeFunction(snes, X, Rm));
+      ASSERT_EQ(0, VecAXPY(Rp, -1.0, Rm));
+      ASSERT_EQ(0, VecScale(Rp, 1.0 / (2 * h)));
+      PetscReal nj, nd;
+      ASSERT_EQ(0, VecNorm(Jv, NORM_INFINITY, &nj));
+      ASSERT_EQ(0, VecAXPY(Rp, -1.0, Jv));
+      ASSERT_EQ(0, VecNorm(Rp, NORM_INFINITY, &nd));
+      EXPECT_GT(nj, 0.0);
+      EXPECT_LT(nd, 1e-6 * nj) << "|J dx - FD| = " << nd << " |J dx| = " << nj;
+      VecDestroy(&X), VecDestroy(&dX), VecDestroy(&Rp), VecDestroy(&Rm), VecDestroy(&Jv);
+    }
+  }
+}
+
+// Observed order from a dt-halving study is 2r+2 (physics.md), r = 0..3.
+TEST(Stepper, ConvergenceOrderIs2rPlus2)
+{
+  // coarse enough that the finest error stays well above round-off, fine enough to be asymptotic
+  const double dt0[4] = {0.1, 0.25, 0.5, 1.0}, T = 40.0;
+  for (PetscInt r = 0; r <= 3; r++) {
+    double e1 = DhoError(r, dt0[r], T), e2 = DhoError(r, dt0[r] / 2, T), e3 = DhoError(r, dt0[r] / 4, T);
+    double p1 = std::log2(e1 / e2), p2 = std::log2(e2 / e3);
+    SCOPED_TRACE("r=" + std::to_string(r));
+    EXPECT_NEAR(p2, 2 * r + 2, 0.3) << "errors " << e1 << " " << e2 << " " << e3 << " orders " << p1 << " " << p2;
+    EXPECT_GT(e3, 1e-13) << "too close to round-off to measure an order";
+  }
+}
+
+// SNES and the plain dense Newton loop solve the same equations.
+TEST(Stepper, DenseLoopMatchesSNES)
+{
+  for (PetscInt r : {0, 2, 5}) {
+    double a = DhoError(r, 0.2, 4.0, SLIM_SOLVER_SNES), b = DhoError(r, 0.2, 4.0, SLIM_SOLVER_DENSE);
+    EXPECT_NEAR(a, b, 1e-12 + 1e-9 * a);
+  }
+  Fam       fam("kepler");
+  PetscReal q[2][2], p[2][2];
+  for (int k = 0; k < 2; k++) {
+    Stepper st(fam.f, 2, 1, 0.01, k ? SLIM_SOLVER_DENSE : SLIM_SOLVER_SNES);
+    ASSERT_EQ(0, SlimStepperSetInitialState(st.s, 0, 0.0, fam.f->q0, fam.f->v0));
+    ASSERT_EQ(0, SlimStepperIntegrate(st.s, 300));
+    ASSERT_EQ(0, SlimStepperGetState(st.s, 0, NULL, q[k], p[k]));
+  }
+  // both stop within the step tolerance of the same solution; compare on the orbit's scales
+  const double qs = std::hypot(fam.f->q0[0], fam.f->q0[1]), ps = std::hypot(fam.f->v0[0], fam.f->v0[1]) * fam.f->theta[1];
+  for (int a = 0; a < 2; a++) {
+    EXPECT_NEAR(q[0][a], q[1][a], 1e-10 * qs);
+    EXPECT_NEAR(p[0][a], p[1][a], 1e-10 * ps);
+  }
+}
+
+// A linear family needs exactly one Newton step per step.
+TEST(Stepper, LinearFamilyTakesOneNewtonStep)
+{
+  Fam       fam("dho");
+  PetscReal q0 = 1, v0 = 0.3;
+  for (SlimSolverType type : {SLIM_SOLVER_SNES, SLIM_SOLVER_DENSE}) {
+    Stepper st(fam.f, 4, 3, 0.1, type);
+    for (PetscInt b = 0; b < 3; b++) ASSERT_EQ(0, SlimStepperSetInitialState(st.s, b, 0.0, &q0, &v0));
+    ASSERT_EQ(0, SlimStepperIntegrate(st.s, 200));
+    SlimStepStats s;
+    ASSERT_EQ(0, SlimStepperGetStats(st.s, &s));
+    EXPECT_EQ(s.steps, 200);
+    EXPECT_EQ(s.newton_max, 1);
+    EXPECT_EQ(s.newton_total, 200);
+    EXPECT_EQ(s.nfailed, 0);
+  }
+}
+
+// Weakly damped oscillator, 1e5 steps: the fractional energy error stays bounded (physics.md).
+TEST(Stepper, EnergyErrorBoundedWeakDamping)
+{
+  Fam fam("dho");
+  fam.f->theta[0] = 1, fam.f->theta[1] = 1, fam.f->theta[2] = 1e-4;
+  const PetscInt N = 100000, tenth = N / 10;
+  for (PetscInt r : {0, 1}) {
+    struct Ctx {
+      SlimFamily f;
+      double     first = 0, last = 0;
+      PetscInt   N;
+    } ctx{fam.f, 0, 0, N};
+    Stepper   st(fam.f, r, 1, 0.1);
+    PetscReal q0 = 1, v0 = 0;
+    ASSERT_EQ(0, SlimStepperSetInitialState(st.s, 0, 0.0, &q0, &v0));
+    auto mon = [](SlimStepper s, PetscInt step, void *vctx) -> PetscErrorCode {
+      Ctx      *c = (Ctx *)vctx;
+      PetscReal t, q, v, E, qe, ve, Ee, q0 = 1, v0 = 0;
+      PetscBool has;
+      PetscCall(SlimStepperGetState(s, 0, &t, &q, NULL));
+      PetscCall(SlimStepperGetEnergy(s, 0, &E));
+      PetscCall(c->f->exact(c->f->theta, 0, &q0, &v0, t, &qe, &ve, &has));
+      PetscCall(c->f->energy(c->f->theta, t, &qe, &ve, &Ee));
+      (void)v;
+      double rel = std::fabs(E - Ee) / Ee;
+      if (step <= c->N / 10) c->first = std::max(c->first, rel);
+      if (step >= c->N - c->N / 10) c->last = std::max(c->last, rel);
+      return 0;
+    };
+    ASSERT_EQ(0, SlimStepperSetMonitor(st.s, 1, mon, &ctx));
+    ASSERT_EQ(0, SlimStepperIntegrate(st.s, N));
+    SCOPED_TRACE("r=" + std::to_string(r));
+    EXPECT_GT(ctx.first, 0.0);
+    EXPECT_LE(ctx.last, 2 * ctx.first) << "first tenth " << ctx.first << " last tenth " << ctx.last;
+    (void)tenth;
+  }
+}
+
+// Kepler e = 0.5 at r = 1: bounded energy error over 1000 orbits, angular momentum conserved.
+TEST(Stepper, KeplerEnergyBoundedAngularMomentumConserved)
+{
+  Fam            fam("kepler");
+  const double   GM = fam.f->theta[0], P = 2 * M_PI / std::sqrt(GM); // a = 1
+  const PetscInt per = 100, orbits = 1000, N = per * orbits;
+  struct Ctx {
+    double   E0, L0, first = 0, last = 0, dL = 0;
+    PetscInt N;
+  } ctx{0, 0, 0, 0, 0, N};
+  Stepper st(fam.f, 1, 1, P / per);
+  ASSERT_EQ(0, SlimStepperSetInitialState(st.s, 0, 0.0, fam.f->q0, fam.f->v0));
+  PetscReal q[2], p[2];
+  ASSERT_EQ(0, SlimStepperGetEnergy(st.s, 0, &ctx.E0));
+  ASSERT_EQ(0, SlimStepperGetState(st.s, 0, NULL, q, p));
+  ctx.L0   = q[0] * p[1] - q[1] * p[0];
+  auto mon = [](SlimStepper s, PetscInt step, void *vctx) -> PetscErrorCode {
+    Ctx      *c = (Ctx *)vctx;
+    PetscReal q[2], p[2], E;
+    PetscCall(SlimStepperGetState(s, 0, NULL, q, p));
+    PetscCall(SlimStepperGetEnergy(s, 0, &E));
+    double rel = std::fabs((E - c->E0) / c->E0);
+    if (step <= c->N / 10) c->first = std::max(c->first, rel);
+    if (step >= c->N - c->N / 10) c->last = std::max(c->last, rel);
+    c->dL = std::max(c->dL, std::fabs((q[0] * p[1] - q[1] * p[0] - c->L0) / c->L0));
+    return 0;
+  };
+  ASSERT_EQ(0, SlimStepperSetMonitor(st.s, 1, mon, &ctx));
+  ASSERT_EQ(0, SlimStepperIntegrate(st.s, N));
+  SlimFailure f;
+  ASSERT_EQ(0, SlimStepperGetFailure(st.s, 0, &f));
+  EXPECT_EQ(f.step, -1);
+  EXPECT_GT(ctx.first, 0.0);
+  EXPECT_LE(ctx.last, 2 * ctx.first) << "first tenth " << ctx.first << " last tenth " << ctx.last;
+  EXPECT_LT(ctx.dL, 1e-8);
+}
+
+// B trajectories in one SNES agree with B single runs.
+TEST(Stepper, EnsembleMatchesSingleRuns)
+{
+  for (const char *name : {"dho", "anharmonic", "kepler"}) {
+    SCOPED_TRACE(name);
+    Fam            fam(name);
+    const PetscInt B = 5, d = fam.f->dof, np = fam.f->nparam;
+    std::vector<PetscReal> q0(B * d), v0(B * d), th(B * np);
+    for (PetscInt b = 0; b < B; b++) {
+      for (PetscInt a = 0; a < d; a++) q0[b * d + a] = fam.f->q0[a] * (1 + 0.05 * b), v0[b * d + a] = fam.f->v0[a] * (1 - 0.03 * b);
+      for (PetscInt j = 0; j < np; j++) th[b * np + j] = fam.f->theta[j] * (1 + 0.02 * b);
+    }
+    Stepper ens(fam.f, 2, B, 0.01);
+    for (PetscInt b = 0; b < B; b++) {
+      ASSERT_EQ(0, SlimStepperSetParameters(ens.s, b, &th[b * np]));
+      ASSERT_EQ(0, SlimStepperSetInitialState(ens.s, b, 0.0, &q0[b * d], &v0[b * d]));
+    }
+    ASSERT_EQ(0, SlimStepperIntegrate(ens.s, 200));
+    for (PetscInt b = 0; b < B; b++) {
+      Stepper one(fam.f, 2, 1, 0.01);
+      ASSERT_EQ(0, SlimStepperSetParameters(one.s, 0, &th[b * np]));
+      ASSERT_EQ(0, SlimStepperSetInitialState(one.s, 0, 0.0, &q0[b * d], &v0[b * d]));
+      ASSERT_EQ(0, SlimStepperIntegrate(one.s, 200));
+      PetscReal qa[SLIM_MAX_DOF], pa[SLIM_MAX_DOF], qb[SLIM_MAX_DOF], pb[SLIM_MAX_DOF];
+      ASSERT_EQ(0, SlimStepperGetState(ens.s, b, NULL, qa, pa));
+      ASSERT_EQ(0, SlimStepperGetState(one.s, 0, NULL, qb, pb));
+      for (PetscInt a = 0; a < d; a++) {
+        EXPECT_NEAR(qa[a], qb[a], 1e-12 * (1 + std::fabs(qb[a])));
+        EXPECT_NEAR(pa[a], pb[a], 1e-12 * (1 + std::fabs(pb[a])));
+      }
+    }
+  }
+}
+
+// A failed solve is reported with its reason and step; the other trajectories go on.
+TEST(Stepper, FailureIsReportedNotFatal)
+{
+  Fam     fam("kepler");
+  Stepper st(fam.f, 1, 3, 0.001);
+  PetscReal origin[2] = {0, 0};
+  ASSERT_EQ(0, SlimStepperSetInitialState(st.s, 0, 0.0, fam.f->q0, fam.f->v0));
+  ASSERT_EQ(0, SlimStepperSetInitialState(st.s, 1, 0.0, origin, fam.f->v0)); // force is infinite at q = 0
+  ASSERT_EQ(0, SlimStepperSetInitialState(st.s, 2, 0.0, fam.f->q0, fam.f->v0));
+  ASSERT_EQ(0, SlimStepperIntegrate(st.s, 50));
+  SlimFailure f0, f1;
+  ASSERT_EQ(0, SlimStepperGetFailure(st.s, 0, &f0));
+  ASSERT_EQ(0, SlimStepperGetFailure(st.s, 1, &f1));
+  EXPECT_EQ(f0.step, -1);
+  EXPECT_EQ(f1.step, 0);
+  EXPECT_LT((int)f1.reason, 0);
+  PetscReal q[2], t;
+  ASSERT_EQ(0, SlimStepperGetState(st.s, 2, &t, q, NULL));
+  EXPECT_NEAR(t, 0.05, 1e-12);
+  EXPECT_TRUE(std::isfinite(q[0]) && std::isfinite(q[1]));
+  SlimStepStats s;
+  ASSERT_EQ(0, SlimStepperGetStats(st.s, &s));
+  EXPECT_EQ(s.nfailed, 1);
+
+  // an iteration limit too small for a nonlinear family fails at step 0 with DIVERGED_MAX_IT
+  for (SlimSolverType type : {SLIM_SOLVER_SNES, SLIM_SOLVER_DENSE}) {
+    Stepper lim(fam.f, 2, 1, 0.01, type);
+    ASSERT_EQ(0, PetscOptionsSetValue(NULL, "-slim_step_maxit", "1"));
+    ASSERT_EQ(0, SlimStepperSetFromOptions(lim.s));
+    ASSERT_EQ(0, PetscOptionsClearValue(NULL, "-slim_step_maxit"));
+    ASSERT_EQ(0, SlimStepperSetInitialState(lim.s, 0, 0.0, fam.f->q0, fam.f->v0));
+    ASSERT_EQ(0, SlimStepperIntegrate(lim.s, 5));
+    SlimFailure f;
+    ASSERT_EQ(0, SlimStepperGetFailure(lim.s, 0, &f));
+    EXPECT_EQ(f.step, 0);
+    EXPECT_EQ(f.reason, SNES_DIVERGED_MAX_IT);
+  }
+}

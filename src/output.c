@@ -254,9 +254,9 @@ static void Describe(char buf[], size_t len, SlimColType type, PetscInt width, i
 }
 
 /* Opens the dataset of e->key if it exists (checking it against e's shape), else creates it
- * with early allocation and its fill value. On return e->dset and e->mtype are set. `what`
- * names the object in errors, e.g. "table 'runs' column 'q'". Collective. */
-static PetscErrorCode OpenOrCreateDataset(SlimOutput out, SlimDset *e, const char units[], const char desc[], const char what[])
+ * with early allocation and its fill value (*created set). On return e->dset and e->mtype are
+ * set. `what` names the object in errors, e.g. "table 'runs' column 'q'". Collective. */
+static PetscErrorCode OpenOrCreateDataset(SlimOutput out, SlimDset *e, const char units[], const char desc[], const char what[], PetscBool *created)
 {
   PetscBool exists;
   hid_t     ftype;
@@ -277,6 +277,7 @@ static PetscErrorCode OpenOrCreateDataset(SlimOutput out, SlimDset *e, const cha
   }
 
   PetscCall(ObjExists(out->file, e->key, &exists));
+  *created = (PetscBool)!exists;
   if (exists) {
     hid_t       s, t;
     int         rank;
@@ -489,10 +490,56 @@ PetscErrorCode SlimOutputGetPath(SlimOutput out, const char **path)
   PetscFunctionReturn(0);
 }
 
+/* Opens or creates column c of table tkey (see OpenOrCreateDataset); *created says whether
+ * metadata changed. */
+static PetscErrorCode DefineColumn(SlimOutput out, const char tkey[], PetscInt nrows, PetscInt c, const SlimColumn *col, PetscBool *created)
+{
+  SlimDset       e, *old;
+  char           what[512];
+  size_t         tl = strlen(tkey);
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  *created = PETSC_FALSE;
+  PetscCheck(col->name && col->name[0] && !strchr(col->name, '/'), out->comm, PETSC_ERR_ARG_WRONG, "%s: table '%s' column %" PetscInt_FMT " has an invalid name", out->option, tkey, c);
+  PetscCheck(col->width >= 1, out->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: table '%s' column '%s' has width %" PetscInt_FMT " < 1", out->option, tkey, col->name, col->width);
+  PetscCall(PetscSNPrintf(what, sizeof(what), "table '%s' column '%s'", tkey, col->name));
+  PetscCall(PetscMemzero(&e, sizeof(e)));
+  e.dset    = -1;
+  e.mtype   = -1;
+  e.type    = col->type;
+  e.width   = col->width;
+  e.rank    = (e.type != SLIM_COL_STRING && e.width > 1) ? 2 : 1;
+  e.dims[0] = (hsize_t)nrows;
+  e.dims[1] = (hsize_t)e.width;
+  PetscCall(PetscMalloc1(tl + strlen(col->name) + 2, &e.key));
+  sprintf(e.key, "%s/%s", tkey, col->name);
+  e.col = e.key + tl + 1;
+
+  if ((old = Lookup(out, e.key))) { /* defined before in this session: compare with that */
+    PetscBool same = (PetscBool)(!old->isarray && old->type == e.type && old->rank == e.rank && old->dims[0] == e.dims[0] && old->width == e.width);
+    char      have[128], want[128];
+    Describe(have, sizeof(have), old->type, old->width, old->rank, old->dims);
+    Describe(want, sizeof(want), e.type, e.width, e.rank, e.dims);
+    PetscCall(PetscFree(e.key));
+    PetscCheck(same, out->comm, PETSC_ERR_ARG_INCOMP, "%s: %s in '%s' is %s but %s was requested", out->option, what, out->path, have, want);
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscStrallocpy(tkey, &e.table));
+  ierr = OpenOrCreateDataset(out, &e, col->units, col->desc, what, created);
+  if (ierr) {
+    FreeEntry(&e);
+    PetscCall(ierr);
+  }
+  PetscCall(Insert(out, &e));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SlimOutputDefineTable(SlimOutput out, const char table[], const char desc[], PetscInt nrows, PetscInt ncol, const SlimColumn cols[])
 {
-  char     *tkey;
-  PetscBool exists;
+  char          *tkey;
+  PetscBool      exists, created, dirty = PETSC_FALSE;
+  PetscErrorCode ierr = 0;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(SLIM_EVENT_Output, 0, 0, 0, 0));
@@ -509,55 +556,21 @@ PetscErrorCode SlimOutputDefineTable(SlimOutput out, const char table[], const c
     H5Call(H5Pclose(lcpl));
     if (desc) PetscCall(WriteAttrString(g, "description", desc));
     H5Call(H5Gclose(g));
+    dirty = PETSC_TRUE;
   } else {
     H5O_info_t info;
     H5Call(H5Oget_info_by_name(out->file, tkey, &info, H5P_DEFAULT));
     PetscCheck(info.type == H5O_TYPE_GROUP, out->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: table '%s' in '%s': '/%s' exists but is not a group", out->option, tkey, out->path, tkey);
   }
-
-  for (PetscInt c = 0; c < ncol; c++) {
-    SlimDset  e;
-    SlimDset *old;
-    char      what[512];
-    size_t    tl = strlen(tkey);
-
-    PetscCheck(cols[c].name && cols[c].name[0] && !strchr(cols[c].name, '/'), out->comm, PETSC_ERR_ARG_WRONG, "%s: table '%s' column %" PetscInt_FMT " has an invalid name", out->option, tkey, c);
-    PetscCheck(cols[c].width >= 1, out->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: table '%s' column '%s' has width %" PetscInt_FMT " < 1", out->option, tkey, cols[c].name, cols[c].width);
-    PetscCall(PetscMemzero(&e, sizeof(e)));
-    e.dset  = -1;
-    e.mtype = -1;
-    e.type  = cols[c].type;
-    e.width = cols[c].width;
-    e.rank  = (e.type != SLIM_COL_STRING && e.width > 1) ? 2 : 1;
-    e.dims[0] = (hsize_t)nrows;
-    e.dims[1] = (hsize_t)e.width;
-    PetscCall(PetscMalloc1(tl + strlen(cols[c].name) + 2, &e.key));
-    sprintf(e.key, "%s/%s", tkey, cols[c].name);
-    PetscCall(PetscStrallocpy(tkey, &e.table));
-    e.col = e.key + tl + 1;
-    PetscCall(PetscSNPrintf(what, sizeof(what), "table '%s' column '%s'", tkey, cols[c].name));
-
-    if ((old = Lookup(out, e.key))) { /* defined before in this session: compare with what we have */
-      PetscBool same = (PetscBool)(!old->isarray && old->type == e.type && old->rank == e.rank && old->dims[0] == e.dims[0] && (e.rank < 2 || old->dims[1] == e.dims[1]) && old->width == e.width);
-      char      have[128], want[128];
-      Describe(have, sizeof(have), old->type, old->width, old->rank, old->dims);
-      Describe(want, sizeof(want), e.type, e.width, e.rank, e.dims);
-      PetscCall(PetscFree(e.key));
-      PetscCall(PetscFree(e.table));
-      PetscCheck(same, out->comm, PETSC_ERR_ARG_INCOMP, "%s: %s in '%s' is %s but %s was requested", out->option, what, out->path, have, want);
-      continue;
-    }
-    {
-      PetscErrorCode ierr = OpenOrCreateDataset(out, &e, cols[c].units, cols[c].desc, what);
-      if (ierr) {
-        FreeEntry(&e);
-        PetscCall(ierr);
-      }
-    }
-    PetscCall(Insert(out, &e));
+  for (PetscInt c = 0; c < ncol && !ierr; c++) {
+    ierr  = DefineColumn(out, tkey, nrows, c, &cols[c], &created);
+    dirty = (PetscBool)(dirty || created);
   }
   PetscCall(PetscFree(tkey));
-  H5Call(H5Fflush(out->file, H5F_SCOPE_GLOBAL)); /* metadata on disk before any row is written */
+  /* metadata on disk before any row is written (also when a later column failed its check);
+   * a resumed table that changed nothing needs no flush (each flush costs an fsync) */
+  if (dirty) H5Call(H5Fflush(out->file, H5F_SCOPE_GLOBAL));
+  PetscCall(ierr);
   PetscCall(PetscLogEventEnd(SLIM_EVENT_Output, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -715,13 +728,14 @@ PetscErrorCode SlimOutputDefineArray(SlimOutput out, const char path[], PetscInt
     PetscCall(PetscFree(e.key));
     PetscCheck(same, out->comm, PETSC_ERR_ARG_INCOMP, "%s: %s in '%s' is %s but %s was requested", out->option, what, out->path, have, want);
   } else {
-    PetscErrorCode ierr = OpenOrCreateDataset(out, &e, units, desc, what);
+    PetscBool      created;
+    PetscErrorCode ierr = OpenOrCreateDataset(out, &e, units, desc, what, &created);
     if (ierr) {
       FreeEntry(&e);
       PetscCall(ierr);
     }
     PetscCall(Insert(out, &e));
-    H5Call(H5Fflush(out->file, H5F_SCOPE_GLOBAL));
+    if (created) H5Call(H5Fflush(out->file, H5F_SCOPE_GLOBAL)); /* metadata on disk before any write */
   }
   PetscCall(PetscLogEventEnd(SLIM_EVENT_Output, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -817,6 +831,7 @@ PetscErrorCode SlimOutputGetAttrString(SlimOutput out, const char obj[], const c
   hid_t       o, a, t, mt;
   htri_t      e, vl;
   H5T_class_t cls;
+  H5T_cset_t  cset;
   herr_t      st;
   size_t      size;
 
@@ -833,6 +848,7 @@ PetscErrorCode SlimOutputGetAttrString(SlimOutput out, const char obj[], const c
   H5Call(cls = H5Tget_class(t));
   H5Call(vl = cls == H5T_STRING ? H5Tis_variable_str(t) : 0);
   size = H5Tget_size(t);
+  cset = H5Tget_cset(t);
   H5Call(H5Tclose(t));
   if (cls != H5T_STRING) {
     H5Call(H5Aclose(a));
@@ -841,6 +857,7 @@ PetscErrorCode SlimOutputGetAttrString(SlimOutput out, const char obj[], const c
   }
   /* read as written: variable-length (ours, h5py's str) or fixed-length (h5py's bytes) */
   H5Call(mt = H5Tcopy(H5T_C_S1));
+  H5Call(H5Tset_cset(mt, cset)); /* HDF5 does not convert between ASCII and UTF-8 */
   if (vl) {
     char *s = NULL;
     H5Call(H5Tset_size(mt, H5T_VARIABLE));

@@ -401,6 +401,45 @@ TEST(Family, VelocityInvertsMomentum)
   }
 }
 
+// All built-in families have P linear in v (one Newton step). A test-only family with
+// P = m v + beta v^3 (L = m v^2/2 + beta v^4/4 - k q^2/2) makes the Newton iteration work.
+static PetscErrorCode CubicEval(const PetscReal th[], PetscReal, const PetscReal q[], const PetscReal v[], SlimEval *e)
+{
+  if (e->F) e->F[0] = -th[1] * q[0];
+  if (e->P) e->P[0] = th[0] * v[0] + th[2] * v[0] * v[0] * v[0];
+  if (e->Fq) e->Fq[0] = -th[1];
+  if (e->Fv) e->Fv[0] = 0;
+  if (e->Pq) e->Pq[0] = 0;
+  if (e->Pv) e->Pv[0] = th[0] + 3 * th[2] * v[0] * v[0];
+  return 0;
+}
+
+TEST(Family, VelocityNewtonConvergesOrFails)
+{
+  struct _n_SlimFamily cubic = {};
+  std::strcpy(cubic.name, "cubic");
+  cubic.dof    = 1;
+  cubic.nparam = 3;
+  cubic.eval   = CubicEval;
+  const double th[3] = {1, 1, 0.5};
+  for (double vtrue : {1.3, -0.2, 4.0, 1e-8}) {
+    double pi, v = 0; // a poor initial guess
+    const double q = 0.3;
+    ASSERT_EQ(0, SlimFamilyMomentum(&cubic, th, 0, &q, &vtrue, &pi));
+    ASSERT_EQ(0, SlimFamilyVelocity(&cubic, th, 0, &q, &pi, &v));
+    EXPECT_NEAR(vtrue, v, 4 * DBL_EPSILON * std::fabs(vtrue)) << "v " << vtrue;
+  }
+  // P = v^3, pi = 0: Newton only converges linearly (v -> 2v/3), so 50 iterations are not enough
+  const double th0[3] = {0, 1, 1}, q = 0, pi = 0;
+  double       v      = 1;
+  PetscErrorCode ierr;
+  {
+    QuietErrors quiet;
+    ierr = SlimFamilyVelocity(&cubic, th0, 0, &q, &pi, &v);
+  }
+  EXPECT_EQ(PETSC_ERR_NOT_CONVERGED, ierr);
+}
+
 TEST(Family, AccelerationSolvesTheEquationOfMotion)
 {
   Rng rng(5);

@@ -1,0 +1,25 @@
+#pragma once
+/* SlimHarness: runs a whole sweep across the ranks of a communicator into one HDF5 file.
+ *
+ * Tasks (sweep points, Runge-Kutta baselines, and the fit work of issue-level features) are
+ * handed out dynamically, most expensive first, by a SlimQueue; finished rows are written in
+ * batches through SlimOutput, so a job killed part-way keeps every finished task and
+ * -sweep_resume computes only the rest. SIGTERM/SIGUSR1 finish the task in flight, flush and
+ * stop every rank. */
+#include <slim/sweep.h>
+
+typedef struct _n_SlimHarness *SlimHarness;
+
+PETSC_EXTERN PetscErrorCode SlimHarnessCreate(MPI_Comm comm, SlimHarness *h);
+PETSC_EXTERN PetscErrorCode SlimHarnessDestroy(SlimHarness *h);
+/* Reads -output, -force, -sweep_resume, -sweep_quiet, progress and flush options, the sweep
+ * definition, and rejects misspelt -sweep_ / -fit_ / -<family>_ options. */
+PETSC_EXTERN PetscErrorCode SlimHarnessSetFromOptions(SlimHarness h);
+/* Runs (or resumes) the sweep. *complete is PETSC_FALSE when a signal stopped it early. */
+PETSC_EXTERN PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete);
+
+/* Set by the SIGTERM/SIGUSR1 handler that SlimHarnessRun installs. */
+PETSC_EXTERN volatile int SlimStopRequested;
+/* True once the results file is open and ranks work independently (errors are no longer
+ * input errors that every rank sees alike). */
+PETSC_EXTERN PetscBool SlimHarnessRunning;

@@ -1,0 +1,865 @@
+/* SlimHarness: a sweep across MPI ranks into one parallel HDF5 file (include/slim/harness.h).
+ *
+ * File layout (README, "Results file"):
+ *   /points             one row per sweep point: definition, status, timing, solver stats, errors
+ *   /baselines          one row per (baseline group, Runge-Kutta type)
+ *   /orders             observed convergence order per group of points differing only in dt
+ *   /trajectories/<i>   samples of point i (with -sweep_trajectory_stride)
+ *   /baselines/trajectories/<row>
+ *   /sessions/<k>       one group per run or resume: per-rank busy/idle time, makespan
+ *   attributes on /     provenance */
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <time.h>
+#include <math.h>
+#include <unistd.h>
+#include <hdf5.h>
+#include <petsctime.h>
+#include <slim/harness.h>
+#include <slim/output.h>
+#include <slim/point.h>
+#include <slim/queue.h>
+#include <slim/log.h>
+
+volatile int SlimStopRequested  = 0;
+PetscBool    SlimHarnessRunning = PETSC_FALSE;
+
+static void OnSignal(int sig)
+{
+  (void)sig;
+  SlimStopRequested = 1;
+}
+
+typedef struct {
+  PetscInt   task;
+  PetscReal  seconds;
+  SlimResult res;
+} Pending;
+
+struct _n_SlimHarness {
+  MPI_Comm    comm;
+  PetscMPIInt rank, size;
+  SlimSweep   sw;
+  char        output[PETSC_MAX_PATH_LEN];
+  PetscBool   force, resume, quiet;
+  PetscReal   progress_interval, flush_interval;
+  PetscInt    flush_tasks;
+  SlimOutput  out;
+  SlimQueue   queue;
+  PetscInt    session;
+  /* tasks: [0, npoints) points, then ngroups*nbase baselines */
+  PetscInt    ntask, nbaserows;
+  PetscReal  *tcost, total_cost;
+  PetscInt   *order;
+  PetscBool  *done;
+  PetscInt    ndone_before;
+  Pending    *pend;
+  PetscInt    npend;
+  /* this rank's accounting */
+  PetscReal   busy, cost_done;
+  PetscInt    ntasks_done;
+  PetscLogDouble tstart, tlast_flush, tlast_progress;
+  char        start_time[64];
+  PetscLogStage stage_setup, stage_points, stage_baselines, stage_output;
+  /* order groups: points that differ only in dt */
+  PetscInt    norder, *order_of_point;
+};
+
+/* ---------- columns ---------- */
+
+typedef struct {
+  SlimColumn col;
+  size_t     off; /* offset in SlimResult; the C type follows col.type (PetscReal / PetscInt) */
+} ResultField;
+
+#define RREAL(n, u, d, f) {{n, SLIM_COL_REAL, 1, u, d}, offsetof(SlimResult, f)}
+#define RINT(n, u, d, f)  {{n, SLIM_COL_INT, 1, u, d}, offsetof(SlimResult, f)}
+/* status last: a row whose status is set is complete even if the writer dies mid-batch */
+static const ResultField ResultFields[] = {
+  RINT("fail_reason", "", "SNES converged reason of the first failure (negative), 0 if none", fail_reason),
+  RINT("fail_step", "", "step index of the first failure, -1 if none", fail_step),
+  RINT("fail_trajectory", "", "ensemble member of the first failure, -1 if none", fail_traj),
+  RINT("n_failed", "", "ensemble members whose solve failed", nfailed),
+  RREAL("t_setup", "s", "setup time: objects, options, solver construction", t_setup),
+  RREAL("t_min", "s", "integration time of N steps, fastest timed repeat", t_min),
+  RREAL("t_median", "s", "integration time of N steps, median of the timed repeats", t_median),
+  RREAL("t_max", "s", "integration time of N steps, slowest timed repeat", t_max),
+  RREAL("ns_per_step", "ns", "t_min / N", ns_per_step),
+  RREAL("ns_per_traj_step", "ns", "t_min / (N B): cost of one trajectory-step", ns_per_traj_step),
+  RINT("steps", "", "steps taken in the measurement run", steps),
+  RINT("newton_total", "", "Newton iterations summed over the steps of the measurement run", newton_total),
+  RINT("newton_max", "", "most Newton iterations in one step", newton_max),
+  RINT("linear_total", "", "linear (KSP) iterations summed over the measurement run", linear_total),
+  RREAL("newton_per_step", "", "newton_total / steps", newton_per_step),
+  RINT("error_kind", "", "what errors are measured against: 0 none, 1 exact solution, 2 reference run (dt/ref_dt_factor, r+ref_r_extra)", error_kind),
+  RREAL("err_q_final", "units of q", "max-norm error in q at the final time", err_q_final),
+  RREAL("err_q_max", "units of q", "max over the run of the max-norm error in q", err_q_max),
+  RREAL("err_E_final", "", "fractional energy error |E - E_ref|/|E_ref| at the final time", err_E_final),
+  RREAL("err_E_max", "", "max over the run of the fractional energy error", err_E_max),
+  RREAL("wall", "s", "wall time spent on the task, everything included", wall),
+  RINT("status", "", "-1 not computed yet, 0 finished, 1 failed (see fail_*)", status),
+};
+#define NRESULT ((PetscInt)(sizeof(ResultFields) / sizeof(ResultFields[0])))
+
+static const SlimColumn PointDefCols[] = {
+  {"index", SLIM_COL_INT, 1, "", "stable point index (lexicographic in family, r, dt, N|T, sigma, B, solver)"},
+  {"family", SLIM_COL_STRING, SLIM_NAME_LEN, "", "Lagrangian family"},
+  {"r", SLIM_COL_INT, 1, "", "interior GGL points (order 2r+2)"},
+  {"dt", SLIM_COL_REAL, 1, "time", "time step"},
+  {"N", SLIM_COL_INT, 1, "", "steps"},
+  {"T", SLIM_COL_REAL, 1, "time", "final time N dt"},
+  {"sigma", SLIM_COL_REAL, 1, "units of q", "noise standard deviation of fit observations"},
+  {"B", SLIM_COL_INT, 1, "", "ensemble size (trajectories per solve)"},
+  {"solver", SLIM_COL_STRING, 16, "", "step solver: snes or dense"},
+  {"group", SLIM_COL_INT, 1, "", "baseline group: row of /baselines is group*n_baselines + type"},
+  {"seed", SLIM_COL_INT, 1, "", "seed of the point's random stream, from (sweep seed, index)"},
+  {"cost", SLIM_COL_REAL, 1, "", "estimated cost used to schedule expensive points first"},
+};
+static const SlimColumn BaseDefCols[] = {
+  {"group", SLIM_COL_INT, 1, "", "baseline group"},
+  {"point", SLIM_COL_INT, 1, "", "representative point of the group"},
+  {"family", SLIM_COL_STRING, SLIM_NAME_LEN, "", "Lagrangian family"},
+  {"type", SLIM_COL_STRING, 16, "", "PETSc TSRK type (2a: RK2, 4: classical RK4)"},
+  {"dt", SLIM_COL_REAL, 1, "time", "time step"},
+  {"N", SLIM_COL_INT, 1, "", "steps"},
+  {"T", SLIM_COL_REAL, 1, "time", "final time"},
+};
+static const SlimColumn TaskCols[] = {
+  {"rank", SLIM_COL_INT, 1, "", "MPI rank that computed the row"},
+  {"session", SLIM_COL_INT, 1, "", "run that computed the row: 0 the first, k the k-th -sweep_resume (see /sessions/<k>)"},
+};
+static const SlimColumn OrderCols[] = {
+  {"family", SLIM_COL_STRING, SLIM_NAME_LEN, "", "Lagrangian family"},
+  {"r", SLIM_COL_INT, 1, "", "interior GGL points"},
+  {"N", SLIM_COL_INT, 1, "", "steps (-1 when the sweep fixes T instead)"},
+  {"T", SLIM_COL_REAL, 1, "time", "final time (NaN when the sweep fixes N)"},
+  {"sigma", SLIM_COL_REAL, 1, "", "noise level of the points"},
+  {"B", SLIM_COL_INT, 1, "", "ensemble size"},
+  {"solver", SLIM_COL_STRING, 16, "", "step solver"},
+  {"n_dt", SLIM_COL_INT, 1, "", "points with a usable error in the fit"},
+  {"order", SLIM_COL_REAL, 1, "", "least-squares slope of log err_q_final vs log dt"},
+  {"order_finest", SLIM_COL_REAL, 1, "", "slope between the two smallest dt"},
+  {"expected", SLIM_COL_REAL, 1, "", "2r+2, the theoretical order"},
+  {"dt_min", SLIM_COL_REAL, 1, "time", "smallest dt in the fit"},
+  {"dt_max", SLIM_COL_REAL, 1, "time", "largest dt in the fit"},
+  {"points", SLIM_COL_STRING, 256, "", "indices of the points in the group, comma separated"},
+};
+static const SlimColumn RankCols[] = {
+  {"rank", SLIM_COL_INT, 1, "", "MPI rank"},
+  {"host", SLIM_COL_STRING, 64, "", "host name"},
+  {"busy", SLIM_COL_REAL, 1, "s", "time spent computing tasks"},
+  {"idle", SLIM_COL_REAL, 1, "s", "makespan minus busy: waiting for the slowest rank, I/O"},
+  {"tasks", SLIM_COL_INT, 1, "", "tasks computed"},
+  {"cost", SLIM_COL_REAL, 1, "", "estimated cost of the tasks computed"},
+};
+#define NCOLS(a) ((PetscInt)(sizeof(a) / sizeof((a)[0])))
+
+static void NowISO(char buf[], size_t len)
+{
+  time_t    t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+PetscErrorCode SlimHarnessCreate(MPI_Comm comm, SlimHarness *h)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(h));
+  (*h)->comm = comm;
+  PetscCallMPI(MPI_Comm_rank(comm, &(*h)->rank));
+  PetscCallMPI(MPI_Comm_size(comm, &(*h)->size));
+  PetscCall(PetscStrcpy((*h)->output, "slimsweep.h5"));
+  (*h)->progress_interval = 10;
+  (*h)->flush_interval    = 10;
+  (*h)->flush_tasks       = 16;
+  PetscCall(SlimSweepCreate(&(*h)->sw));
+  PetscCall(PetscLogStageRegister("Sweep setup", &(*h)->stage_setup));
+  PetscCall(PetscLogStageRegister("Sweep points", &(*h)->stage_points));
+  PetscCall(PetscLogStageRegister("RK baselines", &(*h)->stage_baselines));
+  PetscCall(PetscLogStageRegister("Results output", &(*h)->stage_output));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimHarnessDestroy(SlimHarness *h)
+{
+  PetscFunctionBeginUser;
+  if (!*h) PetscFunctionReturn(0);
+  PetscCall(SlimSweepDestroy(&(*h)->sw));
+  PetscCall(PetscFree3((*h)->tcost, (*h)->order, (*h)->done));
+  PetscCall(PetscFree((*h)->pend));
+  PetscCall(PetscFree((*h)->order_of_point));
+  PetscCall(PetscFree(*h));
+  PetscFunctionReturn(0);
+}
+
+/* Options that nothing consumed but that carry one of our prefixes are typos: refuse them. */
+static PetscErrorCode CheckUnusedOptions(SlimHarness h)
+{
+  PetscInt    n;
+  char      **names, **values;
+  const char *prefixes[SLIM_LIST_MAX + 4] = {"sweep_", "fit_", "landscape_"};
+  PetscInt    np = 3;
+
+  PetscFunctionBeginUser;
+  for (PetscInt f = 0; f < h->sw->nfam; f++) prefixes[np++] = h->sw->fam[f]->name;
+  PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
+  for (PetscInt i = 0; i < n; i++) {
+    for (PetscInt k = 0; k < np; k++) {
+      size_t    len;
+      PetscBool match;
+      PetscCall(PetscStrlen(prefixes[k], &len));
+      PetscCall(PetscStrncmp(names[i], prefixes[k], len, &match));
+      if (match && k >= 3 && names[i][len] != '_') match = PETSC_FALSE;
+      PetscCheck(!match, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-%s: unknown option (see -help for the options of this sweep)", names[i]);
+    }
+  }
+  PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimHarnessSetFromOptions(SlimHarness h)
+{
+  PetscBool set;
+
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(h->comm, NULL, "slimsweep harness", NULL);
+  PetscCall(PetscOptionsString("-output", "Results file (HDF5)", NULL, h->output, h->output, sizeof(h->output), &set));
+  PetscCall(PetscOptionsBool("-force", "Replace an existing results file", NULL, h->force, &h->force, NULL));
+  PetscCall(PetscOptionsBool("-sweep_resume", "Continue an existing results file: compute only the missing points", NULL, h->resume, &h->resume, NULL));
+  PetscCall(PetscOptionsBool("-sweep_quiet", "No progress lines", NULL, h->quiet, &h->quiet, NULL));
+  PetscCall(PetscOptionsReal("-sweep_progress_interval", "Seconds between progress lines on rank 0", NULL, h->progress_interval, &h->progress_interval, NULL));
+  PetscCall(PetscOptionsInt("-sweep_flush_tasks", "Finished tasks a rank buffers before writing them", NULL, h->flush_tasks, &h->flush_tasks, NULL));
+  PetscCall(PetscOptionsReal("-sweep_flush_interval", "Seconds after which a rank writes its finished tasks anyway", NULL, h->flush_interval, &h->flush_interval, NULL));
+  PetscOptionsEnd();
+  PetscCheck(h->output[0], PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-output: empty file name");
+  PetscCheck(!(h->force && h->resume), PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "-force and -sweep_resume: give one of them, not both");
+  PetscCheck(h->flush_tasks >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_flush_tasks: value %" PetscInt_FMT " is invalid (must be >= 1)", h->flush_tasks);
+  PetscCheck(h->flush_interval >= 0 && h->progress_interval >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_flush_interval and -sweep_progress_interval must be >= 0");
+  PetscCall(SlimSweepSetFromOptions(h->sw));
+  PetscCheck(h->sw->npoints > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "the sweep is empty");
+  PetscCall(CheckUnusedOptions(h));
+  PetscFunctionReturn(0);
+}
+
+/* ---------- tasks ---------- */
+
+static PetscErrorCode BaselineCost(SlimHarness h, PetscInt row, PetscReal *cost)
+{
+  SlimSweep  sw = h->sw;
+  SlimPoint *p  = &sw->points[sw->group_point[row / sw->nbase]];
+  /* an RK4 step costs about 4 right-hand sides and TS overhead: comparable to an r = 0 SNES step */
+  PetscFunctionBeginUser;
+  *cost = (sw->repeats + 1) * p->N * 4000.0 * (sw->fam[p->family]->exact ? 1 : 1 + sw->ref_dt_factor);
+  PetscFunctionReturn(0);
+}
+
+/* Groups of points that differ only in dt (and in N when the sweep fixes T). */
+static PetscErrorCode SetUpOrderGroups(SlimHarness h)
+{
+  SlimSweep sw = h->sw;
+  PetscInt *rep, *count;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(sw->npoints, &h->order_of_point));
+  PetscCall(PetscMalloc2(sw->npoints, &rep, sw->npoints, &count));
+  h->norder = 0;
+  for (PetscInt i = 0; i < sw->npoints; i++) {
+    SlimPoint *p = &sw->points[i];
+    PetscInt   g = -1;
+    for (PetscInt k = 0; k < h->norder && g < 0; k++) {
+      SlimPoint *q = &sw->points[rep[k]];
+      if (q->family == p->family && q->r == p->r && q->sigma == p->sigma && q->B == p->B && q->solver == p->solver && (sw->nT ? fabs(q->N * q->dt - p->N * p->dt) <= 1e-9 * q->N * q->dt : q->N == p->N)) g = k;
+    }
+    if (g < 0) {
+      g          = h->norder++;
+      rep[g]     = i;
+      count[g]   = 0;
+    }
+    count[g]++;
+    h->order_of_point[i] = g;
+  }
+  /* only groups with two or more dt make an order */
+  {
+    PetscInt *map, n = 0;
+    PetscCall(PetscMalloc1(h->norder, &map));
+    for (PetscInt g = 0; g < h->norder; g++) map[g] = count[g] >= 2 ? n++ : -1;
+    for (PetscInt i = 0; i < sw->npoints; i++) h->order_of_point[i] = map[h->order_of_point[i]];
+    h->norder = n;
+    PetscCall(PetscFree(map));
+  }
+  PetscCall(PetscFree2(rep, count));
+  PetscFunctionReturn(0);
+}
+
+/* ---------- file ---------- */
+
+static PetscErrorCode TrajectoryPath(SlimHarness h, PetscInt task, char path[], size_t len)
+{
+  PetscFunctionBeginUser;
+  if (task < h->sw->npoints) PetscCall(PetscSNPrintf(path, len, "trajectories/%" PetscInt_FMT, task));
+  else PetscCall(PetscSNPrintf(path, len, "baselines/trajectories/%" PetscInt_FMT, task - h->sw->npoints));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode DefineResultTable(SlimHarness h, const char table[], const char desc[], PetscInt nrows, PetscInt ndef, const SlimColumn def[])
+{
+  SlimColumn *cols;
+  PetscInt    n = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(ndef + NRESULT + NCOLS(TaskCols), &cols));
+  for (PetscInt i = 0; i < ndef; i++) cols[n++] = def[i];
+  for (PetscInt i = 0; i < NCOLS(TaskCols); i++) cols[n++] = TaskCols[i];
+  for (PetscInt i = 0; i < NRESULT; i++) cols[n++] = ResultFields[i].col;
+  PetscCall(SlimOutputDefineTable(h->out, table, desc, nrows, n, cols));
+  PetscCall(PetscFree(cols));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode DefineTrajectories(SlimHarness h)
+{
+  SlimSweep sw = h->sw;
+  char      base[256], path[300];
+
+  PetscFunctionBeginUser;
+  if (!sw->traj_stride) PetscFunctionReturn(0);
+  for (PetscInt task = 0; task < h->ntask; task++) {
+    PetscInt   pi  = task < sw->npoints ? task : sw->group_point[(task - sw->npoints) / PetscMax(sw->nbase, 1)];
+    SlimPoint *p   = &sw->points[pi];
+    PetscInt   ns  = p->N / sw->traj_stride + 1, d = sw->fam[p->family]->dof;
+    PetscInt   d1[1] = {ns}, d2[2] = {ns, d};
+    PetscBool  rk  = task >= sw->npoints;
+    PetscCall(TrajectoryPath(h, task, base, sizeof(base)));
+    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/t", base));
+    PetscCall(SlimOutputDefineArray(h->out, path, 1, d1, "time", "sample times"));
+    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/q", base));
+    PetscCall(SlimOutputDefineArray(h->out, path, 2, d2, "units of q", "generalised coordinates"));
+    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/%s", base, rk ? "qdot" : "pi"));
+    PetscCall(SlimOutputDefineArray(h->out, path, 2, d2, rk ? "units of q / time" : "units of momentum", rk ? "velocities" : "discrete momenta pi_n"));
+    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/energy", base));
+    PetscCall(SlimOutputDefineArray(h->out, path, 1, d1, "energy", "energy of the family's L (conservative part) at the samples"));
+    PetscCall(PetscSNPrintf(path, sizeof(path), "%s/energy_error", base));
+    PetscCall(SlimOutputDefineArray(h->out, path, 1, d1, "", "fractional energy error |E - E_ref|/|E_ref| (NaN without reference)"));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Definition columns of /points and /baselines: known before any work, written by rank 0. */
+static PetscErrorCode WriteDefinitions(SlimHarness h)
+{
+  SlimSweep  sw = h->sw;
+  PetscInt   np = sw->npoints, nb = h->nbaserows, *rows;
+  PetscInt64 *iv;
+  PetscReal  *rv;
+  char       *sv;
+
+  PetscFunctionBeginUser;
+  if (h->rank) PetscFunctionReturn(0);
+  PetscInt nmax = PetscMax(np, nb);
+  PetscCall(PetscMalloc4(nmax, &rows, nmax, &iv, nmax, &rv, nmax * SLIM_NAME_LEN, &sv));
+  for (PetscInt i = 0; i < nmax; i++) rows[i] = i;
+#define WI(tab, col, n, expr) \
+  do { \
+    for (PetscInt i = 0; i < (n); i++) iv[i] = (PetscInt64)(expr); \
+    PetscCall(SlimOutputWriteRows(h->out, tab, col, n, rows, iv)); \
+  } while (0)
+#define WR(tab, col, n, expr) \
+  do { \
+    for (PetscInt i = 0; i < (n); i++) rv[i] = (PetscReal)(expr); \
+    PetscCall(SlimOutputWriteRows(h->out, tab, col, n, rows, rv)); \
+  } while (0)
+#define WS(tab, col, n, width, expr) \
+  do { \
+    memset(sv, 0, (size_t)(n) * (size_t)(width)); \
+    for (PetscInt i = 0; i < (n); i++) PetscCall(PetscStrncpy(sv + i * (width), expr, width)); \
+    PetscCall(SlimOutputWriteRows(h->out, tab, col, n, rows, sv)); \
+  } while (0)
+  {
+    const SlimPoint *P = sw->points;
+    WI("points", "index", np, P[i].index);
+    WS("points", "family", np, SLIM_NAME_LEN, sw->famname[P[i].family]);
+    WI("points", "r", np, P[i].r);
+    WR("points", "dt", np, P[i].dt);
+    WI("points", "N", np, P[i].N);
+    WR("points", "T", np, P[i].N * P[i].dt);
+    WR("points", "sigma", np, P[i].sigma);
+    WI("points", "B", np, P[i].B);
+    WS("points", "solver", np, 16, SlimSolverTypes[P[i].solver]);
+    WI("points", "group", np, P[i].group);
+    WI("points", "seed", np, P[i].seed);
+    WR("points", "cost", np, P[i].cost);
+  }
+  if (nb) {
+    const SlimPoint *P = sw->points;
+#define GP(i) P[sw->group_point[(i) / sw->nbase]]
+    WI("baselines", "group", nb, i / sw->nbase);
+    WI("baselines", "point", nb, sw->group_point[i / sw->nbase]);
+    WS("baselines", "family", nb, SLIM_NAME_LEN, sw->famname[GP(i).family]);
+    WS("baselines", "type", nb, 16, sw->base[i % sw->nbase]);
+    WR("baselines", "dt", nb, GP(i).dt);
+    WI("baselines", "N", nb, GP(i).N);
+    WR("baselines", "T", nb, GP(i).N * GP(i).dt);
+#undef GP
+  }
+#undef WI
+#undef WR
+#undef WS
+  PetscCall(PetscFree4(rows, iv, rv, sv));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode OpenFile(SlimHarness h)
+{
+  SlimSweep sw = h->sw;
+  char      sig[65536];
+  PetscBool exists;
+
+  PetscFunctionBeginUser;
+  PetscCall(SlimOutputOpen(h->comm, h->output, h->resume ? SLIM_OUTPUT_RESUME : (h->force ? SLIM_OUTPUT_FORCE : SLIM_OUTPUT_CREATE), "-output", &h->out));
+  if (h->resume) {
+    /* refuse to mix results of a different sweep into the file */
+    PetscCall(SlimOutputGetAttrString(h->out, "/", "sweep_signature", sig, sizeof(sig)));
+    if (strcmp(sig, sw->signature)) {
+      size_t k = 0;
+      while (sig[k] && sig[k] == sw->signature[k]) k++;
+      while (k > 0 && sig[k - 1] != ' ') k--;
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "-sweep_resume: the options conflict with '%s': it has \"%.60s\", these options give \"%.60s\"", h->output, sig + k, sw->signature + k);
+    }
+    for (h->session = 1;; h->session++) {
+      char path[64];
+      PetscCall(PetscSNPrintf(path, sizeof(path), "sessions/%" PetscInt_FMT "/ranks", h->session));
+      PetscCall(SlimOutputTableExists(h->out, path, &exists));
+      if (!exists) break;
+    }
+  } else {
+    PetscCall(SlimOutputSetAttrString(h->out, "/", "sweep_signature", sw->signature));
+  }
+  PetscCall(DefineResultTable(h, "points", "one row per sweep point", sw->npoints, NCOLS(PointDefCols), PointDefCols));
+  if (h->nbaserows) PetscCall(DefineResultTable(h, "baselines", "Runge-Kutta baselines (PETSc TSRK), one row per (group, type)", h->nbaserows, NCOLS(BaseDefCols), BaseDefCols));
+  if (h->norder) PetscCall(SlimOutputDefineTable(h->out, "orders", "observed convergence order of points differing only in dt", h->norder, NCOLS(OrderCols), OrderCols));
+  PetscCall(DefineTrajectories(h));
+  if (!h->resume) PetscCall(WriteDefinitions(h));
+  PetscCall(SlimOutputFlush(h->out));
+  PetscFunctionReturn(0);
+}
+
+/* Which tasks a previous session finished (status written means the row is complete). */
+static PetscErrorCode ReadDone(SlimHarness h)
+{
+  PetscInt64 *st;
+  SlimSweep   sw = h->sw;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscArrayzero(h->done, h->ntask));
+  h->ndone_before = 0;
+  if (!h->resume) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc1(PetscMax(sw->npoints, h->nbaserows), &st));
+  PetscCall(SlimOutputReadColumn(h->out, "points", "status", st));
+  for (PetscInt i = 0; i < sw->npoints; i++) h->done[i] = st[i] >= 0 ? PETSC_TRUE : PETSC_FALSE;
+  if (h->nbaserows) {
+    PetscCall(SlimOutputReadColumn(h->out, "baselines", "status", st));
+    for (PetscInt i = 0; i < h->nbaserows; i++) h->done[sw->npoints + i] = st[i] >= 0 ? PETSC_TRUE : PETSC_FALSE;
+  }
+  for (PetscInt i = 0; i < h->ntask; i++) h->ndone_before += h->done[i];
+  PetscCall(PetscFree(st));
+  PetscFunctionReturn(0);
+}
+
+/* Writes the buffered results of this rank: one write per column per table; status last. */
+static PetscErrorCode FlushPending(SlimHarness h)
+{
+  SlimSweep   sw = h->sw;
+  PetscInt   *rows, n;
+  PetscInt64 *iv;
+  PetscReal  *rv;
+
+  PetscFunctionBeginUser;
+  if (!h->npend) PetscFunctionReturn(0);
+  PetscCall(PetscLogStagePush(h->stage_output));
+  PetscCall(PetscLogEventBegin(SLIM_EVENT_Output, 0, 0, 0, 0));
+  PetscCall(PetscMalloc3(h->npend, &rows, h->npend, &iv, h->npend, &rv));
+  for (int tab = 0; tab < 2; tab++) {
+    const char *table = tab ? "baselines" : "points";
+    Pending    *sel[256];
+    n = 0;
+    for (PetscInt k = 0; k < h->npend; k++) {
+      PetscBool isbase = h->pend[k].task >= sw->npoints;
+      if (isbase != (PetscBool)tab) continue;
+      rows[n] = tab ? h->pend[k].task - sw->npoints : h->pend[k].task;
+      if (n < 256) sel[n] = &h->pend[k];
+      n++;
+    }
+    if (!n) continue;
+    PetscCheck(n <= 256, PETSC_COMM_SELF, PETSC_ERR_PLIB, "flush batch too large");
+    for (PetscInt k = 0; k < n; k++) iv[k] = h->rank;
+    PetscCall(SlimOutputWriteRows(h->out, table, "rank", n, rows, iv));
+    for (PetscInt k = 0; k < n; k++) iv[k] = h->session;
+    PetscCall(SlimOutputWriteRows(h->out, table, "session", n, rows, iv));
+    for (PetscInt c = 0; c < NRESULT; c++) {
+      const ResultField *f = &ResultFields[c];
+      for (PetscInt k = 0; k < n; k++) {
+        const char *base = (const char *)&sel[k]->res + f->off;
+        if (f->col.type == SLIM_COL_REAL) rv[k] = *(const PetscReal *)base;
+        else iv[k] = f->off == offsetof(SlimResult, error_kind) ? (PetscInt64)sel[k]->res.error_kind : (PetscInt64) * (const PetscInt *)base;
+      }
+      PetscCall(SlimOutputWriteRows(h->out, table, f->col.name, n, rows, f->col.type == SLIM_COL_REAL ? (const void *)rv : (const void *)iv));
+    }
+  }
+  PetscCall(PetscFree3(rows, iv, rv));
+  h->npend = 0;
+  PetscCall(PetscTime(&h->tlast_flush));
+  PetscCall(PetscLogEventEnd(SLIM_EVENT_Output, 0, 0, 0, 0));
+  PetscCall(PetscLogStagePop());
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode WriteSamples(SlimHarness h, PetscInt task, const SlimSamples *s)
+{
+  char base[256], path[300];
+
+  PetscFunctionBeginUser;
+  if (s->stride <= 0) PetscFunctionReturn(0);
+  PetscCall(TrajectoryPath(h, task, base, sizeof(base)));
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s/t", base));
+  PetscCall(SlimOutputWriteArray(h->out, path, s->t));
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s/q", base));
+  PetscCall(SlimOutputWriteArray(h->out, path, s->q));
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s/%s", base, task >= h->sw->npoints ? "qdot" : "pi"));
+  PetscCall(SlimOutputWriteArray(h->out, path, s->p));
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s/energy", base));
+  PetscCall(SlimOutputWriteArray(h->out, path, s->energy));
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s/energy_error", base));
+  PetscCall(SlimOutputWriteArray(h->out, path, s->energy_error));
+  PetscFunctionReturn(0);
+}
+
+/* Records a PETSc error raised inside one task so that the sweep can go on. */
+typedef struct {
+  char msg[512];
+  int  set;
+} TaskError;
+
+static PetscErrorCode TaskErrorHandler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
+{
+  TaskError *e = (TaskError *)ctx;
+  (void)comm, (void)line, (void)file;
+  if (p == PETSC_ERROR_INITIAL && !e->set) {
+    PetscSNPrintf(e->msg, sizeof(e->msg), "%s (in %s)", mess ? mess : "error", fun);
+    e->set = 1;
+  }
+  return n;
+}
+
+static PetscErrorCode RunTask(SlimHarness h, PetscInt task, SlimResult *res)
+{
+  SlimSweep      sw = h->sw;
+  SlimSamples    s;
+  PetscInt       pi = task < sw->npoints ? task : sw->group_point[(task - sw->npoints) / sw->nbase];
+  SlimPoint     *p  = &sw->points[pi];
+  TaskError      err = {{0}, 0};
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(SlimSamplesCreate(p->N, sw->traj_stride, sw->fam[p->family]->dof, &s));
+  PetscCall(PetscLogStagePush(task < sw->npoints ? h->stage_points : h->stage_baselines));
+  /* an error inside one task (e.g. a momentum that cannot be inverted) fails that task only */
+  PetscCall(PetscPushErrorHandler(TaskErrorHandler, &err));
+  if (task < sw->npoints) ierr = SlimPointRun(sw, p, res, &s);
+  else ierr = SlimBaselineRun(sw, p, sw->base[(task - sw->npoints) % sw->nbase], res, &s);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(PetscLogStagePop());
+  if (ierr) {
+    PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] task %" PetscInt_FMT " failed: %s\n", h->rank, task, err.msg));
+    res->status      = 1;
+    res->fail_reason = -1000 - (PetscInt)ierr; /* not a SNES reason: a PETSc error code, offset */
+  } else PetscCall(WriteSamples(h, task, &s));
+  PetscCall(SlimSamplesDestroy(&s));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Progress(SlimHarness h, PetscBool final)
+{
+  PetscLogDouble now;
+  PetscInt       done;
+  PetscReal      cost;
+
+  PetscFunctionBeginUser;
+  if (h->rank || h->quiet) PetscFunctionReturn(0);
+  PetscCall(PetscTime(&now));
+  if (!final && now - h->tlast_progress < h->progress_interval) PetscFunctionReturn(0);
+  h->tlast_progress = now;
+  PetscCall(SlimQueueProgress(h->queue, &done, &cost, NULL));
+  {
+    PetscInt  todo = h->ntask - h->ndone_before;
+    PetscReal el = now - h->tstart, frac = h->total_cost > 0 ? cost / h->total_cost : 1;
+    if (frac > 0 && frac < 1)
+      PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: %" PetscInt_FMT "/%" PetscInt_FMT " tasks done (%.0f%% of estimated work), elapsed %.1f s, remaining ~%.1f s\n", done, todo, 100 * frac, el, el * (1 - frac) / frac));
+    else PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: %" PetscInt_FMT "/%" PetscInt_FMT " tasks done, elapsed %.1f s\n", done, todo, el));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Least-squares slope of log(err) against log(dt) for every order group, written by rank 0. */
+static PetscErrorCode WriteOrders(SlimHarness h)
+{
+  SlimSweep   sw = h->sw;
+  PetscReal  *err;
+  PetscInt64 *st;
+
+  PetscFunctionBeginUser;
+  if (!h->norder || h->rank) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc2(sw->npoints, &err, sw->npoints, &st));
+  PetscCall(SlimOutputReadColumn(h->out, "points", "err_q_final", err));
+  PetscCall(SlimOutputReadColumn(h->out, "points", "status", st));
+  for (PetscInt g = 0; g < h->norder; g++) {
+    PetscReal  sx = 0, sy = 0, sxx = 0, sxy = 0, dmin = PETSC_MAX_REAL, dmax = 0, d1 = PETSC_MAX_REAL, d2 = PETSC_MAX_REAL, e1 = NAN, e2 = NAN;
+    PetscInt   n = 0, rep = -1, row = g;
+    char       list[256] = "";
+    for (PetscInt i = 0; i < sw->npoints; i++) {
+      if (h->order_of_point[i] != g) continue;
+      SlimPoint *p = &sw->points[i];
+      char       num[32];
+      if (rep < 0) rep = i;
+      PetscCall(PetscSNPrintf(num, sizeof(num), "%s%" PetscInt_FMT, list[0] ? "," : "", i));
+      if (strlen(list) + strlen(num) < sizeof(list)) PetscCall(PetscStrcat(list, num));
+      if (st[i] != 0 || !(err[i] > 0) || !isfinite(err[i])) continue;
+      PetscReal x = log(p->dt), y = log(err[i]);
+      sx += x, sy += y, sxx += x * x, sxy += x * y, n++;
+      dmin = PetscMin(dmin, p->dt), dmax = PetscMax(dmax, p->dt);
+      if (p->dt < d1) d2 = d1, e2 = e1, d1 = p->dt, e1 = err[i];
+      else if (p->dt < d2) d2 = p->dt, e2 = err[i];
+    }
+    SlimPoint *p     = &sw->points[rep];
+    PetscReal  slope = n >= 2 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : NAN;
+    PetscReal  fin   = n >= 2 ? log(e2 / e1) / log(d2 / d1) : NAN;
+    PetscInt64 iv;
+    PetscReal  rv;
+    char       s[SLIM_NAME_LEN] = "";
+#define OI(c, v) (iv = (PetscInt64)(v), SlimOutputWriteRows(h->out, "orders", c, 1, &row, &iv))
+#define OR(c, v) (rv = (PetscReal)(v), SlimOutputWriteRows(h->out, "orders", c, 1, &row, &rv))
+    PetscCall(PetscStrncpy(s, sw->famname[p->family], sizeof(s)));
+    PetscCall(SlimOutputWriteRows(h->out, "orders", "family", 1, &row, s));
+    PetscCall(OI("r", p->r));
+    PetscCall(OI("N", sw->nT ? -1 : p->N));
+    PetscCall(OR("T", sw->nT ? p->N * p->dt : NAN));
+    PetscCall(OR("sigma", p->sigma));
+    PetscCall(OI("B", p->B));
+    {
+      char sv[16] = "";
+      PetscCall(PetscStrncpy(sv, SlimSolverTypes[p->solver], sizeof(sv)));
+      PetscCall(SlimOutputWriteRows(h->out, "orders", "solver", 1, &row, sv));
+    }
+    PetscCall(OI("n_dt", n));
+    PetscCall(OR("order", slope));
+    PetscCall(OR("order_finest", fin));
+    PetscCall(OR("expected", 2 * p->r + 2));
+    PetscCall(OR("dt_min", n ? dmin : NAN));
+    PetscCall(OR("dt_max", n ? dmax : NAN));
+    {
+      char sv[256] = "";
+      PetscCall(PetscStrncpy(sv, list, sizeof(sv)));
+      PetscCall(SlimOutputWriteRows(h->out, "orders", "points", 1, &row, sv));
+    }
+#undef OI
+#undef OR
+  }
+  PetscCall(PetscFree2(err, st));
+  PetscFunctionReturn(0);
+}
+
+/* Per-rank busy/idle for this session and provenance on "/". Collective. */
+static PetscErrorCode WriteSession(SlimHarness h, PetscReal makespan, PetscBool complete)
+{
+  char        grp[64], tab[80], host[MPI_MAX_PROCESSOR_NAME] = "", *hosts, end[64], buf[1024];
+  int         hl;
+  PetscReal  *busy;
+  PetscInt64 *tasks;
+  PetscReal  *cost;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogStagePush(h->stage_output));
+  PetscCallMPI(MPI_Get_processor_name(host, &hl));
+  PetscCall(PetscMalloc4(h->size * 64, &hosts, h->size, &busy, h->size, &tasks, h->size, &cost));
+  {
+    char mine[64] = "";
+    PetscInt64 nt = h->ntasks_done;
+    PetscCall(PetscStrncpy(mine, host, sizeof(mine)));
+    PetscCallMPI(MPI_Allgather(mine, 64, MPI_CHAR, hosts, 64, MPI_CHAR, h->comm));
+    PetscCallMPI(MPI_Allgather(&h->busy, 1, MPIU_REAL, busy, 1, MPIU_REAL, h->comm));
+    PetscCallMPI(MPI_Allgather(&nt, 1, MPIU_INT64, tasks, 1, MPIU_INT64, h->comm));
+    PetscCallMPI(MPI_Allgather(&h->cost_done, 1, MPIU_REAL, cost, 1, MPIU_REAL, h->comm));
+  }
+  PetscCall(PetscSNPrintf(grp, sizeof(grp), "sessions/%" PetscInt_FMT, h->session));
+  PetscCall(PetscSNPrintf(tab, sizeof(tab), "%s/ranks", grp));
+  PetscCall(SlimOutputDefineTable(h->out, tab, "per-rank accounting of this run", h->size, NCOLS(RankCols), RankCols));
+  if (!h->rank) {
+    PetscInt   *rows;
+    PetscInt64 *iv;
+    PetscReal  *idle;
+    PetscCall(PetscMalloc3(h->size, &rows, h->size, &iv, h->size, &idle));
+    for (PetscInt i = 0; i < h->size; i++) rows[i] = i, iv[i] = i, idle[i] = makespan - busy[i];
+    PetscCall(SlimOutputWriteRows(h->out, tab, "rank", h->size, rows, iv));
+    PetscCall(SlimOutputWriteRows(h->out, tab, "host", h->size, rows, hosts));
+    PetscCall(SlimOutputWriteRows(h->out, tab, "busy", h->size, rows, busy));
+    PetscCall(SlimOutputWriteRows(h->out, tab, "idle", h->size, rows, idle));
+    PetscCall(SlimOutputWriteRows(h->out, tab, "tasks", h->size, rows, tasks));
+    PetscCall(SlimOutputWriteRows(h->out, tab, "cost", h->size, rows, cost));
+    PetscCall(PetscFree3(rows, iv, idle));
+  }
+  NowISO(end, sizeof(end));
+  {
+    PetscReal  v[1];
+    PetscInt64 iv[1];
+    char      *opts;
+    PetscCall(SlimOutputSetAttrString(h->out, grp, "start_time", h->start_time));
+    PetscCall(SlimOutputSetAttrString(h->out, grp, "end_time", end));
+    v[0] = makespan;
+    PetscCall(SlimOutputSetAttrReal(h->out, grp, "makespan", 1, v));
+    iv[0] = h->size;
+    PetscCall(SlimOutputSetAttrInt(h->out, grp, "nranks", 1, iv));
+    iv[0] = h->ndone_before;
+    PetscCall(SlimOutputSetAttrInt(h->out, grp, "tasks_done_before", 1, iv));
+    iv[0] = complete;
+    PetscCall(SlimOutputSetAttrInt(h->out, grp, "complete", 1, iv));
+    PetscCall(SlimOutputSetAttrString(h->out, grp, "kind", h->session ? "resume" : "initial run"));
+    PetscCall(PetscOptionsGetAll(NULL, &opts));
+    PetscCall(SlimOutputSetAttrString(h->out, grp, "options", opts));
+    PetscCall(SlimOutputSetAttrString(h->out, "/", "options", opts));
+    PetscCall(PetscFree(opts));
+  }
+  /* provenance of the latest session on the root */
+  {
+    unsigned    maj, min, rel;
+    int         len;
+    char        mpiv[MPI_MAX_LIBRARY_VERSION_STRING], *nl;
+    PetscInt64  iv[1] = {h->size};
+    char       *hl2;
+    PetscCall(SlimOutputSetAttrString(h->out, "/", "program", "slimsweep"));
+    PetscCall(SlimOutputSetAttrString(h->out, "/", "version", SLIM_VERSION));
+    PetscCall(SlimOutputSetAttrString(h->out, "/", "git_revision", SLIM_GIT_REVISION));
+    PetscCall(PetscGetVersion(buf, sizeof(buf)));
+    PetscCall(SlimOutputSetAttrString(h->out, "/", "petsc_version", buf));
+    PetscCallMPI(MPI_Get_library_version(mpiv, &len));
+    if ((nl = strchr(mpiv, '\n'))) *nl = 0;
+    PetscCall(SlimOutputSetAttrString(h->out, "/", "mpi_version", mpiv));
+    H5get_libversion(&maj, &min, &rel);
+    PetscCall(PetscSNPrintf(buf, sizeof(buf), "%u.%u.%u", maj, min, rel));
+    PetscCall(SlimOutputSetAttrString(h->out, "/", "hdf5_version", buf));
+    PetscCall(SlimOutputSetAttrInt(h->out, "/", "nranks", 1, iv));
+    PetscCall(PetscMalloc1(h->size * 65 + 1, &hl2));
+    hl2[0] = 0;
+    for (PetscMPIInt r = 0; r < h->size; r++) {
+      PetscCall(PetscStrcat(hl2, hosts + 64 * r));
+      if (r + 1 < h->size) PetscCall(PetscStrcat(hl2, ","));
+    }
+    PetscCall(SlimOutputSetAttrString(h->out, "/", "hostnames", hl2));
+    PetscCall(PetscFree(hl2));
+    if (!h->session) PetscCall(SlimOutputSetAttrString(h->out, "/", "start_time", h->start_time));
+    PetscCall(SlimOutputSetAttrString(h->out, "/", "end_time", end));
+    iv[0] = h->session + 1;
+    PetscCall(SlimOutputSetAttrInt(h->out, "/", "sessions", 1, iv));
+    iv[0] = complete;
+    PetscCall(SlimOutputSetAttrInt(h->out, "/", "complete", 1, iv));
+  }
+  PetscCall(PetscFree4(hosts, busy, tasks, cost));
+  PetscCall(PetscLogStagePop());
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete)
+{
+  SlimSweep        sw = h->sw;
+  struct sigaction sa;
+  PetscLogDouble   t0, t1, tend;
+  PetscReal        makespan, local;
+  PetscInt         ndone_now = 0, nfail = 0, todo;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogStagePush(h->stage_setup));
+  PetscCall(PetscTime(&h->tstart));
+  NowISO(h->start_time, sizeof(h->start_time));
+  h->nbaserows = sw->ngroups * sw->nbase;
+  h->ntask     = sw->npoints + h->nbaserows;
+  PetscCall(PetscMalloc3(h->ntask, &h->tcost, h->ntask, &h->order, h->ntask, &h->done));
+  PetscCall(PetscMalloc1(h->flush_tasks, &h->pend));
+  PetscCall(SetUpOrderGroups(h));
+  PetscCall(OpenFile(h));
+  PetscCall(ReadDone(h));
+  SlimHarnessRunning = PETSC_TRUE;
+  h->total_cost = 0;
+  for (PetscInt i = 0; i < h->ntask; i++) {
+    if (i < sw->npoints) h->tcost[i] = sw->points[i].cost;
+    else PetscCall(BaselineCost(h, i - sw->npoints, &h->tcost[i]));
+    if (h->done[i]) h->tcost[i] = -1; /* finished before: sorted last and skipped */
+    else h->total_cost += h->tcost[i];
+  }
+  PetscCall(SlimScheduleOrder(h->ntask, h->tcost, h->order));
+  todo = h->ntask - h->ndone_before;
+  PetscCall(SlimQueueCreate(h->comm, todo, &h->queue));
+  if (!h->rank && !h->quiet) {
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: %" PetscInt_FMT " points, %" PetscInt_FMT " baseline runs on %d ranks -> %s", sw->npoints, h->nbaserows, h->size, h->output));
+    if (h->resume) PetscCall(PetscPrintf(PETSC_COMM_SELF, " (resume: %" PetscInt_FMT " tasks already done)", h->ndone_before));
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "\n"));
+  }
+  PetscCall(PetscLogStagePop());
+
+  /* a batch scheduler's SIGTERM (or SIGUSR1 ahead of the time limit): finish the task in
+   * flight, write what is buffered, stop every rank */
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGUSR1, &sa, NULL);
+
+  PetscCallMPI(MPI_Barrier(h->comm));
+  PetscCall(PetscTime(&t0));
+  h->tlast_flush = h->tlast_progress = t0;
+  while (!SlimStopRequested) {
+    PetscInt       pos, task;
+    PetscLogDouble a, b;
+    Pending       *pe;
+
+    PetscCall(SlimQueueNext(h->queue, &pos));
+    if (pos < 0) break;
+    task = h->order[pos];
+    PetscCall(PetscTime(&a));
+    pe = &h->pend[h->npend++];
+    pe->task = task;
+    PetscCall(RunTask(h, task, &pe->res));
+    PetscCall(PetscTime(&b));
+    pe->seconds = b - a;
+    h->busy += b - a;
+    h->cost_done += h->tcost[task];
+    h->ntasks_done++;
+    ndone_now++;
+    nfail += pe->res.status != 0;
+    if (h->npend == h->flush_tasks || b - h->tlast_flush >= h->flush_interval || SlimStopRequested) PetscCall(FlushPending(h));
+    PetscCall(SlimQueueDone(h->queue, h->tcost[task]));
+    PetscCall(Progress(h, PETSC_FALSE));
+  }
+  PetscCall(FlushPending(h));
+  if (SlimStopRequested) PetscCall(SlimQueueStop(h->queue));
+  PetscCall(PetscTime(&t1));
+  local = t1 - t0;
+  PetscCallMPI(MPI_Allreduce(&local, &makespan, 1, MPIU_REAL, MPIU_MAX, h->comm));
+  {
+    PetscInt64 counts[2] = {ndone_now, nfail}, tot[2];
+    PetscCallMPI(MPI_Allreduce(counts, tot, 2, MPIU_INT64, MPI_SUM, h->comm));
+    *complete = (PetscBool)(h->ndone_before + tot[0] == h->ntask);
+    nfail     = (PetscInt)tot[1];
+    ndone_now = (PetscInt)tot[0];
+  }
+  PetscCall(Progress(h, PETSC_TRUE));
+  PetscCall(SlimQueueDestroy(&h->queue));
+  PetscCall(WriteOrders(h));
+  PetscCall(WriteSession(h, makespan, *complete));
+  PetscCall(SlimOutputDestroy(&h->out));
+  PetscCall(PetscTime(&tend));
+  if (!h->rank) {
+    if (*complete) PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: done: %" PetscInt_FMT " tasks (%" PetscInt_FMT " failed) in %.2f s on %d ranks; results in %s\n", ndone_now, nfail, tend - h->tstart, h->size, h->output));
+    else PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: stopped by signal after %" PetscInt_FMT " of %" PetscInt_FMT " remaining tasks; finished results are in %s; rerun with -sweep_resume to finish\n", ndone_now, todo, h->output));
+  }
+  PetscFunctionReturn(0);
+}

@@ -124,10 +124,10 @@ PetscErrorCode SlimFamilySetFromOptions(SlimFamily fam)
 {
   const PetscInt n = fam->dof;
   PetscReal      theta[SLIM_MAX_PARAM], x0[2][SLIM_MAX_DOF];
-  PetscBool      set[2] = {PETSC_FALSE, PETSC_FALSE};
+  PetscBool      set[2]   = {PETSC_FALSE, PETSC_FALSE};
   const char    *sname[2] = {"q0", "v0"};
-  const char    *shelp[2] = {"initial position (dof comma-separated values)", "initial velocity (dof comma-separated values)"};
-  char           title[128], opt[160];
+  const char    *shelp[2] = {"initial position", "initial velocity"};
+  char           title[128], opt[160], help[128];
 
   PetscFunctionBeginUser;
   PetscCall(PetscArraycpy(theta, fam->theta, fam->nparam));
@@ -143,7 +143,8 @@ PetscErrorCode SlimFamilySetFromOptions(SlimFamily fam)
     PetscInt cnt = n; /* n entries: -help shows the default state */
 
     PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s_%s", fam->name, sname[s]));
-    PetscCall(PetscOptionsRealArray(opt, shelp[s], "SlimFamilySetFromOptions", x0[s], &cnt, &set[s]));
+    PetscCall(PetscSNPrintf(help, sizeof(help), "%s: %" PetscInt_FMT " comma-separated values", shelp[s], n));
+    PetscCall(PetscOptionsRealArray(opt, help, "SlimFamilySetFromOptions", x0[s], &cnt, &set[s]));
   }
   PetscOptionsEnd();
 
@@ -245,12 +246,12 @@ PetscErrorCode SlimFamilyVelocity(SlimFamily fam, const PetscReal theta[], Petsc
  * (q, v): Pv dqddot/dth_j = dF/dth_j - (dPq/dth_j) v - (dPv/dth_j) qddot. dacc[a*np+j]. */
 PetscErrorCode SlimFamilyAcceleration(SlimFamily fam, const PetscReal theta[], PetscReal t, const PetscReal q[], const PetscReal v[], PetscReal acc[], PetscReal dacc[])
 {
-  const PetscInt n = fam->dof, np = fam->nparam;
-  PetscReal      F[SLIM_MAX_DOF], Pq[SLIM_MAX_DOF * SLIM_MAX_DOF], Pv[SLIM_MAX_DOF * SLIM_MAX_DOF], Pv2[SLIM_MAX_DOF * SLIM_MAX_DOF];
-  PetscReal      Fth[SLIM_MAX_DOF * SLIM_MAX_PARAM], Pqth[SLIM_MAX_PARAM * SLIM_MAX_DOF * SLIM_MAX_DOF], Pvth[SLIM_MAX_PARAM * SLIM_MAX_DOF * SLIM_MAX_DOF];
-  PetscReal      rhs[SLIM_MAX_PARAM * SLIM_MAX_DOF];
+  const PetscInt  n = fam->dof, np = fam->nparam;
+  PetscReal       F[SLIM_MAX_DOF], Pq[SLIM_MAX_DOF * SLIM_MAX_DOF], Pv[SLIM_MAX_DOF * SLIM_MAX_DOF], Pv2[SLIM_MAX_DOF * SLIM_MAX_DOF];
+  PetscReal       Fth[SLIM_MAX_DOF * SLIM_MAX_PARAM], Pqth[SLIM_MAX_PARAM * SLIM_MAX_DOF * SLIM_MAX_DOF], Pvth[SLIM_MAX_PARAM * SLIM_MAX_DOF * SLIM_MAX_DOF];
+  PetscReal       rhs[SLIM_MAX_PARAM * SLIM_MAX_DOF];
   const PetscBool sens = (PetscBool)(dacc && np > 0);
-  SlimEval       e    = {NULL};
+  SlimEval        e    = {NULL};
 
   PetscFunctionBeginUser;
   if (!theta) theta = fam->theta;
@@ -275,7 +276,7 @@ PetscErrorCode SlimFamilyAcceleration(SlimFamily fam, const PetscReal theta[], P
   for (PetscInt j = 0; j < np; j++) {
     for (PetscInt a = 0; a < n; a++) {
       const PetscReal *pq = Pqth + (j * n + a) * n, *pv = Pvth + (j * n + a) * n;
-      PetscReal        s  = Fth[a * np + j];
+      PetscReal        s = Fth[a * np + j];
 
       for (PetscInt b = 0; b < n; b++) s -= pq[b] * v[b] + pv[b] * acc[b];
       rhs[j * n + a] = s;

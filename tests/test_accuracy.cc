@@ -182,20 +182,26 @@ TEST(Accuracy, PoyntingRobertsonDrag)
   }
 
   // (a) energy decreases from orbit to orbit, strictly, in both runs
-  for (size_t j = 1; j < slim.E.size(); j++) {
-    EXPECT_LT(slim.E[j], slim.E[j - 1]) << "slimplectic energy did not decrease at orbit " << j;
-    EXPECT_LT(rk4.E[j], rk4.E[j - 1]) << "RK4 energy did not decrease at orbit " << j;
+  for (const Samples *S : {&slim, &rk4}) {
+    const char *name = S == &slim ? "slimplectic" : "RK4";
+    size_t      bad = 0, first = 0;
+    for (size_t j = 1; j < S->E.size(); j++)
+      if (!(S->E[j] < S->E[j - 1]) && !bad++) first = j;
+    EXPECT_EQ(0u, bad) << name << " energy failed to decrease at " << bad << " of " << S->E.size() - 1 << " orbits, first at orbit " << first << ": E = " << S->E[first] << " after " << S->E[first ? first - 1 : 0];
   }
 
   // (b) loss of semi-major axis
   const double da_slim = slim.a.back() - slim.a.front(), da_rk = rk4.a.back() - rk4.a.front();
   const double rel     = std::fabs(da_slim - da_rk) / std::fabs(da_rk);
-  // the integrators' own noise in a: scatter of the once-per-orbit samples about a smooth fit,
-  // and the pointwise difference of the two runs at the sampling times
+  // noise in a against which |Delta a| must stand out, measured independently of the comparison:
+  // the drag-free control above, and the scatter of each run's once-per-orbit samples about a
+  // quadratic fit in t (the sampling phase drifts by ~0.4 step per orbit; this scatter is mostly the
+  // physical phase dependence of the osculating a, so it is a generous upper bound).
+  // max|a_slim - a_rk4| at the sampling times is printed for information only.
   double diff = 0;
   for (size_t j = 0; j < slim.a.size(); j++) diff = std::max(diff, std::fabs(slim.a[j] - rk4.a[j]));
   const double scat_slim = QuadraticFitScatter(slim.t, slim.a), scat_rk = QuadraticFitScatter(rk4.t, rk4.a);
-  const double noise     = std::max({diff, scat_slim, scat_rk, ctrl.all});
+  const double noise     = std::max({scat_slim, scat_rk, ctrl.all});
   // orbit-averaged PR decay (Wyatt & Whipple 1950): da/dt = -(beta GM/c)(2 + 3e^2)/(a (1 - e^2)^(3/2))
   const double e0 = 1 - std::hypot(fam->q0[0], fam->q0[1]) / a0; // started at perihelion
   const double da_theory = -(beta * GM / c) * (2 + 3 * e0 * e0) / (a0 * std::pow(1 - e0 * e0, 1.5)) * (slim.t.back() - slim.t.front());

@@ -219,10 +219,10 @@ TEST(Family, RatiosOfBuiltins)
     const char *name;
     Vec         theta, ratio;
   } cases[] = {
-    {"dho",        {2, 3, 0.4},           {1.5, 0.2}               },
-    {"anharmonic", {2, 3, 0.5, 0.4},      {1.5, 0.25, 0.2}         },
-    {"kepler",     {39.5, 3},             {39.5}                   },
-    {"pr",         {40, 0.25, 100, 7},    {30, 0.1}                },
+    {"dho",        {2, 3, 0.4},        {1.5, 0.2}      },
+    {"anharmonic", {2, 3, 0.5, 0.4},   {1.5, 0.25, 0.2}},
+    {"kepler",     {39.5, 3},          {39.5}          },
+    {"pr",         {40, 0.25, 100, 7}, {30, 0.1}       },
   };
   for (const Case &c : cases) {
     SCOPED_TRACE(c.name);
@@ -279,11 +279,11 @@ TEST(Family, EvalDerivativesMatchFiniteDifferences)
         ASSERT_EQ(0, EvalAll(f, th.data(), q, v, o));
 
         // state derivatives: column b of Fq, Fv, Pq, Pv
-        Vec fdFq(n * n), fdFv(n * n), fdPq(n * n), fdPv(n * n), fdPqthQ(np * n * n);
+        Vec    fdFq(n * n), fdFv(n * n), fdPq(n * n), fdPv(n * n), fdPqthQ(np * n * n);
         double ymaxF = 0, ymaxP = 0, ymaxPth = 0;
         for (PetscInt b = 0; b < n; b++) {
           for (int which = 0; which < 2; which++) {
-            double xp[SLIM_MAX_DOF], xm[SLIM_MAX_DOF];
+            double  xp[SLIM_MAX_DOF], xm[SLIM_MAX_DOF];
             double *x = which ? v : q, h = 1e-5 * std::max(std::fabs(x[b]), which ? sv : sq);
             std::copy(x, x + n, xp);
             std::copy(x, x + n, xm);
@@ -363,11 +363,11 @@ TEST(Family, EvalPartialOutputsMatchFull)
       Out full(n, np);
       ASSERT_EQ(0, EvalAll(f, f->theta, q, v, full));
       for (int k = 0; k < 10; k++) {
-        Out       one(n, np);
-        SlimEval  e     = {};
-        Vec      *src[] = {&full.F, &full.P, &full.Fq, &full.Fv, &full.Pq, &full.Pv, &full.Fth, &full.Pth, &full.Pqth, &full.Pvth};
-        Vec      *dst[] = {&one.F, &one.P, &one.Fq, &one.Fv, &one.Pq, &one.Pv, &one.Fth, &one.Pth, &one.Pqth, &one.Pvth};
-        double  **ptr[] = {&e.F, &e.P, &e.Fq, &e.Fv, &e.Pq, &e.Pv, &e.Fth, &e.Pth, &e.Pqth, &e.Pvth};
+        Out      one(n, np);
+        SlimEval e     = {};
+        Vec     *src[] = {&full.F, &full.P, &full.Fq, &full.Fv, &full.Pq, &full.Pv, &full.Fth, &full.Pth, &full.Pqth, &full.Pvth};
+        Vec     *dst[] = {&one.F, &one.P, &one.Fq, &one.Fv, &one.Pq, &one.Pv, &one.Fth, &one.Pth, &one.Pqth, &one.Pvth};
+        double **ptr[] = {&e.F, &e.P, &e.Fq, &e.Fv, &e.Pq, &e.Pv, &e.Fth, &e.Pth, &e.Pqth, &e.Pvth};
         std::fill(dst[k]->begin(), dst[k]->end(), std::nan(""));
         *ptr[k] = dst[k]->data();
         ASSERT_EQ(0, f->eval(f->theta, 0.25, q, v, &e));
@@ -418,20 +418,20 @@ TEST(Family, VelocityNewtonConvergesOrFails)
 {
   struct _n_SlimFamily cubic = {};
   std::strcpy(cubic.name, "cubic");
-  cubic.dof    = 1;
-  cubic.nparam = 3;
-  cubic.eval   = CubicEval;
+  cubic.dof          = 1;
+  cubic.nparam       = 3;
+  cubic.eval         = CubicEval;
   const double th[3] = {1, 1, 0.5};
   for (double vtrue : {1.3, -0.2, 4.0, 1e-8}) {
-    double pi, v = 0; // a poor initial guess
+    double       pi, v = 0; // a poor initial guess
     const double q = 0.3;
     ASSERT_EQ(0, SlimFamilyMomentum(&cubic, th, 0, &q, &vtrue, &pi));
     ASSERT_EQ(0, SlimFamilyVelocity(&cubic, th, 0, &q, &pi, &v));
     EXPECT_NEAR(vtrue, v, 4 * DBL_EPSILON * std::fabs(vtrue)) << "v " << vtrue;
   }
   // P = v^3, pi = 0: Newton only converges linearly (v -> 2v/3), so 50 iterations are not enough
-  const double th0[3] = {0, 1, 1}, q = 0, pi = 0;
-  double       v      = 1;
+  const double   th0[3] = {0, 1, 1}, q = 0, pi = 0;
+  double         v = 1;
   PetscErrorCode ierr;
   {
     QuietErrors quiet;
@@ -517,11 +517,11 @@ TEST(Family, DHOExactSolutionSolvesTheODE)
   ASSERT_EQ(0, SlimFamilyCreate("dho", "-family", &g.fam));
   ASSERT_TRUE(g.fam->exact != nullptr);
   const double params[][3] = {
-    {1,   1,   0.1}, // underdamped (physics.md)
-    {2,   3,   0.7},
-    {1,   1,   2  }, // critical: k/m = (lambda/m)^2/4 exactly
-    {0.5, 2,   2  }, // critical
-    {1,   1,   3  }, // overdamped
+    {1,   1,   0.1 }, // underdamped (physics.md)
+    {2,   3,   0.7 },
+    {1,   1,   2   }, // critical: k/m = (lambda/m)^2/4 exactly
+    {0.5, 2,   2   }, // critical
+    {1,   1,   3   }, // overdamped
     {1,   0.5, 1e-4},
   };
   for (const auto &th : params) {
@@ -589,7 +589,7 @@ TEST(Family, DHOExactMatchesPhysicsClosedForm)
       EXPECT_NEAR(-q0 * e * (W + gam * gam / (4 * W)) * std::sin(W * t), v, 1e-13 * q0) << "t " << t;
     }
     // time-translation invariance: starting at t0 only shifts the solution
-    double q1, v1, q2, v2;
+    double    q1, v1, q2, v2;
     PetscBool has;
     ASSERT_EQ(0, g.fam->exact(th, 0, &q0, &v0, 2.5, &q1, &v1, &has));
     ASSERT_EQ(0, g.fam->exact(th, 4, &q0, &v0, 6.5, &q2, &v2, &has));
@@ -646,13 +646,13 @@ TEST(Family, EnergyBalanceAlongTheFlow)
     const char *name;
     Vec         theta; // empty: defaults
   } cases[] = {
-    {"kepler",     {}                    },
-    {"kepler",     {1.3, 2.0}            },
-    {"dho",        {1.0, 1.0, 0.0}       },
-    {"dho",        {1.5, 2.0, 0.3}       },
-    {"anharmonic", {1.0, 1.0, 0.1, 0.0}  },
-    {"anharmonic", {1.2, 0.8, 0.2, 0.3}  },
-    {"pr",         {}                    },
+    {"kepler",     {}                        },
+    {"kepler",     {1.3, 2.0}                },
+    {"dho",        {1.0, 1.0, 0.0}           },
+    {"dho",        {1.5, 2.0, 0.3}           },
+    {"anharmonic", {1.0, 1.0, 0.1, 0.0}      },
+    {"anharmonic", {1.2, 0.8, 0.2, 0.3}      },
+    {"pr",         {}                        },
     {"pr",         {39.478758435, 0.2, 10, 2}},
   };
   Rng rng(23);
@@ -660,8 +660,8 @@ TEST(Family, EnergyBalanceAlongTheFlow)
     SCOPED_TRACE(c.name);
     FamilyGuard g;
     ASSERT_EQ(0, SlimFamilyCreate(c.name, "-family", &g.fam));
-    SlimFamily     f = g.fam;
-    const PetscInt n = f->dof;
+    SlimFamily     f  = g.fam;
+    const PetscInt n  = f->dof;
     Vec            th = c.theta.empty() ? Vec(f->theta, f->theta + f->nparam) : c.theta;
     for (int trial = 0; trial < 4; trial++) {
       double q[SLIM_MAX_DOF], v[SLIM_MAX_DOF], acc[SLIM_MAX_DOF], F[SLIM_MAX_DOF], sq, sv;
@@ -682,7 +682,7 @@ TEST(Family, EnergyBalanceAlongTheFlow)
       }
       ASSERT_EQ(0, f->energy(th.data(), 0, qp, vp, &Ep));
       ASSERT_EQ(0, f->energy(th.data(), 0, qm, vm, &Em));
-      const double dEdt = (Ep - Em) / (2 * h);
+      const double dEdt  = (Ep - Em) / (2 * h);
       double       power = 0, vF = 0; // expected power; |v.F| sets the scale of dE/dt's terms
       for (PetscInt a = 0; a < n; a++) vF += std::fabs(v[a] * F[a]);
       const std::string name(c.name);
@@ -732,10 +732,10 @@ TEST(Family, OptionsSetParametersAndState)
 TEST(Family, OptionsRejectBadValues)
 {
   const char *bad[][2] = {
-    {"-dho_q0",    "1,2"},   // too many values for dof 1
-    {"-kepler_q0", "1"},     // too few for dof 2
+    {"-dho_q0",    "1,2"  }, // too many values for dof 1
+    {"-kepler_q0", "1"    }, // too few for dof 2
     {"-kepler_v0", "1,2,3"},
-    {"-dho_m",     "inf"},   // not finite
+    {"-dho_m",     "inf"  }, // not finite
     {"-pr_v0",     "0,nan"},
   };
   for (const auto &b : bad) {

@@ -196,6 +196,11 @@ TEST_F(Output, RoundTripAndFill)
     EXPECT_NE(0, SlimOutputReadColumn(out, "other", "x", xx));
   }
   CheckAll(out, "runs", {7, 2, 5, 9, 0}); // the failed write changed nothing
+  // empty tables and arrays are allowed (e.g. a sweep without baselines)
+  PetscInt zero[] = {0, 4};
+  ASSERT_EQ(0, SlimOutputDefineTable(out, "empty", NULL, 0, kNCols, kCols));
+  ASSERT_EQ(0, SlimOutputDefineArray(out, "empty_array", 2, zero, NULL, NULL));
+  ASSERT_EQ(0, SlimOutputReadColumn(out, "empty", "v", NULL));
   ASSERT_EQ(0, SlimOutputDestroy(&out));
   EXPECT_EQ(nullptr, out);
   ASSERT_EQ(0, SlimOutputDestroy(&out)); // NULL is fine

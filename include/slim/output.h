@@ -32,7 +32,9 @@ typedef struct {
 
 /* CREATE: the file must not exist (error naming `option` and the path otherwise);
  * FORCE: an existing file is replaced; RESUME: the file must exist and is opened read-write.
- * An unwritable path is an error naming `option` and the path. */
+ * An unwritable path is an error naming `option` and the path. Rows reach the kernel before
+ * WriteRows/WriteArray return (enough to survive SIGKILL); with the option <option>_fsync
+ * (e.g. -output_fsync) each independent write is also fdatasync'ed (survives a machine crash). */
 PETSC_EXTERN PetscErrorCode SlimOutputOpen(MPI_Comm comm, const char path[], SlimOutputMode mode, const char option[], SlimOutput *out);
 /* Flushes and closes (collective). */
 PETSC_EXTERN PetscErrorCode SlimOutputDestroy(SlimOutput *out);
@@ -40,27 +42,33 @@ PETSC_EXTERN PetscErrorCode SlimOutputFlush(SlimOutput out);
 PETSC_EXTERN PetscErrorCode SlimOutputGetPath(SlimOutput out, const char **path);
 
 /* Creates group /<table> (may be nested, "a/b") and its column datasets of nrows rows; in a
- * resumed file checks that they exist with that shape (error otherwise). desc goes to the
- * group's "description" attribute. */
+ * resumed file checks that they exist with that shape (error naming table and column otherwise)
+ * and opens them. desc goes to the group's "description" attribute. A table must be defined in
+ * every session (also when resuming) before its rows are written or read. When it creates
+ * anything it ends with H5Fflush, which includes an fsync (milliseconds). */
 PETSC_EXTERN PetscErrorCode SlimOutputDefineTable(SlimOutput out, const char table[], const char desc[], PetscInt nrows, PetscInt ncol, const SlimColumn cols[]);
 /* Writes column `col` of `n` rows with indices rows[] (any order, need not be contiguous);
- * data holds n*width values of the column's type (double, PetscInt64, or n*width chars). */
+ * data holds n*width values of the column's type (double, PetscInt64, or n*width chars; a
+ * string is stored up to its first NUL and null-padded). */
 PETSC_EXTERN PetscErrorCode SlimOutputWriteRows(SlimOutput out, const char table[], const char col[], PetscInt n, const PetscInt rows[], const void *data);
 /* Reads the whole column into data (nrows*width values), e.g. to find finished rows on resume. */
 PETSC_EXTERN PetscErrorCode SlimOutputReadColumn(SlimOutput out, const char table[], const char col[], void *data);
 PETSC_EXTERN PetscErrorCode SlimOutputTableExists(SlimOutput out, const char table[], PetscBool *exists);
 
 /* A free-standing real array dataset at `path` (e.g. "trajectories/17/q") of rank <= 3 with
- * dims[]; created collectively (fill NaN), written independently whole. */
+ * dims[] (rank 0: a scalar); created collectively (fill NaN) or, if it exists, opened and
+ * checked like DefineTable; written independently whole. */
 PETSC_EXTERN PetscErrorCode SlimOutputDefineArray(SlimOutput out, const char path[], PetscInt rank, const PetscInt dims[], const char units[], const char desc[]);
 PETSC_EXTERN PetscErrorCode SlimOutputWriteArray(SlimOutput out, const char path[], const PetscReal data[]);
 PETSC_EXTERN PetscErrorCode SlimOutputReadArray(SlimOutput out, const char path[], PetscReal data[]);
 
-/* Attributes on any existing object (group or dataset; "/" is the root). Collective. Setting
- * an attribute that exists replaces it. */
+/* Attributes on any existing object (group or dataset; "/" is the root). Collective; each
+ * ends with H5Fflush. Setting an attribute that exists replaces it. Strings are stored as
+ * variable-length UTF-8 (h5py: str), numbers as a scalar for n == 1, else an array of n. */
 PETSC_EXTERN PetscErrorCode SlimOutputSetAttrString(SlimOutput out, const char obj[], const char name[], const char value[]);
 PETSC_EXTERN PetscErrorCode SlimOutputSetAttrReal(SlimOutput out, const char obj[], const char name[], PetscInt n, const PetscReal value[]);
 PETSC_EXTERN PetscErrorCode SlimOutputSetAttrInt(SlimOutput out, const char obj[], const char name[], PetscInt n, const PetscInt64 value[]);
-/* Reads a string attribute (error if missing) into buf of length len. Independent. */
+/* Reads a string attribute (fixed- or variable-length; error if missing or if it does not fit
+ * in buf of length len) into buf. Independent. HasAttr answers false also when obj is missing. */
 PETSC_EXTERN PetscErrorCode SlimOutputGetAttrString(SlimOutput out, const char obj[], const char name[], char buf[], size_t len);
 PETSC_EXTERN PetscErrorCode SlimOutputHasAttr(SlimOutput out, const char obj[], const char name[], PetscBool *has);

@@ -58,7 +58,8 @@ static PetscErrorCode DHOEnergy(const PetscReal th[], PetscReal t, const PetscRe
 static PetscErrorCode DHOExact(const PetscReal th[], PetscReal t0, const PetscReal q0[], const PetscReal v0[], PetscReal t, PetscReal q[], PetscReal v[], PetscBool *has)
 {
   const PetscReal m = th[DHO_M], k = th[DHO_K], lam = th[DHO_LAMBDA];
-  PetscReal       g, d, s = t - t0, C, ec, eS; /* ec = e^{-g s/2} c, eS = e^{-g s/2} S */
+  const PetscReal s = t - t0;
+  PetscReal       g, d, C, ec, eS; /* ec = e^{-g s/2} c, eS = e^{-g s/2} S */
 
   PetscFunctionBeginUser;
   *has = PETSC_FALSE;
@@ -100,27 +101,27 @@ static PetscErrorCode DHORatios(const PetscReal th[], PetscReal r[])
 PetscErrorCode SlimFamilyCreate_DHO(SlimFamily fam)
 {
   PetscFunctionBeginUser;
-  fam->description      = "damped harmonic oscillator: L = m qdot^2/2 - k q^2/2, K = -lambda qdot+ q-";
-  fam->dof              = 1;
-  fam->nparam           = DHO_NP;
-  fam->pname[DHO_M]     = "m";
-  fam->phelp[DHO_M]     = "mass m";
-  fam->theta[DHO_M]     = 1.0;
-  fam->pname[DHO_K]     = "k";
-  fam->phelp[DHO_K]     = "spring constant k";
-  fam->theta[DHO_K]     = 1.0;
+  fam->description       = "damped harmonic oscillator: L = m qdot^2/2 - k q^2/2, K = -lambda qdot+ q-";
+  fam->dof               = 1;
+  fam->nparam            = DHO_NP;
+  fam->pname[DHO_M]      = "m";
+  fam->phelp[DHO_M]      = "mass m";
+  fam->theta[DHO_M]      = 1.0;
+  fam->pname[DHO_K]      = "k";
+  fam->phelp[DHO_K]      = "spring constant k";
+  fam->theta[DHO_K]      = 1.0;
   fam->pname[DHO_LAMBDA] = "lambda";
   fam->phelp[DHO_LAMBDA] = "damping coefficient lambda (force -lambda qdot)";
   fam->theta[DHO_LAMBDA] = 0.1;
-  fam->nratio           = 2;
-  fam->rname[0]         = "k/m";
-  fam->rname[1]         = "lambda/m";
-  fam->q0[0]            = 1.0;
-  fam->v0[0]            = 0.0;
-  fam->linear           = PETSC_TRUE;
-  fam->eval             = DHOEval;
-  fam->energy           = DHOEnergy;
-  fam->exact            = DHOExact;
-  fam->ratios           = DHORatios;
+  fam->nratio            = 2;
+  fam->rname[0]          = "k/m";
+  fam->rname[1]          = "lambda/m";
+  fam->q0[0]             = 1.0;
+  fam->v0[0]             = 0.0;
+  fam->linear            = PETSC_TRUE;
+  fam->eval              = DHOEval;
+  fam->energy            = DHOEnergy;
+  fam->exact             = DHOExact;
+  fam->ratios            = DHORatios;
   PetscFunctionReturn(0);
 }

@@ -83,14 +83,14 @@ PetscErrorCode SlimFamilyCreate_Kepler(SlimFamily fam)
   fam->nratio        = 1;
   fam->rname[0]      = "GM";
   /* perihelion of the a = 1, e = 0.5 orbit for the default GM; set -kepler_v0 when changing GM */
-  fam->q0[0]         = a * (1 - ecc);
-  fam->q0[1]         = 0;
-  fam->v0[0]         = 0;
-  fam->v0[1]         = PetscSqrtReal(GM * (1 + ecc) / (a * (1 - ecc)));
-  fam->linear        = PETSC_FALSE;
-  fam->eval          = KeplerEval;
-  fam->energy        = KeplerEnergy;
-  fam->exact         = NULL;
-  fam->ratios        = KeplerRatios;
+  fam->q0[0]  = a * (1 - ecc);
+  fam->q0[1]  = 0;
+  fam->v0[0]  = 0;
+  fam->v0[1]  = PetscSqrtReal(GM * (1 + ecc) / (a * (1 - ecc)));
+  fam->linear = PETSC_FALSE;
+  fam->eval   = KeplerEval;
+  fam->energy = KeplerEnergy;
+  fam->exact  = NULL;
+  fam->ratios = KeplerRatios;
   PetscFunctionReturn(0);
 }

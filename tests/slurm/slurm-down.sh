@@ -37,7 +37,8 @@ pid_of() {
   st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
   [[ -n $st && $st != Z && $st != X ]] || return 1
   comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
-  [[ $comm == "$1" ]] || return 1
+  # (setsid/setpriv: the launcher that exec's the daemon, seen for a few ms)
+  [[ $comm == "$1" || $comm == setsid || $comm == setpriv ]] || return 1
   echo "$pid"
 }
 

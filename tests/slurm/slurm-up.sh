@@ -15,7 +15,8 @@
 #   exit 1   SLURM/munge could not be started (includes the daemon log tail)
 #   exit 2   usage error
 #
-# Environment: SLURM_UP_TIMEOUT (seconds, default 30) for the whole start.
+# Environment: SLURM_UP_TIMEOUT (seconds, default 30) for the whole start;
+#   SLURM_UP_DEBUG (e.g. debug2) sets SlurmctldDebug/SlurmdDebug (default info).
 #
 # Needs root (slurmd must be root; munged is run as user munge).  No systemd;
 # works without a TTY and with stdin closed.  Stop with slurm-down.sh.
@@ -60,7 +61,8 @@ exec 9>"$STATE/.lock"
 flock -w 60 9 || fail 1 "could not lock $STATE/.lock"
 
 # --------------------------------------------------------------- helpers
-# alive NAME: the PID recorded for NAME is running (not a zombie) and is NAME.
+# alive NAME: the PID recorded for NAME is running (not a zombie) and is NAME
+# (or still the setsid/setpriv launcher about to exec NAME).
 alive() {
   local f=$piddir/$1.pid pid st comm
   [[ -s $f ]] || return 1
@@ -69,7 +71,8 @@ alive() {
   st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
   [[ -n $st && $st != Z && $st != X ]] || return 1
   comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
-  [[ $comm == "$1" ]]
+  # right after `setsid setpriv munged` the PID may not have exec'd the daemon yet
+  [[ $comm == "$1" || $comm == setsid || $comm == setpriv ]]
 }
 
 node_state() { timeout 5 sinfo -h -N -n localhost -o %T 2>/dev/null | head -n1 || true; }
@@ -118,6 +121,9 @@ chmod 0755 "$STATE"   # munged runs as user munge and must reach $mdir
 rm -rf "$STATE/ctld" "$STATE/spool" "$STATE/run"
 rm -f "$STATE/jobcomp.txt"
 mkdir -p "$mdir" "$piddir" "$logdir" "$STATE/ctld" "$STATE/spool" "$STATE/run"
+for f in "$logdir"/*.log "$logdir"/*.out "$mdir/munged.log"; do # keep one old copy
+  [[ -f $f ]] && mv -f "$f" "$f.prev"
+done
 chown munge:munge "$mdir"
 chmod 0755 "$mdir"
 if [[ ! -s $mdir/munge.key ]]; then
@@ -164,8 +170,8 @@ SlurmctldPidFile=$STATE/run/slurmctld.pid
 SlurmdPidFile=$STATE/run/slurmd.pid
 SlurmctldLogFile=$logdir/slurmctld.log
 SlurmdLogFile=$logdir/slurmd.log
-SlurmctldDebug=info
-SlurmdDebug=info
+SlurmctldDebug=${SLURM_UP_DEBUG:-info}
+SlurmdDebug=${SLURM_UP_DEBUG:-info}
 ReturnToService=2
 MailProg=/bin/true
 ProctrackType=proctrack/pgid

@@ -713,6 +713,7 @@ static PetscErrorCode WriteSession(SlimHarness h, PetscReal makespan, PetscBool 
   PetscCall(PetscSNPrintf(grp, sizeof(grp), "sessions/%" PetscInt_FMT, h->session));
   PetscCall(PetscSNPrintf(tab, sizeof(tab), "%s/ranks", grp));
   PetscCall(SlimOutputDefineTable(h->out, tab, "per-rank accounting of this run", h->size, NCOLS(RankCols), RankCols));
+  PetscCall(SlimOutputFlush(h->out));
   if (!h->rank) {
     PetscInt   *rows;
     PetscInt64 *iv;

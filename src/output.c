@@ -567,9 +567,8 @@ PetscErrorCode SlimOutputDefineTable(SlimOutput out, const char table[], const c
     dirty = (PetscBool)(dirty || created);
   }
   PetscCall(PetscFree(tkey));
-  /* metadata on disk before any row is written (also when a later column failed its check);
-   * a resumed table that changed nothing needs no flush (each flush costs an fsync) */
-  if (dirty) H5Call(H5Fflush(out->file, H5F_SCOPE_GLOBAL));
+  /* no flush here: each costs an fsync; the caller flushes once after defining everything */
+  (void)dirty;
   PetscCall(ierr);
   PetscCall(PetscLogEventEnd(SLIM_EVENT_Output, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -735,7 +734,7 @@ PetscErrorCode SlimOutputDefineArray(SlimOutput out, const char path[], PetscInt
       PetscCall(ierr);
     }
     PetscCall(Insert(out, &e));
-    if (created) H5Call(H5Fflush(out->file, H5F_SCOPE_GLOBAL)); /* metadata on disk before any write */
+    (void)created; /* flushed by the caller's SlimOutputFlush() after all definitions */
   }
   PetscCall(PetscLogEventEnd(SLIM_EVENT_Output, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -794,7 +793,6 @@ PetscErrorCode SlimOutputSetAttrString(SlimOutput out, const char obj[], const c
   ierr = WriteAttrString(o, name, value);
   H5Call(H5Oclose(o));
   PetscCall(ierr);
-  H5Call(H5Fflush(out->file, H5F_SCOPE_GLOBAL)); /* metadata stays complete on disk */
   PetscFunctionReturn(0);
 }
 
@@ -808,7 +806,6 @@ PetscErrorCode SlimOutputSetAttrReal(SlimOutput out, const char obj[], const cha
   ierr = WriteAttrNumeric(o, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, value);
   H5Call(H5Oclose(o));
   PetscCall(ierr);
-  H5Call(H5Fflush(out->file, H5F_SCOPE_GLOBAL));
   PetscFunctionReturn(0);
 }
 
@@ -822,7 +819,6 @@ PetscErrorCode SlimOutputSetAttrInt(SlimOutput out, const char obj[], const char
   ierr = WriteAttrNumeric(o, name, H5T_STD_I64LE, H5T_NATIVE_INT64, n, value);
   H5Call(H5Oclose(o));
   PetscCall(ierr);
-  H5Call(H5Fflush(out->file, H5F_SCOPE_GLOBAL));
   PetscFunctionReturn(0);
 }
 

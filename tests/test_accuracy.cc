@@ -23,7 +23,8 @@ double SpecificEnergy(double mu, const PetscReal q[2], const PetscReal v[2])
 double SemiMajorAxis(double mu, double E) { return -mu / (2 * E); }
 
 // Largest |residual| of y(t) about its least-squares quadratic in t: the scatter of a sampled once
-// per orbit that a slow, smooth drag cannot explain (the integrator's energy-error noise).
+// per orbit that a slow, smooth secular decay cannot explain (energy-error noise plus the phase
+// dependence of the osculating a when the sampling phase drifts).
 double QuadraticFitScatter(const std::vector<double> &t, const std::vector<double> &y)
 {
   const size_t n = t.size();
@@ -209,7 +210,7 @@ TEST(Accuracy, PoyntingRobertsonDrag)
 
   std::cout << "[ Accuracy ] PR drag, r = " << r << ", dt = " << dt << ", " << N << " steps (" << k << " per orbit, P = " << P << " yr); RK4 dt/" << sub << ", " << sub * N << " steps\n"
             << "[ Accuracy ] Delta a: slimplectic " << da_slim << "  RK4 " << da_rk << "  relative difference " << rel << "  (orbit-averaged theory " << da_theory << ")\n"
-            << "[ Accuracy ] noise in a: max|a_slim - a_rk4| " << diff << ", scatter about quadratic fit: slimplectic " << scat_slim << ", RK4 " << scat_rk << "; drag-free slimplectic control |a - a0|: every step " << ctrl.all << ", at the sampling times " << ctrl.sampled << "; |Delta a|/noise " << std::fabs(da_rk) / noise << "\n"
+            << "[ Accuracy ] max|a_slim - a_rk4| at the samples " << diff << "; noise in a: scatter about quadratic fit: slimplectic " << scat_slim << ", RK4 " << scat_rk << "; drag-free slimplectic control |a - a0|: every step " << ctrl.all << ", at the sampling times " << ctrl.sampled << "; |Delta a|/noise " << std::fabs(da_rk) / noise << "\n"
             << "[ Accuracy ] wall time " << secs << " s" << std::endl;
   RecordProperty("da_slimplectic", std::to_string(da_slim));
   RecordProperty("da_rk4", std::to_string(da_rk));

@@ -3,7 +3,8 @@
  * HDF5 (MPI-IO).
  *
  * Crash safety by construction: every dataset is created (collectively) with its final size
- * and early allocation before any result exists, and the metadata is flushed; afterwards
+ * and early allocation before any result exists, and the caller flushes the metadata once
+ * (SlimOutputFlush, collective) before the first independent write; afterwards
  * ranks write rows of finished work independently into already-allocated space, so a process
  * killed at any moment leaves a file whose metadata is complete and whose finished rows are
  * readable. Rows never written hold the dataset's fill value.
@@ -44,8 +45,8 @@ PETSC_EXTERN PetscErrorCode SlimOutputGetPath(SlimOutput out, const char **path)
 /* Creates group /<table> (may be nested, "a/b") and its column datasets of nrows rows; in a
  * resumed file checks that they exist with that shape (error naming table and column otherwise)
  * and opens them. desc goes to the group's "description" attribute. A table must be defined in
- * every session (also when resuming) before its rows are written or read. When it creates
- * anything it ends with H5Fflush, which includes an fsync (milliseconds). */
+ * every session (also when resuming) before its rows are written or read. It does not flush
+ * (a flush costs an fsync): call SlimOutputFlush() once after all definitions. */
 PETSC_EXTERN PetscErrorCode SlimOutputDefineTable(SlimOutput out, const char table[], const char desc[], PetscInt nrows, PetscInt ncol, const SlimColumn cols[]);
 /* Writes column `col` of `n` rows with indices rows[] (any order, need not be contiguous);
  * data holds n*width values of the column's type (double, PetscInt64, or n*width chars; a
@@ -62,8 +63,8 @@ PETSC_EXTERN PetscErrorCode SlimOutputDefineArray(SlimOutput out, const char pat
 PETSC_EXTERN PetscErrorCode SlimOutputWriteArray(SlimOutput out, const char path[], const PetscReal data[]);
 PETSC_EXTERN PetscErrorCode SlimOutputReadArray(SlimOutput out, const char path[], PetscReal data[]);
 
-/* Attributes on any existing object (group or dataset; "/" is the root). Collective; each
- * ends with H5Fflush. Setting an attribute that exists replaces it. Strings are stored as
+/* Attributes on any existing object (group or dataset; "/" is the root). Collective; flushed
+ * by the next SlimOutputFlush() or by SlimOutputDestroy(). Setting an attribute that exists replaces it. Strings are stored as
  * variable-length UTF-8 (h5py: str), numbers as a scalar for n == 1, else an array of n. */
 PETSC_EXTERN PetscErrorCode SlimOutputSetAttrString(SlimOutput out, const char obj[], const char name[], const char value[]);
 PETSC_EXTERN PetscErrorCode SlimOutputSetAttrReal(SlimOutput out, const char obj[], const char name[], PetscInt n, const PetscReal value[]);

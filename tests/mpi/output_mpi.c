@@ -224,6 +224,7 @@ static PetscErrorCode Slow(const char path[], const char prefix[])
 
   PetscCall(SlimOutputOpen(PETSC_COMM_WORLD, path, SLIM_OUTPUT_FORCE, "-output", &out));
   PetscCall(SlimOutputDefineTable(out, "results", "rows written until killed", nrows, NCOL, Cols));
+  PetscCall(SlimOutputFlush(out)); /* metadata on disk before the first independent write */
 
   /* the progress file is written with plain write(2) after each row, so it never runs ahead */
   PetscCall(PetscSNPrintf(name, sizeof(name), "%s.%d", prefix, rank));

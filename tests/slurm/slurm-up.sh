@@ -7,8 +7,13 @@
 # STATE_DIR is already up and answering, nothing is restarted.
 #
 # On success (exit 0):
-#   stdout: `export SLURM_CONF=STATE_DIR/slurm.conf`  (eval it), and the
-#           same line is in STATE_DIR/env.sh (source it).
+#   stdout: `export SLURM_CONF=STATE_DIR/slurm.conf SLIMSWEEP_SLURM_STATE=STATE_DIR`
+#           (eval it); the same line is in STATE_DIR/env.sh (source it).
+#
+# STATE_DIR must be new/empty or a dir this script used before (it holds a
+# .slimsweep-slurm-state marker): each fresh start recreates its ctld/,
+# spool/, run/, tmp/ subdirs and jobcomp.txt (job ids restart at 1).  At most
+# 60 characters (unix socket path limit).
 #   stderr: progress messages.
 # On failure: one line "slurm-up: ..." on stderr, and
 #   exit 77  prerequisites missing (packages/commands absent, not root, ...)
@@ -44,6 +49,14 @@ id munge >/dev/null 2>&1 || fail 77 "user 'munge' does not exist (install the mu
 
 mkdir -p "$1" || fail 1 "cannot create state dir $1"
 STATE=$(cd "$1" && pwd -P)
+# This script deletes and rewrites subdirectories of STATE_DIR, so only use a
+# dir that is empty or was set up by it before (marker file).
+marker=$STATE/.slimsweep-slurm-state
+if [[ ! -e $marker ]]; then
+  [[ -z $(ls -A "$STATE") ]] ||
+    fail 1 "refusing to use non-empty $STATE: not a slurm-up.sh state dir (no $marker)"
+  echo "state dir of tests/slurm/slurm-up.sh" >"$marker"
+fi
 conf=$STATE/slurm.conf
 mdir=$STATE/munge
 sock=$mdir/munge.socket.2
@@ -85,7 +98,7 @@ log_tail() { # one line: last lines of a log joined with " | "
 }
 
 emit_env() {
-  printf 'export SLURM_CONF=%q\n' "$conf" >"$STATE/env.sh"
+  printf 'export SLURM_CONF=%q SLIMSWEEP_SLURM_STATE=%q\n' "$conf" "$STATE" >"$STATE/env.sh"
   cat "$STATE/env.sh"
 }
 
@@ -115,14 +128,15 @@ fi
 
 # ------------------------------------------------------------------- layout
 deadline=$((SECONDS + timeout_s))
-chmod 0755 "$STATE"   # munged runs as user munge and must reach $mdir
+chmod a+x "$STATE"   # munged runs as user munge and must reach $mdir
 # fresh controller/slurmd state each start (job ids restart at 1, so the
 # job-completion log is restarted too)
-rm -rf "$STATE/ctld" "$STATE/spool" "$STATE/run"
+rm -rf "$STATE/ctld" "$STATE/spool" "$STATE/run" "$STATE/tmp"
 rm -f "$STATE/jobcomp.txt"
-mkdir -p "$mdir" "$piddir" "$logdir" "$STATE/ctld" "$STATE/spool" "$STATE/run"
+mkdir -p "$mdir" "$piddir" "$logdir" "$STATE/ctld" "$STATE/spool" "$STATE/run" "$STATE/tmp"
+chmod 1777 "$STATE/tmp"
 for f in "$logdir"/*.log "$logdir"/*.out "$mdir/munged.log"; do # keep one old copy
-  [[ -f $f ]] && mv -f "$f" "$f.prev"
+  if [[ -f $f ]]; then mv -f "$f" "$f.prev"; fi
 done
 chown munge:munge "$mdir"
 chmod 0755 "$mdir"
@@ -166,6 +180,9 @@ CredType=cred/munge
 AuthInfo=socket=$sock
 StateSaveLocation=$STATE/ctld
 SlurmdSpoolDir=$STATE/spool
+# pmix puts spmix_appdir_<uid>_<job>.<step> in TmpFS: private, so clusters
+# running side by side (same job ids) do not collide in /tmp
+TmpFS=$STATE/tmp
 SlurmctldPidFile=$STATE/run/slurmctld.pid
 SlurmdPidFile=$STATE/run/slurmd.pid
 SlurmctldLogFile=$logdir/slurmctld.log
@@ -237,14 +254,14 @@ start munged "$mlog" setpriv --reuid=munge --regid=munge --init-groups \
 wait_for "munged" munged "$mlog" munge_ok
 
 say "starting slurmctld (port $ctld_port)"
-clog=$logdir/slurmctld.log
-start slurmctld "$logdir/slurmctld.out" slurmctld -D -f "$conf"
-ctld_up() { timeout 5 scontrol ping 2>/dev/null | grep -q 'is UP'; }
+clog=$logdir/slurmctld.out # stderr of -D: also has fatal config errors
+start slurmctld "$clog" slurmctld -D -f "$conf"
+ctld_up() { [[ $(timeout 5 scontrol ping 2>/dev/null) == *"is UP"* ]]; }
 wait_for "slurmctld" slurmctld "$clog" ctld_up
 
 say "starting slurmd (port $slurmd_port)"
-dlog=$logdir/slurmd.log
-start slurmd "$logdir/slurmd.out" slurmd -D -N localhost -f "$conf"
+dlog=$logdir/slurmd.out
+start slurmd "$dlog" slurmd -D -N localhost -f "$conf"
 node_idle() { [[ $(node_state) == idle ]]; }
 until node_idle; do
   check_alive slurmctld "$clog"

@@ -44,7 +44,7 @@ while :; do
   sleep 0.2
 done
 
-final= code=
+final='' code=''
 if info=$(timeout 10 scontrol show job -o "$job" 2>/dev/null); then
   final=$(grep -o 'JobState=[^ ]*' <<<"$info" | head -n1 | cut -d= -f2 || true)
   code=$(grep -o ' ExitCode=[^ ]*' <<<"$info" | head -n1 | cut -d= -f2 || true)

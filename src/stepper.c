@@ -36,6 +36,9 @@ struct _n_SlimStepper {
   PetscReal *Q, *V, *F, *P, *Fq, *Fv, *Pq, *Pv, *WPv;
   /* dense path workspace */
   PetscReal *Jd, *Rd, *Xd;
+  /* forward sensitivities: dq, dpi [B][dof][np]; node parameter derivatives; solve workspace */
+  PetscBool  sens;
+  PetscReal *dq, *dpi, *dpinew, *Fth, *Pth, *Gth, *Ys;
   /* SNES path */
   SNES snes;
   Mat  J;
@@ -46,14 +49,35 @@ struct _n_SlimStepper {
   void     *mon_ctx;
 };
 
+/* dG_k/dq^(m), k, m = 0..r+1, one dof x dof block (row-major) from the node derivatives that
+ * BlockEval left in the workspace, where G_k = w_k F_k + sum_i w_i D_ik P_i:
+ *   w_k Fq_k delta_km + w_k Fv_k D_km + w_m D_mk Pq_m + sum_i w_i D_ik D_im Pv_i
+ * The Newton Jacobian is k = 0..r, m = 1..r+1; sensitivities also need row r+1 and column 0. */
+static void GBlock(SlimStepper st, PetscInt k, PetscInt m, PetscReal blk[])
+{
+  const PetscInt   n = st->n, d2 = st->dof * st->dof;
+  const PetscReal *w = st->w, *D = st->D;
+
+  for (PetscInt c = 0; c < d2; c++) blk[c] = w[k] * D[k * n + m] * st->Fv[k * d2 + c] + w[m] * D[m * n + k] * st->Pq[m * d2 + c];
+  if (k == m)
+    for (PetscInt c = 0; c < d2; c++) blk[c] += w[k] * st->Fq[k * d2 + c];
+  for (PetscInt i = 0; i < n; i++) {
+    const PetscReal dd = D[i * n + k] * D[i * n + m];
+    if (dd == 0.0) continue;
+    for (PetscInt c = 0; c < d2; c++) blk[c] += dd * st->WPv[i * d2 + c];
+  }
+}
+
 /* Node values, velocities and family outputs of trajectory b for unknowns Xb; residual into Rb,
  * Jacobian block into Jb with Jb[row*rs + col*cs] (row-major: rs = bs, cs = 1; BAIJ column-major:
- * rs = 1, cs = bs). Rb and Jb may be NULL. */
-static PetscErrorCode BlockEval(SlimStepper st, PetscInt b, const PetscReal *Xb, PetscReal *Rb, PetscReal *Jb, PetscInt rs, PetscInt cs)
+ * rs = 1, cs = bs). Rb and Jb may be NULL. With `params` the node derivatives with respect to
+ * the parameters are evaluated too (sensitivities). */
+static PetscErrorCode BlockEval(SlimStepper st, PetscInt b, const PetscReal *Xb, PetscReal *Rb, PetscReal *Jb, PetscInt rs, PetscInt cs, PetscBool params)
 {
-  const PetscInt   n = st->n, d = st->dof, d2 = d * d, r = st->r;
-  const PetscReal *w = st->w, *D = st->D, *th = st->theta + b * st->np;
+  const PetscInt   n = st->n, d = st->dof, d2 = d * d, r = st->r, np = st->np;
+  const PetscReal *w = st->w, *D = st->D, *th = st->theta + b * np;
   PetscReal       *Q = st->Q, *V = st->V, *F = st->F, *P = st->P, mag = 0;
+  const PetscBool  derivs = (PetscBool)(Jb || params);
 
   PetscFunctionBeginUser;
   for (PetscInt a = 0; a < d; a++) Q[a] = st->q[b * d + a];
@@ -68,11 +92,15 @@ static PetscErrorCode BlockEval(SlimStepper st, PetscInt b, const PetscReal *Xb,
   }
   for (PetscInt i = 0; i < n; i++) {
     SlimEval e = {F + i * d, P + i * d, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-    if (Jb) {
+    if (derivs) {
       e.Fq = st->Fq + i * d2;
       e.Fv = st->Fv + i * d2;
       e.Pq = st->Pq + i * d2;
       e.Pv = st->Pv + i * d2;
+    }
+    if (params) {
+      e.Fth = st->Fth + i * d * np;
+      e.Pth = st->Pth + i * d * np;
     }
     PetscCall(st->fam->eval(th, st->t + st->tau[i], Q + i * d, V + i * d, &e));
   }
@@ -94,26 +122,70 @@ static PetscErrorCode BlockEval(SlimStepper st, PetscInt b, const PetscReal *Xb,
   }
   for (PetscInt a = 0; a < d; a++) st->vend[b * d + a] = V[(n - 1) * d + a];
   if (Rb) st->mag[b] = mag;
-  if (Jb) {
-    /* dR_k/dq^(m) = w_k Fq_k delta_km + w_k Fv_k D_km + w_m D_mk Pq_m + sum_i w_i D_ik D_im Pv_i */
+  if (derivs)
     for (PetscInt i = 0; i < n; i++)
       for (PetscInt c = 0; c < d2; c++) st->WPv[i * d2 + c] = w[i] * st->Pv[i * d2 + c];
+  if (Jb) {
     for (PetscInt k = 0; k <= r; k++) {
       for (PetscInt m = 1; m < n; m++) {
         PetscReal blk[SLIM_MAX_DOF * SLIM_MAX_DOF];
-        for (PetscInt c = 0; c < d2; c++) blk[c] = w[k] * D[k * n + m] * st->Fv[k * d2 + c] + w[m] * D[m * n + k] * st->Pq[m * d2 + c];
-        if (k == m)
-          for (PetscInt c = 0; c < d2; c++) blk[c] += w[k] * st->Fq[k * d2 + c];
-        for (PetscInt i = 0; i < n; i++) {
-          const PetscReal dd = D[i * n + k] * D[i * n + m];
-          if (dd == 0.0) continue;
-          for (PetscInt c = 0; c < d2; c++) blk[c] += dd * st->WPv[i * d2 + c];
-        }
+        GBlock(st, k, m, blk);
         for (PetscInt a = 0; a < d; a++)
           for (PetscInt c = 0; c < d; c++) Jb[(k * d + a) * rs + ((m - 1) * d + c) * cs] = blk[a * d + c];
       }
     }
   }
+  PetscFunctionReturn(0);
+}
+
+/* Forward sensitivities of the step just solved (trajectory b, converged unknowns Xb), before
+ * Accept() overwrites q_n. Differentiating R(X; q_n, pi_n, theta) = 0 and pi_{n+1} = G_{r+1}:
+ *   J dX/dth = -(e_0 dpi_n/dth + G_{k,0} dq_n/dth + dG_k/dth),  k = 0..r
+ *   dpi_{n+1}/dth = sum_m G_{r+1,m} dX_m/dth + G_{r+1,0} dq_n/dth + dG_{r+1}/dth
+ * one dense solve with np right-hand sides per trajectory and step. */
+static PetscErrorCode Sensitivity(SlimStepper st, PetscInt b, const PetscReal *Xb)
+{
+  const PetscInt   n = st->n, d = st->dof, np = st->np, bs = st->bs, r = st->r;
+  const PetscReal *w = st->w, *D = st->D;
+  PetscReal       *dq = st->dq + b * d * np, *dpi = st->dpi + b * d * np, *Y = st->Ys, blk[SLIM_MAX_DOF * SLIM_MAX_DOF];
+
+  PetscFunctionBeginUser;
+  PetscCall(BlockEval(st, b, Xb, NULL, st->Jd, bs, 1, PETSC_TRUE));
+  /* dG_k/dth_j = w_k Fth_k + sum_i w_i D_ik Pth_i, for every row k = 0..r+1 into Gth[k][a][j] */
+  for (PetscInt k = 0; k < n; k++)
+    for (PetscInt a = 0; a < d; a++)
+      for (PetscInt j = 0; j < np; j++) {
+        PetscReal s = w[k] * st->Fth[(k * d + a) * np + j];
+        for (PetscInt i = 0; i < n; i++) s += w[i] * D[i * n + k] * st->Pth[(i * d + a) * np + j];
+        st->Gth[(k * d + a) * np + j] = s;
+      }
+  for (PetscInt k = 0; k <= r; k++) {
+    GBlock(st, k, 0, blk);
+    for (PetscInt a = 0; a < d; a++)
+      for (PetscInt j = 0; j < np; j++) {
+        PetscReal s = st->Gth[(k * d + a) * np + j] + (k == 0 ? dpi[a * np + j] : 0.0);
+        for (PetscInt c = 0; c < d; c++) s += blk[a * d + c] * dq[c * np + j];
+        Y[j * bs + k * d + a] = -s;
+      }
+  }
+  PetscCall(SlimDenseSolve(bs, st->Jd, Y, np));
+  /* pi_{n+1} first: it needs dq_n */
+  for (PetscInt a = 0; a < d; a++)
+    for (PetscInt j = 0; j < np; j++) st->dpinew[a * np + j] = st->Gth[((r + 1) * d + a) * np + j];
+  for (PetscInt m = 0; m < n; m++) {
+    GBlock(st, r + 1, m, blk);
+    for (PetscInt a = 0; a < d; a++)
+      for (PetscInt j = 0; j < np; j++) {
+        PetscReal s = 0;
+        for (PetscInt c = 0; c < d; c++) s += blk[a * d + c] * (m ? Y[j * bs + (m - 1) * d + c] : dq[c * np + j]);
+        st->dpinew[a * np + j] += s;
+      }
+  }
+  for (PetscInt a = 0; a < d; a++)
+    for (PetscInt j = 0; j < np; j++) {
+      dq[a * np + j]  = Y[j * bs + r * d + a];
+      dpi[a * np + j] = st->dpinew[a * np + j];
+    }
   PetscFunctionReturn(0);
 }
 
@@ -164,7 +236,7 @@ static PetscErrorCode FormFunction(SNES snes, Vec X, Vec R, void *ctx)
     PetscReal *Rb = f + b * st->bs;
     if (st->conv[b]) continue; /* frozen: its residual was zeroed by the convergence test */
     if (st->active[b]) {
-      PetscCall(BlockEval(st, b, x + b * st->bs, Rb, NULL, 0, 0));
+      PetscCall(BlockEval(st, b, x + b * st->bs, Rb, NULL, 0, 0, PETSC_FALSE));
       /* a non-finite residual fails this trajectory only; zeroing keeps the ensemble's norm finite */
       if (!AllFinite(st->bs, Rb)) MarkFailed(st, b, SNES_DIVERGED_FNORM_NAN);
     }
@@ -195,7 +267,7 @@ static PetscErrorCode FormJacobian(SNES snes, Vec X, Mat J, Mat Jpre, void *ctx)
   for (PetscInt b = 0; b < st->B; b++) {
     PetscScalar *Jb = a + b * bs2;
     if (st->conv[b]) continue; /* frozen block: its zero residual makes any block give a zero update */
-    if (st->active[b]) PetscCall(BlockEval(st, b, x + b * bs, NULL, Jb, 1, bs));
+    if (st->active[b]) PetscCall(BlockEval(st, b, x + b * bs, NULL, Jb, 1, bs, PETSC_FALSE));
     else {
       PetscCall(PetscArrayzero(Jb, bs2));
       for (PetscInt i = 0; i < bs; i++) Jb[i * bs + i] = 1.0;
@@ -294,6 +366,8 @@ PetscErrorCode SlimStepperDestroy(SlimStepper *st)
   PetscCall(PetscFree5((*st)->Q, (*st)->V, (*st)->F, (*st)->P, (*st)->Fq));
   PetscCall(PetscFree4((*st)->Fv, (*st)->Pq, (*st)->Pv, (*st)->WPv));
   PetscCall(PetscFree3((*st)->Jd, (*st)->Rd, (*st)->Xd));
+  PetscCall(PetscFree3((*st)->dq, (*st)->dpi, (*st)->dpinew));
+  PetscCall(PetscFree4((*st)->Fth, (*st)->Pth, (*st)->Gth, (*st)->Ys));
   PetscCall(PetscFree(*st));
   PetscFunctionReturn(0);
 }
@@ -363,6 +437,17 @@ static PetscErrorCode SetState(SlimStepper st, PetscInt b, PetscReal t0, const P
     PetscCall(PetscArrayzero(st->vpred + b * d, d));
     PetscCall(SlimFamilyVelocity(st->fam, th, t0, q, pi, st->vpred + b * d));
   }
+  if (st->sens) {
+    /* q_0 does not depend on theta; pi_0 = P(q_0, qdot_0; theta) does when qdot_0 is given */
+    PetscReal *dq = st->dq + b * d * st->np, *dpi = st->dpi + b * d * st->np;
+    PetscCall(PetscArrayzero(dq, d * st->np));
+    PetscCall(PetscArrayzero(dpi, d * st->np));
+    if (v) {
+      PetscReal P[SLIM_MAX_DOF];
+      SlimEval  e = {NULL, P, NULL, NULL, NULL, NULL, NULL, dpi, NULL, NULL};
+      PetscCall(st->fam->eval(th, t0, q, v, &e));
+    }
+  }
   st->t       = t0;
   st->step    = 0;
   if (!st->active[b]) st->jac_valid = PETSC_FALSE;
@@ -396,7 +481,7 @@ PetscErrorCode SlimStepperSetUp(SlimStepper st)
   PetscFunctionBeginUser;
   if (st->setup) PetscFunctionReturn(0);
   PetscCheck(st->dt > 0, PETSC_COMM_SELF, PETSC_ERR_ORDER, "SlimStepperSetTimeStep() must be called before the first step");
-  PetscCall(PetscMalloc3(bs * bs, &st->Jd, bs, &st->Rd, bs, &st->Xd));
+  if (!st->Jd) PetscCall(PetscMalloc3(bs * bs, &st->Jd, bs, &st->Rd, bs, &st->Xd));
   if (st->solver == SLIM_SOLVER_SNES) {
     PetscCall(VecCreateSeq(PETSC_COMM_SELF, N, &st->X));
     PetscCall(VecDuplicate(st->X, &st->R));
@@ -470,7 +555,10 @@ static PetscErrorCode StepSNES(SlimStepper st, PetscInt *its)
   PetscCall(VecGetArray(st->X, &x));
   for (PetscInt b = 0; b < st->B; b++) {
     if (!st->active[b]) continue;
-    if (st->conv[b]) Accept(st, b, x + b * st->bs);
+    if (st->conv[b]) {
+      if (st->sens) PetscCall(Sensitivity(st, b, x + b * st->bs));
+      Accept(st, b, x + b * st->bs);
+    }
     else MarkFailed(st, b, reason > 0 ? SNES_DIVERGED_MAX_IT : reason);
   }
   PetscCall(VecRestoreArray(st->X, &x));
@@ -491,13 +579,14 @@ static PetscErrorCode StepDense(SlimStepper st, PetscInt *its)
     Predict(st, b, Xb);
     for (it = 0;; it++) {
       PetscCall(PetscLogEventBegin(SLIM_EVENT_Residual, 0, 0, 0, 0));
-      PetscCall(BlockEval(st, b, Xb, st->Rd, NULL, 0, 0));
+      PetscCall(BlockEval(st, b, Xb, st->Rd, NULL, 0, 0, PETSC_FALSE));
       PetscCall(PetscLogEventEnd(SLIM_EVENT_Residual, 0, 0, 0, 0));
       if (!AllFinite(bs, st->Rd)) {
         MarkFailed(st, b, SNES_DIVERGED_FNORM_NAN);
         break;
       }
       if (ConvergedBlock(st, b, it, st->Rd)) {
+        if (st->sens) PetscCall(Sensitivity(st, b, Xb));
         Accept(st, b, Xb);
         break;
       }
@@ -506,7 +595,7 @@ static PetscErrorCode StepDense(SlimStepper st, PetscInt *its)
         break;
       }
       PetscCall(PetscLogEventBegin(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
-      PetscCall(BlockEval(st, b, Xb, NULL, st->Jd, bs, 1));
+      PetscCall(BlockEval(st, b, Xb, NULL, st->Jd, bs, 1, PETSC_FALSE));
       PetscCall(PetscLogEventEnd(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
       PetscCall(SlimDenseSolve(bs, st->Jd, st->Rd, 1));
       for (PetscInt i = 0; i < bs; i++) Xb[i] -= st->Rd[i];
@@ -629,5 +718,47 @@ PetscErrorCode SlimStepperGetSizes(SlimStepper st, PetscInt *r, PetscInt *B, Pet
   if (r) *r = st->r;
   if (B) *B = st->B;
   if (dof) *dof = st->dof;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimStepperSetSensitivities(SlimStepper st, PetscBool on)
+{
+  const PetscInt n = st->n, d = st->dof, np = st->np;
+
+  PetscFunctionBeginUser;
+  if (on && !st->dq) {
+    PetscCall(PetscCalloc3(st->B * d * np, &st->dq, st->B * d * np, &st->dpi, d * np, &st->dpinew));
+    PetscCall(PetscMalloc4(n * d * np, &st->Fth, n * d * np, &st->Pth, n * d * np, &st->Gth, st->bs * np, &st->Ys));
+  }
+  if (on && !st->Jd) PetscCall(PetscMalloc3(st->bs * st->bs, &st->Jd, st->bs, &st->Rd, st->bs, &st->Xd));
+  st->sens = on;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimStepperGetSensitivities(SlimStepper st, PetscInt b, PetscReal dq[], PetscReal dpi[], PetscReal dv[])
+{
+  const PetscInt d = st->dof, np = st->np;
+
+  PetscFunctionBeginUser;
+  PetscCheck(st->sens, PETSC_COMM_SELF, PETSC_ERR_ORDER, "sensitivities are off: call SlimStepperSetSensitivities() before setting the initial state");
+  if (dq) PetscCall(PetscArraycpy(dq, st->dq + b * d * np, d * np));
+  if (dpi) PetscCall(PetscArraycpy(dpi, st->dpi + b * d * np, d * np));
+  if (dv) {
+    /* v = V(q, pi; theta) from P(q, v; theta) = pi:  Pv dv = dpi - Pq dq - Pth */
+    PetscReal v[SLIM_MAX_DOF], P[SLIM_MAX_DOF], Pq[SLIM_MAX_DOF * SLIM_MAX_DOF], Pv[SLIM_MAX_DOF * SLIM_MAX_DOF], Pth[SLIM_MAX_DOF * SLIM_MAX_PARAM], rhs[SLIM_MAX_DOF * SLIM_MAX_PARAM];
+    const PetscReal *q = st->q + b * d, *sq = st->dq + b * d * np, *sp = st->dpi + b * d * np;
+    SlimEval         e = {NULL, P, NULL, NULL, Pq, Pv, NULL, Pth, NULL, NULL};
+    PetscCall(SlimStepperGetVelocity(st, b, v));
+    PetscCall(st->fam->eval(st->theta + b * np, st->t, q, v, &e));
+    for (PetscInt j = 0; j < np; j++)
+      for (PetscInt a = 0; a < d; a++) {
+        PetscReal s = sp[a * np + j] - Pth[a * np + j];
+        for (PetscInt c = 0; c < d; c++) s -= Pq[a * d + c] * sq[c * np + j];
+        rhs[j * d + a] = s;
+      }
+    PetscCall(SlimDenseSolve(d, Pv, rhs, np));
+    for (PetscInt a = 0; a < d; a++)
+      for (PetscInt j = 0; j < np; j++) dv[a * np + j] = rhs[j * d + a];
+  }
   PetscFunctionReturn(0);
 }

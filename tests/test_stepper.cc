@@ -316,3 +316,50 @@ TEST(Stepper, FailureIsReportedNotFatal)
     EXPECT_EQ(f.reason, SNES_DIVERGED_MAX_IT);
   }
 }
+
+// Forward sensitivities agree with central differences of the integrated state, every family.
+TEST(Stepper, SensitivitiesMatchFiniteDifferences)
+{
+  for (const std::string &name : FamilyNames()) {
+    for (SlimSolverType type : {SLIM_SOLVER_SNES, SLIM_SOLVER_DENSE}) {
+      SCOPED_TRACE(name + (type == SLIM_SOLVER_SNES ? " snes" : " dense"));
+      Fam            fam(name.c_str());
+      const PetscInt d = fam.f->dof, np = fam.f->nparam, N = 60;
+      const double   dt = name == "dho" || name == "anharmonic" ? 0.1 : 0.01;
+      // the state after N steps as a function of theta
+      auto run = [&](const std::vector<PetscReal> &th, PetscReal *q, PetscReal *p, PetscReal *v, PetscReal *dq, PetscReal *dp, PetscReal *dv) {
+        Stepper st(fam.f, 2, 2, dt, type);
+        EXPECT_EQ(0, SlimStepperSetSensitivities(st.s, dq ? PETSC_TRUE : PETSC_FALSE));
+        for (PetscInt b = 0; b < 2; b++) {
+          EXPECT_EQ(0, SlimStepperSetParameters(st.s, b, th.data()));
+          EXPECT_EQ(0, SlimStepperSetInitialState(st.s, b, 0.0, fam.f->q0, fam.f->v0));
+        }
+        EXPECT_EQ(0, SlimStepperIntegrate(st.s, N));
+        EXPECT_EQ(0, SlimStepperGetState(st.s, 1, NULL, q, p));
+        EXPECT_EQ(0, SlimStepperGetVelocity(st.s, 1, v));
+        if (dq) { EXPECT_EQ(0, SlimStepperGetSensitivities(st.s, 1, dq, dp, dv)); }
+      };
+      std::vector<PetscReal> th(fam.f->theta, fam.f->theta + np);
+      if (name == "anharmonic") th[3] = 0.05; // damping on, so every parameter matters
+      PetscReal q[SLIM_MAX_DOF], p[SLIM_MAX_DOF], v[SLIM_MAX_DOF], dq[SLIM_MAX_DOF * SLIM_MAX_PARAM], dp[SLIM_MAX_DOF * SLIM_MAX_PARAM], dv[SLIM_MAX_DOF * SLIM_MAX_PARAM];
+      run(th, q, p, v, dq, dp, dv);
+      for (PetscInt j = 0; j < np; j++) {
+        // h balances truncation (h^2) against the solver-tolerance noise of each run (tol/h)
+        const double h = 1e-5 * std::fabs(th[j]);
+        std::vector<PetscReal> tp = th, tm = th;
+        tp[j] += h, tm[j] -= h;
+        PetscReal qp[SLIM_MAX_DOF], pp[SLIM_MAX_DOF], vp[SLIM_MAX_DOF], qm[SLIM_MAX_DOF], pm[SLIM_MAX_DOF], vm[SLIM_MAX_DOF];
+        run(tp, qp, pp, vp, NULL, NULL, NULL);
+        run(tm, qm, pm, vm, NULL, NULL, NULL);
+        for (PetscInt a = 0; a < d; a++) {
+          const double fq = (qp[a] - qm[a]) / (2 * h), fp = (pp[a] - pm[a]) / (2 * h), fv = (vp[a] - vm[a]) / (2 * h);
+          // relative to the derivative and to its natural scale |x| / |theta_j|
+          const double sj = 1.0 / std::fabs(th[j]);
+          EXPECT_NEAR(dq[a * np + j], fq, 1e-6 * (std::fabs(fq) + std::fabs(q[a]) * sj)) << "dq param " << fam.f->pname[j];
+          EXPECT_NEAR(dp[a * np + j], fp, 1e-6 * (std::fabs(fp) + std::fabs(p[a]) * sj)) << "dpi param " << fam.f->pname[j];
+          EXPECT_NEAR(dv[a * np + j], fv, 1e-6 * (std::fabs(fv) + std::fabs(v[a]) * sj)) << "dv param " << fam.f->pname[j];
+        }
+      }
+    }
+  }
+}

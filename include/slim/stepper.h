@@ -68,3 +68,12 @@ PETSC_EXTERN PetscErrorCode SlimStepperGetStats(SlimStepper st, SlimStepStats *s
 PETSC_EXTERN PetscErrorCode SlimStepperResetStats(SlimStepper st);
 PETSC_EXTERN PetscErrorCode SlimStepperGetSNES(SlimStepper st, SNES *snes);
 PETSC_EXTERN PetscErrorCode SlimStepperGetSizes(SlimStepper st, PetscInt *r, PetscInt *B, PetscInt *dof);
+
+/* Forward sensitivities with respect to the family parameters, for exact gradients of fits:
+ * every step also solves the differentiated step equations (the step's Jacobian at the
+ * converged point, one dense solve with np right-hand sides). Turn on before setting the
+ * initial states (pi_0 = P(q_0, qdot_0; theta) depends on theta; q_0 does not). */
+PETSC_EXTERN PetscErrorCode SlimStepperSetSensitivities(SlimStepper st, PetscBool on);
+/* d q/d theta, d pi/d theta and (optional) d qdot/d theta of trajectory b now, each dof*np
+ * row-major (x[a*np + j] = d x_a / d theta_j); any output may be NULL. */
+PETSC_EXTERN PetscErrorCode SlimStepperGetSensitivities(SlimStepper st, PetscInt b, PetscReal dq[], PetscReal dpi[], PetscReal dv[]);

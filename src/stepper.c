@@ -6,7 +6,6 @@
  * One kernel, BlockEval(), computes R, pi_{n+1} and the Jacobian block of one trajectory; the
  * SNES callbacks loop it over the ensemble and the dense Newton loop calls it directly, so the
  * two solver paths run the same arithmetic and their cost ratio measures only solver overhead. */
-#include <petsc/private/petscimpl.h> /* PetscObjectStateIncrease: Jacobian blocks are written in place */
 #include <slim/stepper.h>
 #include <slim/log.h>
 
@@ -19,7 +18,7 @@ struct _n_SlimStepper {
   PetscReal  dt, t;
   PetscInt   step;
   SlimSolverType solver;
-  PetscReal  rtol, atol, stol;     /* per-trajectory convergence test, see ConvergedBlock() */
+  PetscReal  rtol, atol, stol, xtol; /* per-trajectory convergence test, see ConvergedBlock() */
   PetscInt   maxit;
   PetscBool  setup, jac_valid;
   /* quadrature scaled to dt */
@@ -30,12 +29,12 @@ struct _n_SlimStepper {
   PetscReal *pinew, *vend;         /* B*dof: pi_{n+1} and qdot(t_{n+1}) from the latest residual */
   PetscBool *active;
   SlimFailure *fail;
-  PetscReal *mag, *fprev;          /* residual scale (largest term) and previous residual norm */
+  PetscReal *mag;                  /* residual scale: largest sum of absolute terms in a row */
   PetscBool *conv;
   /* node workspace of one trajectory, reused for every block */
   PetscReal *Q, *V, *F, *P, *Fq, *Fv, *Pq, *Pv, *WPv;
   /* dense path workspace */
-  PetscReal *Jd, *Rd, *Xd;
+  PetscReal *Jd, *Rd, *Xd, *dXd;
   /* forward sensitivities: dq, dpi [B][dof][np]; node parameter derivatives; solve workspace */
   PetscBool  sens;
   PetscReal *dq, *dpi, *dpinew, *Fth, *Pth, *Gth, *Ys;
@@ -204,20 +203,30 @@ static void MarkFailed(SlimStepper st, PetscInt b, SNESConvergedReason reason)
   st->stats.nfailed++;
 }
 
-/* Per-trajectory test on the infinity norm |R| of its residual block at Newton iteration it,
- * measured against M, the largest sum of absolute terms in a residual row (so the test is
- * relative to the round-off the residual can resolve, not to how good the predictor was):
- *   converged  if |R| <= atol, or |R| <= rtol M (a linear family after one exact step), or
- *              |R| has stopped decreasing at a level below stol M (the round-off floor);
- *   diverged   is decided by the caller (iteration limit, non-finite residual). */
-static PetscBool ConvergedBlock(SlimStepper st, PetscInt b, PetscInt it, const PetscReal *Rb)
+/* Per-trajectory convergence test at Newton iteration it, on the infinity norms of its residual
+ * block |R|, of its unknowns |X| and of the Newton update that produced them |dX|. M is the
+ * largest sum of absolute terms in a residual row, so tolerances are relative to what the
+ * residual can resolve in floating point, not to how good the predictor was. Converged if
+ *   |R| <= atol or |R| <= rtol M                   (solved to round-off), or
+ *   |dX| <= xtol |X| and |R| <= stol M             (Newton converges quadratically: after an
+ *                                                    update of relative size xtol the error is
+ *                                                    ~xtol^2, below what |R| can show), or
+ *   a linear family after its (exact) first update, |R| <= stol M.
+ * Divergence (iteration limit, non-finite residual) is decided by the caller. */
+static PetscBool ConvergedBlock(SlimStepper st, PetscInt b, PetscInt it, const PetscReal *Rb, const PetscReal *Xb, const PetscReal *dXb)
 {
-  PetscReal f = 0;
+  PetscReal f = 0, x = 0, dx = 0;
+  PetscBool c;
+
   for (PetscInt i = 0; i < st->bs; i++) f = PetscMax(f, PetscAbsReal(Rb[i]));
-  PetscBool c = (PetscBool)(f <= st->atol || f <= st->rtol * st->mag[b] || (it > 1 && f >= 0.5 * st->fprev[b] && f <= st->stol * st->mag[b]));
-  /* a linear family's Newton step is exact: what remains is round-off, checked only for sanity */
-  if (it >= 1 && st->fam->linear && f <= st->stol * st->mag[b]) c = PETSC_TRUE;
-  st->fprev[b] = f;
+  c = (PetscBool)(f <= st->atol || f <= st->rtol * st->mag[b]);
+  if (!c && it >= 1 && f <= st->stol * st->mag[b]) {
+    if (st->fam->linear) c = PETSC_TRUE;
+    else if (dXb) {
+      for (PetscInt i = 0; i < st->bs; i++) x = PetscMax(x, PetscAbsReal(Xb[i])), dx = PetscMax(dx, PetscAbsReal(dXb[i]));
+      c = (PetscBool)(dx <= st->xtol * x);
+    }
+  }
   return c;
 }
 
@@ -274,7 +283,11 @@ static PetscErrorCode FormJacobian(SNES snes, Vec X, Mat J, Mat Jpre, void *ctx)
     }
   }
   PetscCall(MatSeqBAIJRestoreArray(Jpre, &a));
-  PetscCall(PetscObjectStateIncrease((PetscObject)Jpre));
+  /* assembly marks the values as changed, including the cached inverse diagonal blocks that
+   * PCPBJACOBI uses (a state increase alone leaves that cache stale: Newton would run with the
+   * first Jacobian's inverse); with the fixed pattern it costs O(B) */
+  PetscCall(MatAssemblyBegin(Jpre, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(Jpre, MAT_FINAL_ASSEMBLY));
   PetscCall(VecRestoreArrayRead(X, &x));
   st->jac_valid = PETSC_TRUE;
   PetscCall(PetscLogEventEnd(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
@@ -284,8 +297,9 @@ static PetscErrorCode FormJacobian(SNES snes, Vec X, Mat J, Mat Jpre, void *ctx)
 static PetscErrorCode ConvergenceTest(SNES snes, PetscInt it, PetscReal xnorm, PetscReal snorm, PetscReal fnorm, SNESConvergedReason *reason, void *ctx)
 {
   SlimStepper        st = (SlimStepper)ctx;
-  Vec                R;
+  Vec                R, X, Y;
   PetscScalar       *f;
+  const PetscScalar *x, *y = NULL;
   PetscBool          all = PETSC_TRUE;
 
   PetscFunctionBeginUser;
@@ -293,16 +307,22 @@ static PetscErrorCode ConvergenceTest(SNES snes, PetscInt it, PetscReal xnorm, P
   (void)snorm;
   (void)fnorm;
   PetscCall(SNESGetFunction(snes, &R, NULL, NULL));
+  PetscCall(SNESGetSolution(snes, &X));
+  PetscCall(SNESGetSolutionUpdate(snes, &Y));
   PetscCall(VecGetArray(R, &f));
+  PetscCall(VecGetArrayRead(X, &x));
+  if (it > 0) PetscCall(VecGetArrayRead(Y, &y));
   for (PetscInt b = 0; b < st->B; b++) {
     if (!st->active[b] || st->conv[b]) continue;
-    st->conv[b] = ConvergedBlock(st, b, it, f + b * st->bs);
+    st->conv[b] = ConvergedBlock(st, b, it, f + b * st->bs, x + b * st->bs, y ? y + b * st->bs : NULL);
     /* freeze a converged trajectory: a zero residual block gives it a zero Newton update, so it
      * ends exactly where a single run of it would have stopped */
     if (st->conv[b]) PetscCall(PetscArrayzero(f + b * st->bs, st->bs));
     else all = PETSC_FALSE;
   }
   PetscCall(VecRestoreArray(R, &f));
+  PetscCall(VecRestoreArrayRead(X, &x));
+  if (y) PetscCall(VecRestoreArrayRead(Y, &y));
   *reason = SNES_CONVERGED_ITERATING;
   if (all) *reason = SNES_CONVERGED_FNORM_ABS;
   else if (it >= st->maxit) *reason = SNES_DIVERGED_MAX_IT;
@@ -329,18 +349,19 @@ PetscErrorCode SlimStepperCreate(SlimFamily fam, PetscInt r, PetscInt B, SlimSte
   st->solver = SLIM_SOLVER_SNES;
   st->rtol   = 1e-13;
   st->atol   = 0;
-  st->stol   = 1e-10;
+  st->stol   = 1e-8;
+  st->xtol   = 1e-8;
   st->maxit  = 50;
   PetscCall(SlimQuadCreate(r, &st->quad));
   PetscCall(PetscMalloc3(n, &st->w, n * n, &st->D, n, &st->tau));
   PetscCall(PetscMalloc5(B * st->np, &st->theta, B * d, &st->q, B * d, &st->pi, B * d, &st->vpred, B * d, &st->pinew));
-  PetscCall(PetscMalloc5(B * d, &st->vend, B, &st->active, B, &st->fail, B, &st->mag, B, &st->fprev));
-  PetscCall(PetscCalloc1(B, &st->conv));
+  PetscCall(PetscMalloc5(B * d, &st->vend, B, &st->active, B, &st->fail, B, &st->mag, B, &st->conv));
   PetscCall(PetscMalloc5(n * d, &st->Q, n * d, &st->V, n * d, &st->F, n * d, &st->P, n * d * d, &st->Fq));
   PetscCall(PetscMalloc4(n * d * d, &st->Fv, n * d * d, &st->Pq, n * d * d, &st->Pv, n * d * d, &st->WPv));
   for (PetscInt b = 0; b < B; b++) {
     PetscCall(PetscArraycpy(st->theta + b * st->np, fam->theta, st->np));
     st->active[b] = PETSC_TRUE;
+    st->conv[b]   = PETSC_FALSE;
     st->fail[b]   = (SlimFailure){SNES_CONVERGED_ITERATING, -1};
   }
   PetscCall(PetscArrayzero(st->pi, B * d));
@@ -361,11 +382,10 @@ PetscErrorCode SlimStepperDestroy(SlimStepper *st)
   PetscCall(SlimQuadDestroy(&(*st)->quad));
   PetscCall(PetscFree3((*st)->w, (*st)->D, (*st)->tau));
   PetscCall(PetscFree5((*st)->theta, (*st)->q, (*st)->pi, (*st)->vpred, (*st)->pinew));
-  PetscCall(PetscFree5((*st)->vend, (*st)->active, (*st)->fail, (*st)->mag, (*st)->fprev));
-  PetscCall(PetscFree((*st)->conv));
+  PetscCall(PetscFree5((*st)->vend, (*st)->active, (*st)->fail, (*st)->mag, (*st)->conv));
   PetscCall(PetscFree5((*st)->Q, (*st)->V, (*st)->F, (*st)->P, (*st)->Fq));
   PetscCall(PetscFree4((*st)->Fv, (*st)->Pq, (*st)->Pv, (*st)->WPv));
-  PetscCall(PetscFree3((*st)->Jd, (*st)->Rd, (*st)->Xd));
+  PetscCall(PetscFree4((*st)->Jd, (*st)->Rd, (*st)->Xd, (*st)->dXd));
   PetscCall(PetscFree3((*st)->dq, (*st)->dpi, (*st)->dpinew));
   PetscCall(PetscFree4((*st)->Fth, (*st)->Pth, (*st)->Gth, (*st)->Ys));
   PetscCall(PetscFree(*st));
@@ -379,7 +399,8 @@ PetscErrorCode SlimStepperSetFromOptions(SlimStepper st)
   PetscCall(PetscOptionsEnum("-slim_solver", "Nonlinear solver of each step: snes (PETSc SNES) or dense (plain Newton loop, for overhead measurements)", "SlimStepperSetSolverType", SlimSolverTypes, (PetscEnum)st->solver, (PetscEnum *)&st->solver, NULL));
   PetscCall(PetscOptionsReal("-slim_step_rtol", "Per-trajectory residual reduction (infinity norm) that ends a step's Newton iteration", NULL, st->rtol, &st->rtol, NULL));
   PetscCall(PetscOptionsReal("-slim_step_atol", "Per-trajectory absolute residual (infinity norm) that ends a step's Newton iteration", NULL, st->atol, &st->atol, NULL));
-  PetscCall(PetscOptionsReal("-slim_step_stol", "Residual level (relative to the first) below which a stalled Newton iteration counts as converged at round-off", NULL, st->stol, &st->stol, NULL));
+  PetscCall(PetscOptionsReal("-slim_step_stol", "Residual (relative to its largest term) below which a tiny Newton update or a linear family's exact update ends the iteration", NULL, st->stol, &st->stol, NULL));
+  PetscCall(PetscOptionsReal("-slim_step_xtol", "Relative Newton update below which the step has converged (the error is then ~xtol^2)", NULL, st->xtol, &st->xtol, NULL));
   PetscCall(PetscOptionsInt("-slim_step_maxit", "Newton iterations per step before the step is declared failed", NULL, st->maxit, &st->maxit, NULL));
   PetscOptionsEnd();
   PetscCheck(st->rtol > 0 && st->rtol < 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-slim_step_rtol %g is invalid: must be in (0, 1)", (double)st->rtol);
@@ -481,7 +502,7 @@ PetscErrorCode SlimStepperSetUp(SlimStepper st)
   PetscFunctionBeginUser;
   if (st->setup) PetscFunctionReturn(0);
   PetscCheck(st->dt > 0, PETSC_COMM_SELF, PETSC_ERR_ORDER, "SlimStepperSetTimeStep() must be called before the first step");
-  if (!st->Jd) PetscCall(PetscMalloc3(bs * bs, &st->Jd, bs, &st->Rd, bs, &st->Xd));
+  if (!st->Jd) PetscCall(PetscMalloc4(bs * bs, &st->Jd, bs, &st->Rd, bs, &st->Xd, bs, &st->dXd));
   if (st->solver == SLIM_SOLVER_SNES) {
     PetscCall(VecCreateSeq(PETSC_COMM_SELF, N, &st->X));
     PetscCall(VecDuplicate(st->X, &st->R));
@@ -585,7 +606,7 @@ static PetscErrorCode StepDense(SlimStepper st, PetscInt *its)
         MarkFailed(st, b, SNES_DIVERGED_FNORM_NAN);
         break;
       }
-      if (ConvergedBlock(st, b, it, st->Rd)) {
+      if (ConvergedBlock(st, b, it, st->Rd, Xb, it ? st->dXd : NULL)) {
         if (st->sens) PetscCall(Sensitivity(st, b, Xb));
         Accept(st, b, Xb);
         break;
@@ -598,7 +619,7 @@ static PetscErrorCode StepDense(SlimStepper st, PetscInt *its)
       PetscCall(BlockEval(st, b, Xb, NULL, st->Jd, bs, 1, PETSC_FALSE));
       PetscCall(PetscLogEventEnd(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
       PetscCall(SlimDenseSolve(bs, st->Jd, st->Rd, 1));
-      for (PetscInt i = 0; i < bs; i++) Xb[i] -= st->Rd[i];
+      for (PetscInt i = 0; i < bs; i++) st->dXd[i] = st->Rd[i], Xb[i] -= st->Rd[i];
     }
     *its = PetscMax(*its, it);
   }
@@ -730,7 +751,7 @@ PetscErrorCode SlimStepperSetSensitivities(SlimStepper st, PetscBool on)
     PetscCall(PetscCalloc3(st->B * d * np, &st->dq, st->B * d * np, &st->dpi, d * np, &st->dpinew));
     PetscCall(PetscMalloc4(n * d * np, &st->Fth, n * d * np, &st->Pth, n * d * np, &st->Gth, st->bs * np, &st->Ys));
   }
-  if (on && !st->Jd) PetscCall(PetscMalloc3(st->bs * st->bs, &st->Jd, st->bs, &st->Rd, st->bs, &st->Xd));
+  if (on && !st->Jd) PetscCall(PetscMalloc4(st->bs * st->bs, &st->Jd, st->bs, &st->Rd, st->bs, &st->Xd, st->bs, &st->dXd));
   st->sens = on;
   PetscFunctionReturn(0);
 }

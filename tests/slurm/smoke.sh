@@ -50,12 +50,16 @@ run() { # run OUTFILE CMD...: CMD >OUTFILE, returns CMD's status
   return "$rc"
 }
 
-up_called=0
+up_called=0 wdpid=
 uplog=$(mktemp /tmp/slimsweep-slurm-up.XXXXXX) # slurm-up.sh wants STATE empty
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   rm -f "$uplog"
+  # stop the watchdog (if that PID is still it): we clean up ourselves
+  if [[ $(tr '\0' ' ' <"/proc/$wdpid/cmdline" 2>/dev/null) == *slimsweep-smoke-watchdog* ]]; then
+    kill "$wdpid" 2>/dev/null || true
+  fi
   [[ -z $bgpid ]] || kill "$bgpid" 2>/dev/null || true
   if ((up_called)); then
     "$here/slurm-down.sh" "$STATE" || { echo "FAIL: slurm-down.sh could not stop the cluster in $STATE"; rc=1; }
@@ -71,17 +75,15 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Watchdog: once this script is gone (however it died), run slurm-down.sh.
-# After a normal exit there is nothing left to stop and it is a no-op.
-# Double fork: ctest's timeout kill walks the process tree, so the watchdog
-# must not stay our child.
-(
-  # shellcheck disable=SC2016  # expanded by the inner bash
-  setsid bash -c '
-    while st=$(awk "{print \$3}" /proc/$1/stat 2>/dev/null) && [[ $st != Z ]]; do sleep 1; done
-    [[ ! -d $3 ]] || exec "$2/slurm-down.sh" "$3"' watchdog "$$" "$here" "$STATE" \
-    </dev/null >/dev/null 2>&1 &
-)
+# Watchdog: if this script dies without cleaning up (SIGKILL, e.g. a ctest
+# timeout), stop the cluster.  Double-forked (ctest's timeout kill walks the
+# process tree, so it must not stay our child); cleanup() ends it.
+# shellcheck disable=SC2016  # expanded by the inner bash
+wdpid=$(setsid bash -c '
+  while st=$(awk "{print \$3}" /proc/$1/stat 2>/dev/null) && [[ $st != Z ]]; do sleep 0.2; done
+  rm -f "$4"
+  exec "$2/slurm-down.sh" "$3"' slimsweep-smoke-watchdog "$$" "$here" "$STATE" "$uplog" \
+  </dev/null >/dev/null 2>&1 & echo $!)
 
 # ------------------------------------------------------------------- up
 up_called=1

@@ -22,6 +22,8 @@ say() { echo "wait-job: $*" >&2; }
 job=$1
 timeout_s=${2:-120}
 [[ $timeout_s =~ ^[0-9]+$ ]] || { say "TIMEOUT must be whole seconds"; exit 2; }
+[[ -n ${SLURM_CONF:-} || -e /etc/slurm/slurm.conf ]] ||
+  { say "SLURM_CONF is not set (source STATE_DIR/env.sh from slurm-up.sh)"; exit 2; }
 
 # States in which the job is still queued, running or winding down.
 active='^(PENDING|RUNNING|CONFIGURING|COMPLETING|SUSPENDED|REQUEUED|REQUEUE_FED|REQUEUE_HOLD|RESIZING|SIGNALING|STAGE_OUT|STOPPED)$'

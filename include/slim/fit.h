@@ -1,0 +1,146 @@
+#pragma once
+/* SlimFit: recovering a family's coefficients from (noisy) observations -- physics.md, "Fitting
+ * Lagrangian coefficients"; options and file layout in docs/fits.md.
+ *
+ * For one sweep point (a SlimFitProblem) and one configuration (loss x method) SlimFitRun()
+ * runs K fits from random initial guesses in a box around the reference parameters:
+ *   gd   the weekly report's gradient descent with the damped step
+ *          eps = eps0 exp(-(eps0 |grad|)^3),   x <- x - s eps grad
+ *        where s in (0, 1] is a backtracking factor (halved when a trial step does not lower the
+ *        loss, doubled back after a success; -fit_gd_backtrack 0 gives the report's plain rule).
+ *        The K fits advance together: for the trajectory loss every iteration is ONE ensemble
+ *        integration of all running fits (SlimFitLoss), so the per-step cost is shared.
+ *   tao  any PETSc TAO solver (-fit_tao_type lmvm, nm, ...; every -fit_tao_* option applies),
+ *        one fit after the other.
+ * A fit ends converged (gd: the undamped step s eps0 |grad| fell below -fit_tol relative to the
+ * parameters, or the gradient vanished; tao: TAO's own tests), at max-iterations, or diverged
+ * with a reason (failed first evaluation, non-finite loss or gradient, failed integration,
+ * exploding parameters, a PETSc error). A diverged fit never stops the others.
+ *
+ * Everything is deterministic given the problem (seeded data and guesses): results do not depend
+ * on which rank runs them, nor on the other members of an ensemble. */
+#include <slim/fitloss.h>
+#include <slim/options.h>
+
+typedef enum { SLIM_FIT_GD, SLIM_FIT_TAO } SlimFitMethod;
+PETSC_EXTERN const char *const SlimFitMethods[];
+typedef enum { SLIM_FIT_BOX_RELATIVE, SLIM_FIT_BOX_ABSOLUTE } SlimFitBoxMode;
+PETSC_EXTERN const char *const SlimFitBoxModes[];
+typedef enum { SLIM_FIT_SCALE_NONE, SLIM_FIT_SCALE_REFERENCE } SlimFitScale;
+PETSC_EXTERN const char *const SlimFitScales[];
+/* the values stored in /fits/status */
+typedef enum { SLIM_FIT_CONVERGED = 0, SLIM_FIT_MAX_IT = 1, SLIM_FIT_DIVERGED = 2 } SlimFitStatus;
+PETSC_EXTERN const char *const SlimFitStatusNames[];
+
+#define SLIM_FIT_NAME_LEN 64
+
+typedef struct _n_SlimFit *SlimFit;
+struct _n_SlimFit {
+  /* configurations: every loss with every method, same data and same initial guesses */
+  PetscInt       guesses;                                    /* K; 0: no fits */
+  PetscInt       nloss, nmethod;
+  SlimLossType   loss[2];
+  SlimFitMethod  method[2];
+  char           tao_type[SLIM_FIT_NAME_LEN];
+  char           params[SLIM_MAX_PARAM][SLIM_FIT_NAME_LEN];   /* fitted parameters; nparams = 0: all */
+  PetscInt       nparams;
+  /* initial guesses */
+  SlimFitBoxMode box_mode;
+  PetscReal      box, box_lo[SLIM_MAX_PARAM], box_hi[SLIM_MAX_PARAM];
+  SlimFitScale   scale;
+  /* descent */
+  PetscReal      eps0, tol, explode, recover_tol;
+  PetscInt       max_it;
+  PetscBool      backtrack;
+  /* data */
+  PetscInt       obs_stride, grid;
+  PetscBool      qrange_set, vrange_set;
+  PetscReal      qrange[2], vrange[2];
+  SlimSolverType solver;
+  char           obs_file[PETSC_MAX_PATH_LEN], obs_dataset[256];
+  PetscInt       obs_rows, obs_cols;
+  PetscReal     *obs;                                        /* measured data, NULL: synthetic */
+  /* extra outputs */
+  PetscBool      store_path;
+  char           slice_param[SLIM_FIT_NAME_LEN];
+  PetscInt       slice_n;
+  PetscReal      slice_box;
+  char           land_params[2][SLIM_FIT_NAME_LEN];
+  PetscBool      landscape, land_bounds_set;
+  PetscInt       land_n, land_rows;
+  PetscReal      land_box, land_bounds[4];
+};
+
+/* One sweep point as the fits see it. fam->theta are the true parameters of synthetic data, and
+ * the reference (box centre) of measured data. */
+typedef struct {
+  SlimFamily fam;
+  PetscInt   r, N;
+  PetscReal  dt, sigma;
+  PetscInt64 seed;
+} SlimFitProblem;
+
+typedef struct {
+  PetscReal     theta0[SLIM_MAX_PARAM], theta[SLIM_MAX_PARAM]; /* initial and final, full vectors */
+  PetscReal     loss0, loss, gnorm;                            /* gnorm: gradient 2-norm w.r.t. the fitted coordinates */
+  PetscInt      its, nevals;
+  SlimFitStatus status;
+  char          reason[160];
+  PetscReal     wall;                                          /* s from the start of the batch to this fit's end */
+} SlimFitResult;
+
+/* Errors of one result against the truth (NaN without truth): relative, or absolute where the
+ * true value is 0. */
+typedef struct {
+  PetscReal perr[SLIM_MAX_PARAM], ratio[SLIM_MAX_PARAM], rerr[SLIM_MAX_PARAM];
+  PetscBool recovered; /* converged and every ratio (parameter, if no ratios) within recover_tol */
+} SlimFitErrors;
+
+/* Statistics over the K fits of one point and configuration. Error, ratio and loss statistics
+ * are over the fits that did not diverge (NaN if all did); spread = interquartile range. */
+typedef struct {
+  PetscInt  n, nconv, nmaxit, ndiv, nrecovered;
+  PetscReal frac_conv, frac_recovered;
+  PetscReal truth[SLIM_MAX_PARAM], rtruth[SLIM_MAX_PARAM];
+  PetscReal perr_med[SLIM_MAX_PARAM], perr_iqr[SLIM_MAX_PARAM];
+  PetscReal ratio_med[SLIM_MAX_PARAM], ratio_iqr[SLIM_MAX_PARAM];
+  PetscReal rerr_med[SLIM_MAX_PARAM], rerr_iqr[SLIM_MAX_PARAM];
+  PetscReal loss_med, loss_iqr, loss_min, its_med;
+} SlimFitSummary;
+
+PETSC_EXTERN PetscErrorCode SlimFitCreate(SlimFit *fit);
+PETSC_EXTERN PetscErrorCode SlimFitDestroy(SlimFit *fit);
+/* Reads and validates every -fit_* and -landscape_* option against the sweep's families (a
+ * parameter named by an option must exist in each of them), reads -fit_obs_file, and runs the
+ * TAO options (prefix fit_) once so that -help lists them and typos are caught before any work. */
+PETSC_EXTERN PetscErrorCode SlimFitSetFromOptions(SlimFit fit, PetscInt nfam, const SlimFamily fam[]);
+/* Canonical text of every fit setting that changes results, for resume checks (PetscFree it). */
+PETSC_EXTERN PetscErrorCode SlimFitGetSignature(SlimFit fit, char **sig);
+/* Whether a point has fit work: K > 0 or a noise slice. Configurations: nloss * nmethod, index
+ * c = iloss * nmethod + imethod. */
+PETSC_EXTERN PetscErrorCode SlimFitGetConfigs(SlimFit fit, PetscInt *nconf);
+PETSC_EXTERN PetscErrorCode SlimFitGetConfig(SlimFit fit, PetscInt c, SlimLossType *loss, SlimFitMethod *method);
+/* Indices of the fitted parameters of a family (nf of them). */
+PETSC_EXTERN PetscErrorCode SlimFitGetFitted(SlimFit fit, SlimFamily fam, PetscInt *nf, PetscInt idx[]);
+/* Rough cost of a point's fit task / of landscape rows, in the sweep's cost units. */
+PETSC_EXTERN PetscReal SlimFitCost(SlimFit fit, const SlimFitProblem *prob, SlimLossType loss);
+
+/* The observations of a problem for one loss: synthetic from the truth, or the measured data. */
+PETSC_EXTERN PetscErrorCode SlimFitCreateData(SlimFit fit, const SlimFitProblem *prob, SlimLossType loss, SlimFitData *data);
+/* The K initial guesses (full parameter vectors, K*np), from the problem's seed. */
+PETSC_EXTERN PetscErrorCode SlimFitGuesses(SlimFit fit, const SlimFitProblem *prob, PetscReal theta0[]);
+/* K fits of configuration c on data. path (optional) receives K x (max_it+1) x (np+1) numbers:
+ * the parameters and loss after every iteration (row 0: the guess), NaN after the end. */
+PETSC_EXTERN PetscErrorCode SlimFitRun(SlimFit fit, const SlimFitProblem *prob, PetscInt c, SlimFitData data, SlimFitResult res[], PetscReal path[]);
+PETSC_EXTERN PetscErrorCode SlimFitGetErrors(SlimFit fit, const SlimFitProblem *prob, const SlimFitResult *res, SlimFitErrors *err);
+PETSC_EXTERN PetscErrorCode SlimFitSummarize(SlimFit fit, const SlimFitProblem *prob, PetscInt K, const SlimFitResult res[], SlimFitSummary *sum);
+
+/* Noise slice (weekly report figs. 4-5): the loss along slice_n values of the slice parameter
+ * (truth x (1 + t), t in [-slice_box, slice_box]), the rest at the truth, against the noisy and
+ * the noise-free data; rms = sqrt(mean (L - L_clean)^2), rel = rms / sqrt(mean L_clean^2). */
+PETSC_EXTERN PetscErrorCode SlimFitSliceParam(SlimFit fit, SlimFamily fam, PetscInt *j);
+PETSC_EXTERN PetscErrorCode SlimFitSlice(SlimFit fit, const SlimFitProblem *prob, SlimFitData data, PetscReal x[], PetscReal loss[], PetscReal loss_clean[], PetscReal *rms, PetscReal *rel);
+/* Loss landscape over two parameters (land_n x land_n, the rest at the reference): axes, and rows
+ * [i0, i1) of the grid, loss[(i - i0)*n + j] at (p0 = x0[i], p1 = x1[j]) -- one ensemble run. */
+PETSC_EXTERN PetscErrorCode SlimFitLandscapeAxes(SlimFit fit, SlimFamily fam, PetscInt idx[2], PetscReal x0[], PetscReal x1[]);
+PETSC_EXTERN PetscErrorCode SlimFitLandscapeRows(SlimFit fit, const SlimFitProblem *prob, SlimFitData data, PetscInt i0, PetscInt i1, PetscReal loss[], PetscReal loss_clean[]);

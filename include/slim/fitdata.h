@@ -1,0 +1,57 @@
+#pragma once
+/* SlimFitData: the observations a coefficient fit is scored against (docs/fits.md).
+ *
+ * Two kinds, one per loss:
+ *   trajectory    samples (t_i, q_i, qdot_i) of one motion; predictions integrate from the
+ *                 initial state (t0, q0, v0) with the slimplectic stepper, and sample i is
+ *                 compared after step[i] steps
+ *   acceleration  states (q_i, qdot_i) with their accelerations qddot_i (weekly report eq. 1)
+ * Synthetic data also keep the same observations without noise (qc, vc, ac), so the effect of
+ * the noise on the loss can be measured on identical points. */
+#include <slim/family.h>
+#include <slim/stepper.h>
+
+typedef enum { SLIM_LOSS_TRAJECTORY, SLIM_LOSS_ACCELERATION } SlimLossType;
+PETSC_EXTERN const char *const SlimLossTypes[];
+
+typedef struct _n_SlimFitData *SlimFitData;
+struct _n_SlimFitData {
+  SlimLossType kind;
+  PetscInt     dof, n;                          /* n observations */
+  PetscReal    dt, t0, q0[SLIM_MAX_DOF], v0[SLIM_MAX_DOF]; /* trajectory: prediction start */
+  PetscInt    *step;                            /* trajectory: steps after t0 of each sample, increasing */
+  PetscReal   *t;                               /* n sample times (trajectory) */
+  PetscReal   *q, *v, *a;                       /* n*dof each; a for acceleration data only */
+  PetscReal   *qc, *vc, *ac;                    /* noise-free copies, NULL for measured data */
+  PetscReal    sigma;
+  PetscInt     ndropped;                        /* acceleration grid points without a finite qddot */
+};
+
+/* How synthetic data are made from the true parameters: integrate N steps of size dt with r
+ * interior points; trajectory samples every `stride` steps (0, stride, ..., <= N); acceleration
+ * on a grid of `grid` values per coordinate over [qlo, qhi] x [vlo, vhi] (every dof), or, where
+ * a range is not set, over the extent of the true motion in that coordinate. Gaussian noise of
+ * standard deviation sigma from a PetscRandom seeded with `seed` goes on every observed number
+ * (q, qdot, and qddot), so data depend only on the seed, never on who computes them. */
+typedef struct {
+  SlimLossType   kind;
+  PetscInt       r, N, stride, grid;
+  PetscReal      dt, sigma;
+  PetscInt64     seed;
+  SlimSolverType solver;
+  PetscBool      qrange_set, vrange_set;
+  PetscReal      qrange[2], vrange[2];
+} SlimFitDataSpec;
+
+PETSC_EXTERN PetscErrorCode SlimFitDataCreateSynthetic(SlimFamily fam, const PetscReal theta[], const SlimFitDataSpec *spec, SlimFitData *data);
+/* Measured data: rows of `cols` numbers. Trajectory rows are t, q[dof], qdot[dof] with times on
+ * the step grid t0 + k dt (t0 = first row, which is also the prediction's initial state);
+ * acceleration rows are q[dof], qdot[dof], qddot[dof]. Errors name `what` (e.g. the file). */
+PETSC_EXTERN PetscErrorCode SlimFitDataCreateFromArray(SlimLossType kind, PetscInt dof, PetscReal dt, PetscInt rows, PetscInt cols, const PetscReal vals[], const char what[], SlimFitData *data);
+PETSC_EXTERN PetscErrorCode SlimFitDataDestroy(SlimFitData *data);
+/* Reads a 2-D real dataset of an HDF5 file (serial read, any rank); *vals is PetscMalloc'ed.
+ * Errors name `option` and the file or dataset. */
+PETSC_EXTERN PetscErrorCode SlimFitDataReadHDF5(const char file[], const char dataset[], const char option[], PetscInt *rows, PetscInt *cols, PetscReal **vals);
+
+/* Standard normal numbers from a PetscRandom (Box-Muller, one number per pair of uniforms). */
+PETSC_EXTERN PetscErrorCode SlimRandomNormal(PetscRandom rnd, PetscReal *z);

@@ -1,0 +1,38 @@
+#pragma once
+/* SlimFitLoss: the two fit losses of physics.md and their exact gradients, evaluated for a
+ * batch of parameter sets at once.
+ *
+ *   trajectory    L = 1/2 sqrt(sum (q_obs - q_pred)^2) + 1/2 sqrt(sum (qdot_obs - qdot_pred)^2)
+ *                 (student paper eq. 28; sums over samples and components). The predictions of
+ *                 the whole batch are one ensemble stepper run (B = batch size), and the
+ *                 gradient comes from the stepper's forward sensitivities by the chain rule:
+ *                   dL/dth = 1/2 sum r_q dq/dth / |r_q| + 1/2 sum r_v dqdot/dth / |r_v|.
+ *                 A norm is not differentiable where it vanishes; there we take its minimum-norm
+ *                 subgradient, 0 (the term is at its minimum), so L is exactly 0 with gradient 0
+ *                 at a perfect fit.
+ *   acceleration  L = mean over points and components of (qddot(th) - qddot_obs)^2 (weekly
+ *                 report eq. 1), gradient 2 mean (qddot - qddot_obs) dqddot/dth from
+ *                 SlimFamilyAcceleration(dacc).
+ *
+ * A parameter set whose evaluation fails (non-finite parameters, a failed step, a PETSc error in
+ * the family, a non-finite loss or gradient) is reported in its SlimFitEval and does not affect
+ * the other members of the batch. */
+#include <slim/fitdata.h>
+
+typedef struct _n_SlimFitLoss *SlimFitLoss;
+
+typedef struct {
+  PetscBool ok;
+  char      reason[128]; /* why not ok */
+} SlimFitEval;
+
+/* The family is referenced (must outlive the loss); the loss kind is the data's. Trajectory
+ * predictions use r interior points, the data's dt, and the given step solver. */
+PETSC_EXTERN PetscErrorCode SlimFitLossCreate(SlimFamily fam, SlimFitData data, PetscInt r, SlimSolverType solver, SlimFitLoss *loss);
+PETSC_EXTERN PetscErrorCode SlimFitLossDestroy(SlimFitLoss *loss);
+/* nb parameter sets theta[nb*np] (full parameter vectors of the family). Outputs: f[nb];
+ * optional g[nb*np] (full gradients; NULL skips the sensitivities); optional fclean[nb], the
+ * loss against the noise-free observations (NaN for measured data); ev[nb]. */
+PETSC_EXTERN PetscErrorCode SlimFitLossEvaluate(SlimFitLoss loss, PetscInt nb, const PetscReal theta[], PetscReal f[], PetscReal g[], PetscReal fclean[], SlimFitEval ev[]);
+/* Loss evaluations (parameter sets) so far, for cost accounting. */
+PETSC_EXTERN PetscErrorCode SlimFitLossGetEvaluations(SlimFitLoss loss, PetscInt64 *n);

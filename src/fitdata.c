@@ -1,0 +1,308 @@
+/* SlimFitData: synthetic and measured observations for coefficient fits (include/slim/fitdata.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <hdf5.h>
+#include <slim/fitdata.h>
+#include "fitimpl.h"
+
+const char *const SlimLossTypes[] = {"trajectory", "acceleration", "SlimLossType", "SLIM_LOSS_", NULL};
+
+PetscErrorCode SlimCatchHandler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
+{
+  SlimCatch *c = (SlimCatch *)ctx;
+
+  (void)comm, (void)line, (void)file;
+  if (p == PETSC_ERROR_INITIAL && !c->set) {
+    PetscSNPrintf(c->msg, sizeof(c->msg), "%s (in %s)", mess && mess[0] ? mess : "error", fun);
+    c->set = 1;
+  }
+  return n;
+}
+
+static int CmpReal(const void *a, const void *b)
+{
+  const PetscReal x = *(const PetscReal *)a, y = *(const PetscReal *)b;
+  return (x > y) - (x < y);
+}
+
+PetscReal SlimQuantile(PetscInt n, PetscReal x[], PetscReal q)
+{
+  PetscReal pos;
+  PetscInt  i;
+
+  if (n <= 0) return NAN;
+  qsort(x, (size_t)n, sizeof(PetscReal), CmpReal);
+  pos = q * (n - 1);
+  i   = (PetscInt)floor(pos);
+  if (i >= n - 1) return x[n - 1];
+  return x[i] + (pos - i) * (x[i + 1] - x[i]);
+}
+
+PetscErrorCode SlimRandomNormal(PetscRandom rnd, PetscReal *z)
+{
+  PetscReal u1, u2;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscRandomGetValueReal(rnd, &u1));
+  PetscCall(PetscRandomGetValueReal(rnd, &u2));
+  /* u1 in [0, 1): use 1 - u1 in (0, 1] so the logarithm is finite */
+  *z = PetscSqrtReal(-2 * PetscLogReal(1 - u1)) * PetscCosReal(2 * PETSC_PI * u2);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode DataAlloc(SlimLossType kind, PetscInt dof, PetscInt n, PetscBool clean, SlimFitData *data)
+{
+  SlimFitData d;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&d));
+  d->kind = kind;
+  d->dof  = dof;
+  d->n    = n;
+  PetscCall(PetscCalloc2(n, &d->step, n, &d->t));
+  PetscCall(PetscCalloc3(n * dof, &d->q, n * dof, &d->v, n * dof, &d->a));
+  if (clean) PetscCall(PetscCalloc3(n * dof, &d->qc, n * dof, &d->vc, n * dof, &d->ac));
+  *data = d;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimFitDataDestroy(SlimFitData *data)
+{
+  PetscFunctionBeginUser;
+  if (!*data) PetscFunctionReturn(0);
+  PetscCall(PetscFree2((*data)->step, (*data)->t));
+  PetscCall(PetscFree3((*data)->q, (*data)->v, (*data)->a));
+  if ((*data)->qc) PetscCall(PetscFree3((*data)->qc, (*data)->vc, (*data)->ac));
+  PetscCall(PetscFree(*data));
+  PetscFunctionReturn(0);
+}
+
+/* The true motion: samples every `stride` steps and the extent of q and qdot over all steps. */
+typedef struct {
+  PetscInt   stride, dof, n;
+  PetscReal *t, *q, *v;
+  PetscReal  lo[2 * SLIM_MAX_DOF], hi[2 * SLIM_MAX_DOF];
+} TruthCtx;
+
+static PetscErrorCode TruthMonitor(SlimStepper st, PetscInt step, void *ctx)
+{
+  TruthCtx   *c = (TruthCtx *)ctx;
+  PetscReal   t, q[SLIM_MAX_DOF], v[SLIM_MAX_DOF];
+  SlimFailure f;
+
+  PetscFunctionBeginUser;
+  PetscCall(SlimStepperGetFailure(st, 0, &f));
+  if (f.step >= 0) PetscFunctionReturn(0);
+  PetscCall(SlimStepperGetState(st, 0, &t, q, NULL));
+  PetscCall(SlimStepperGetVelocity(st, 0, v));
+  for (PetscInt a = 0; a < c->dof; a++) {
+    c->lo[a]          = PetscMin(c->lo[a], q[a]);
+    c->hi[a]          = PetscMax(c->hi[a], q[a]);
+    c->lo[c->dof + a] = PetscMin(c->lo[c->dof + a], v[a]);
+    c->hi[c->dof + a] = PetscMax(c->hi[c->dof + a], v[a]);
+  }
+  if (c->t && step % c->stride == 0) {
+    const PetscInt i = step / c->stride;
+    c->t[i]          = t;
+    for (PetscInt a = 0; a < c->dof; a++) c->q[i * c->dof + a] = q[a], c->v[i * c->dof + a] = v[a];
+    c->n = i + 1;
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode IntegrateTruth(SlimFamily fam, const PetscReal theta[], const SlimFitDataSpec *spec, TruthCtx *c)
+{
+  SlimStepper st;
+  SlimFailure f;
+
+  PetscFunctionBeginUser;
+  for (PetscInt a = 0; a < 2 * fam->dof; a++) c->lo[a] = PETSC_MAX_REAL, c->hi[a] = -PETSC_MAX_REAL;
+  PetscCall(SlimStepperCreate(fam, spec->r, 1, &st));
+  PetscCall(SlimStepperSetFromOptions(st));
+  PetscCall(SlimStepperSetSolverType(st, spec->solver));
+  PetscCall(SlimStepperSetTimeStep(st, spec->dt));
+  PetscCall(SlimStepperSetParameters(st, 0, theta));
+  PetscCall(SlimStepperSetInitialState(st, 0, 0.0, fam->q0, fam->v0));
+  PetscCall(SlimStepperSetMonitor(st, 1, TruthMonitor, c));
+  PetscCall(SlimStepperIntegrate(st, spec->N));
+  PetscCall(SlimStepperGetFailure(st, 0, &f));
+  PetscCall(SlimStepperDestroy(&st));
+  PetscCheck(f.step < 0, PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "synthetic fit data: the integration of the true parameters failed at step %" PetscInt_FMT " (%s)", f.step, SNESConvergedReasons[f.reason]);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimFitDataCreateSynthetic(SlimFamily fam, const PetscReal theta[], const SlimFitDataSpec *spec, SlimFitData *data)
+{
+  const PetscInt d = fam->dof;
+  SlimFitData    D;
+  PetscRandom    rnd;
+  TruthCtx       c;
+
+  PetscFunctionBeginUser;
+  PetscCheck(spec->sigma >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "noise sigma %g must be >= 0", (double)spec->sigma);
+  PetscCall(PetscMemzero(&c, sizeof(c)));
+  c.dof    = d;
+  c.stride = PetscMax(spec->stride, 1);
+  PetscCall(PetscRandomCreate(PETSC_COMM_SELF, &rnd));
+  /* rander48 keeps its state in the object (rand48 would share libc's global state) */
+  PetscCall(PetscRandomSetType(rnd, PETSCRANDER48));
+  PetscCall(PetscRandomSetSeed(rnd, (unsigned long)spec->seed));
+  PetscCall(PetscRandomSeed(rnd));
+  if (spec->kind == SLIM_LOSS_TRAJECTORY) {
+    const PetscInt ns = spec->N / c.stride + 1;
+
+    PetscCall(DataAlloc(SLIM_LOSS_TRAJECTORY, d, ns, PETSC_TRUE, &D));
+    c.t = D->t, c.q = D->qc, c.v = D->vc;
+    PetscCall(IntegrateTruth(fam, theta, spec, &c));
+    for (PetscInt i = 0; i < ns; i++) {
+      D->step[i] = i * c.stride;
+      for (PetscInt a = 0; a < d; a++) {
+        PetscReal z1, z2;
+        PetscCall(SlimRandomNormal(rnd, &z1));
+        PetscCall(SlimRandomNormal(rnd, &z2));
+        D->q[i * d + a] = D->qc[i * d + a] + spec->sigma * z1;
+        D->v[i * d + a] = D->vc[i * d + a] + spec->sigma * z2;
+      }
+    }
+    D->t0 = 0;
+    PetscCall(PetscArraycpy(D->q0, fam->q0, d));
+    PetscCall(PetscArraycpy(D->v0, fam->v0, d));
+  } else {
+    const PetscInt nc = 2 * d, g = spec->grid;
+    PetscReal      lo[2 * SLIM_MAX_DOF], hi[2 * SLIM_MAX_DOF], ntot = 1;
+    PetscInt       n = 0, total;
+
+    PetscCheck(g >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-fit_grid %" PetscInt_FMT " must be >= 1", g);
+    for (PetscInt k = 0; k < nc; k++) ntot *= g;
+    PetscCheck(ntot <= 1 << 20, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-fit_grid %" PetscInt_FMT ": %" PetscInt_FMT "^%" PetscInt_FMT " = %g acceleration grid points for family '%s' (limit 2^20)", g, g, nc, (double)ntot, fam->name);
+    total = (PetscInt)ntot;
+    if (!spec->qrange_set || !spec->vrange_set) PetscCall(IntegrateTruth(fam, theta, spec, &c));
+    for (PetscInt a = 0; a < d; a++) {
+      lo[a] = spec->qrange_set ? spec->qrange[0] : c.lo[a];
+      hi[a] = spec->qrange_set ? spec->qrange[1] : c.hi[a];
+      lo[d + a] = spec->vrange_set ? spec->vrange[0] : c.lo[d + a];
+      hi[d + a] = spec->vrange_set ? spec->vrange[1] : c.hi[d + a];
+    }
+    PetscCall(DataAlloc(SLIM_LOSS_ACCELERATION, d, total, PETSC_TRUE, &D));
+    for (PetscInt idx = 0; idx < total; idx++) {
+      PetscReal      x[2 * SLIM_MAX_DOF], acc[SLIM_MAX_DOF];
+      PetscInt       rest = idx;
+      PetscBool      ok   = PETSC_TRUE;
+      PetscErrorCode ierr;
+      SlimCatch      cat;
+
+      for (PetscInt k = nc - 1; k >= 0; k--) {
+        const PetscInt j = rest % g;
+        rest /= g;
+        x[k] = g > 1 ? lo[k] + (hi[k] - lo[k]) * j / (g - 1) : 0.5 * (lo[k] + hi[k]);
+      }
+      /* a grid point where qddot is undefined (singular momentum map, the orbit's centre) is dropped */
+      SlimCatchBegin(&cat);
+      ierr = SlimFamilyAcceleration(fam, theta, 0.0, x, x + d, acc, NULL);
+      SlimCatchEnd(&cat);
+      for (PetscInt a = 0; a < d && !ierr; a++) ok = (PetscBool)(ok && isfinite(acc[a]));
+      if (ierr || !ok) {
+        D->ndropped++;
+        continue;
+      }
+      for (PetscInt a = 0; a < d; a++) {
+        PetscReal z[3];
+        for (PetscInt k = 0; k < 3; k++) PetscCall(SlimRandomNormal(rnd, &z[k]));
+        D->qc[n * d + a] = x[a];
+        D->vc[n * d + a] = x[d + a];
+        D->ac[n * d + a] = acc[a];
+        D->q[n * d + a]  = x[a] + spec->sigma * z[0];
+        D->v[n * d + a]  = x[d + a] + spec->sigma * z[1];
+        D->a[n * d + a]  = acc[a] + spec->sigma * z[2];
+      }
+      n++;
+    }
+    PetscCheck(n > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "acceleration fit data: no grid point of family '%s' has a finite acceleration (set -fit_grid_q / -fit_grid_v)", fam->name);
+    D->n = n;
+  }
+  D->dt    = spec->dt;
+  D->sigma = spec->sigma;
+  PetscCall(PetscRandomDestroy(&rnd));
+  *data = D;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimFitDataCreateFromArray(SlimLossType kind, PetscInt dof, PetscReal dt, PetscInt rows, PetscInt cols, const PetscReal vals[], const char what[], SlimFitData *data)
+{
+  SlimFitData D;
+
+  PetscFunctionBeginUser;
+  PetscCheck(rows >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "%s: no observations", what);
+  for (PetscInt i = 0; i < rows * cols; i++) PetscCheck(isfinite(vals[i]), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "%s: row %" PetscInt_FMT " column %" PetscInt_FMT " is not finite", what, i / cols, i % cols);
+  if (kind == SLIM_LOSS_TRAJECTORY) {
+    PetscCheck(cols == 1 + 2 * dof, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "%s: trajectory observations need 1 + 2*dof = %" PetscInt_FMT " columns (t, q, qdot), the dataset has %" PetscInt_FMT, what, 1 + 2 * dof, cols);
+    PetscCall(DataAlloc(kind, dof, rows, PETSC_FALSE, &D));
+    D->t0 = vals[0];
+    for (PetscInt i = 0; i < rows; i++) {
+      const PetscReal *row = vals + i * cols, k = (row[0] - D->t0) / dt;
+      const PetscInt   step = (PetscInt)llround(k);
+
+      /* the predictions only exist on the step grid: a time between steps is a user error */
+      PetscCheck(PetscAbsReal(k - step) <= 1e-6, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "%s: time %g of row %" PetscInt_FMT " is not t0 + k dt (t0 = %g, dt = %g)", what, (double)row[0], i, (double)D->t0, (double)dt);
+      PetscCheck(i == 0 || step > D->step[i - 1], PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "%s: times must increase (row %" PetscInt_FMT ")", what, i);
+      D->step[i] = step;
+      D->t[i]    = row[0];
+      for (PetscInt a = 0; a < dof; a++) D->q[i * dof + a] = row[1 + a], D->v[i * dof + a] = row[1 + dof + a];
+    }
+    PetscCall(PetscArraycpy(D->q0, D->q, dof));
+    PetscCall(PetscArraycpy(D->v0, D->v, dof));
+  } else {
+    PetscCheck(cols == 3 * dof, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "%s: acceleration observations need 3*dof = %" PetscInt_FMT " columns (q, qdot, qddot), the dataset has %" PetscInt_FMT, what, 3 * dof, cols);
+    PetscCall(DataAlloc(kind, dof, rows, PETSC_FALSE, &D));
+    for (PetscInt i = 0; i < rows; i++)
+      for (PetscInt a = 0; a < dof; a++) {
+        D->q[i * dof + a] = vals[i * cols + a];
+        D->v[i * dof + a] = vals[i * cols + dof + a];
+        D->a[i * dof + a] = vals[i * cols + 2 * dof + a];
+      }
+  }
+  D->dt    = dt;
+  D->sigma = NAN;
+  *data    = D;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimFitDataReadHDF5(const char file[], const char dataset[], const char option[], PetscInt *rows, PetscInt *cols, PetscReal **vals)
+{
+  hid_t       f = -1, ds = -1, sp = -1;
+  hsize_t     dims[2] = {0, 0};
+  int         rank    = -1;
+  herr_t      st      = -1;
+  H5E_auto2_t func;
+  void       *fdata;
+
+  PetscFunctionBeginUser;
+  *vals = NULL;
+  /* the default (sec2) driver: a plain serial read by whichever rank needs the data */
+  H5Eget_auto2(H5E_DEFAULT, &func, &fdata);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f >= 0) ds = H5Dopen2(f, dataset, H5P_DEFAULT);
+  if (ds >= 0) sp = H5Dget_space(ds);
+  if (sp >= 0) rank = H5Sget_simple_extent_ndims(sp);
+  if (rank >= 1 && rank <= 2) H5Sget_simple_extent_dims(sp, dims, NULL);
+  if (rank == 1) dims[1] = 1;
+  if (rank >= 1 && rank <= 2 && dims[0] * dims[1] > 0) {
+    PetscCall(PetscMalloc1(dims[0] * dims[1], vals));
+    st = H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *vals);
+  }
+  if (sp >= 0) H5Sclose(sp);
+  if (ds >= 0) H5Dclose(ds);
+  if (f >= 0) H5Fclose(f);
+  H5Eset_auto2(H5E_DEFAULT, func, fdata);
+  PetscCheck(f >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot open HDF5 file '%s'", option, file);
+  PetscCheck(ds >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: file '%s' has no dataset '%s'", option, file, dataset);
+  PetscCheck(rank >= 1 && rank <= 2, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: dataset '%s' of '%s' must be 2-D (rows of t, q..., qdot...), it has rank %d", option, dataset, file, rank);
+  if (st < 0) PetscCall(PetscFree(*vals));
+  PetscCheck(dims[0] * dims[1] > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: dataset '%s' of '%s' is empty", option, dataset, file);
+  PetscCheck(st >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read dataset '%s' of '%s' as real numbers", option, dataset, file);
+  *rows = (PetscInt)dims[0];
+  *cols = (PetscInt)dims[1];
+  PetscFunctionReturn(0);
+}

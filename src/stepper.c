@@ -20,7 +20,7 @@ struct _n_SlimStepper {
   SlimSolverType solver;
   PetscReal  rtol, atol, stol, xtol; /* per-trajectory convergence test, see ConvergedBlock() */
   PetscInt   maxit;
-  PetscBool  setup, jac_valid;
+  PetscBool  setup, jac_valid, lu_valid; /* cached Jacobian (SNES) / LU factors (dense) of a linear family */
   /* quadrature scaled to dt */
   PetscReal *w, *D, *tau;          /* tau_i = (1 + x_i) dt/2 */
   /* per-trajectory state */
@@ -35,6 +35,8 @@ struct _n_SlimStepper {
   PetscReal *Q, *V, *F, *P, *Fq, *Fv, *Pq, *Pv, *WPv;
   /* dense path workspace */
   PetscReal *Jd, *Rd, *Xd, *dXd;
+  PetscReal *LU;  /* linear families, dense path: B factored blocks, reused every step */
+  PetscInt  *piv;
   /* forward sensitivities: dq, dpi [B][dof][np]; node parameter derivatives; solve workspace */
   PetscBool  sens;
   PetscReal *dq, *dpi, *dpinew, *Fth, *Pth, *Gth, *Ys;
@@ -386,6 +388,7 @@ PetscErrorCode SlimStepperDestroy(SlimStepper *st)
   PetscCall(PetscFree5((*st)->Q, (*st)->V, (*st)->F, (*st)->P, (*st)->Fq));
   PetscCall(PetscFree4((*st)->Fv, (*st)->Pq, (*st)->Pv, (*st)->WPv));
   PetscCall(PetscFree4((*st)->Jd, (*st)->Rd, (*st)->Xd, (*st)->dXd));
+  PetscCall(PetscFree2((*st)->LU, (*st)->piv));
   PetscCall(PetscFree3((*st)->dq, (*st)->dpi, (*st)->dpinew));
   PetscCall(PetscFree4((*st)->Fth, (*st)->Pth, (*st)->Gth, (*st)->Ys));
   PetscCall(PetscFree(*st));
@@ -413,6 +416,7 @@ PetscErrorCode SlimStepperSetFromOptions(SlimStepper st)
 PetscErrorCode SlimStepperSetSolverType(SlimStepper st, SlimSolverType type)
 {
   PetscFunctionBeginUser;
+  PetscCheck(!st->setup || type == st->solver, PETSC_COMM_SELF, PETSC_ERR_ORDER, "the solver type cannot change after SlimStepperSetUp()");
   st->solver = type;
   PetscFunctionReturn(0);
 }
@@ -427,7 +431,7 @@ PetscErrorCode SlimStepperSetTimeStep(SlimStepper st, PetscReal dt)
   PetscCall(SlimQuadGetScaled(st->quad, dt, st->w, st->D));
   PetscCall(SlimQuadGetReference(st->quad, &x, NULL, NULL, NULL));
   for (PetscInt i = 0; i < st->n; i++) st->tau[i] = 0.5 * (1 + x[i]) * dt;
-  st->jac_valid = PETSC_FALSE;
+  st->jac_valid = st->lu_valid = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
@@ -437,7 +441,7 @@ PetscErrorCode SlimStepperSetParameters(SlimStepper st, PetscInt b, const PetscR
   PetscCheck(b >= 0 && b < st->B, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "trajectory %" PetscInt_FMT " out of range [0, %" PetscInt_FMT ")", b, st->B);
   for (PetscInt j = 0; j < st->np; j++) PetscCheck(!PetscIsInfOrNanReal(theta[j]), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "parameter %s = %g is not finite", st->fam->pname[j], (double)theta[j]);
   PetscCall(PetscArraycpy(st->theta + b * st->np, theta, st->np));
-  st->jac_valid = PETSC_FALSE;
+  st->jac_valid = st->lu_valid = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
@@ -471,7 +475,7 @@ static PetscErrorCode SetState(SlimStepper st, PetscInt b, PetscReal t0, const P
   }
   st->t       = t0;
   st->step    = 0;
-  if (!st->active[b]) st->jac_valid = PETSC_FALSE;
+  if (!st->active[b]) st->jac_valid = st->lu_valid = PETSC_FALSE;
   st->active[b] = PETSC_TRUE;
   st->fail[b]   = (SlimFailure){SNES_CONVERGED_ITERATING, -1};
   PetscFunctionReturn(0);
@@ -503,6 +507,7 @@ PetscErrorCode SlimStepperSetUp(SlimStepper st)
   if (st->setup) PetscFunctionReturn(0);
   PetscCheck(st->dt > 0, PETSC_COMM_SELF, PETSC_ERR_ORDER, "SlimStepperSetTimeStep() must be called before the first step");
   if (!st->Jd) PetscCall(PetscMalloc4(bs * bs, &st->Jd, bs, &st->Rd, bs, &st->Xd, bs, &st->dXd));
+  if (st->solver == SLIM_SOLVER_DENSE && st->fam->linear) PetscCall(PetscMalloc2((size_t)st->B * bs * bs, &st->LU, st->B * bs, &st->piv));
   if (st->solver == SLIM_SOLVER_SNES) {
     PetscCall(VecCreateSeq(PETSC_COMM_SELF, N, &st->X));
     PetscCall(VecDuplicate(st->X, &st->R));
@@ -594,6 +599,19 @@ static PetscErrorCode StepDense(SlimStepper st, PetscInt *its)
 
   PetscFunctionBeginUser;
   *its = 0;
+  if (st->fam->linear && !st->lu_valid) {
+    /* a linear family's Jacobian does not depend on the state: factor it once per trajectory */
+    PetscCall(PetscLogEventBegin(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
+    for (PetscInt b = 0; b < st->B; b++) {
+      PetscReal *LU = st->LU + (size_t)b * bs * bs;
+      if (!st->active[b]) continue;
+      Predict(st, b, Xb);
+      PetscCall(BlockEval(st, b, Xb, NULL, LU, bs, 1, PETSC_FALSE));
+      PetscCall(SlimDenseLUFactor(bs, LU, st->piv + b * bs));
+    }
+    st->lu_valid = PETSC_TRUE;
+    PetscCall(PetscLogEventEnd(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
+  }
   for (PetscInt b = 0; b < st->B; b++) {
     PetscInt it;
     if (!st->active[b]) continue;
@@ -615,10 +633,15 @@ static PetscErrorCode StepDense(SlimStepper st, PetscInt *its)
         MarkFailed(st, b, SNES_DIVERGED_MAX_IT);
         break;
       }
-      PetscCall(PetscLogEventBegin(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
-      PetscCall(BlockEval(st, b, Xb, NULL, st->Jd, bs, 1, PETSC_FALSE));
-      PetscCall(PetscLogEventEnd(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
-      PetscCall(SlimDenseSolve(bs, st->Jd, st->Rd, 1));
+      if (st->fam->linear) {
+        /* a linear family's Jacobian is constant: factor once, then one triangular solve a step */
+        PetscCall(SlimDenseLUSolve(bs, st->LU + (size_t)b * bs * bs, st->piv + b * bs, st->Rd, 1));
+      } else {
+        PetscCall(PetscLogEventBegin(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
+        PetscCall(BlockEval(st, b, Xb, NULL, st->Jd, bs, 1, PETSC_FALSE));
+        PetscCall(PetscLogEventEnd(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
+        PetscCall(SlimDenseSolve(bs, st->Jd, st->Rd, 1));
+      }
       for (PetscInt i = 0; i < bs; i++) st->dXd[i] = st->Rd[i], Xb[i] -= st->Rd[i];
     }
     *its = PetscMax(*its, it);

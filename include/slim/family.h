@@ -10,6 +10,7 @@
  * Adding a family: write src/families/<name>.c with a SlimFamilyCreate_<Name>() that fills
  * the struct below, and add one SlimFamilyRegister() line to src/family.c. */
 #include <petscsys.h>
+#include <slim/dense.h>
 
 #define SLIM_MAX_DOF   4
 #define SLIM_MAX_PARAM 8
@@ -69,5 +70,4 @@ PETSC_EXTERN PetscErrorCode SlimFamilyMomentum(SlimFamily fam, const PetscReal t
 PETSC_EXTERN PetscErrorCode SlimFamilyVelocity(SlimFamily fam, const PetscReal theta[], PetscReal t, const PetscReal q[], const PetscReal pi[], PetscReal v[]);
 PETSC_EXTERN PetscErrorCode SlimFamilyAcceleration(SlimFamily fam, const PetscReal theta[], PetscReal t, const PetscReal q[], const PetscReal v[], PetscReal acc[], PetscReal dacc[]);
 
-/* Small dense helper used across the library: solve A x = b in place (A n*n row-major, destroyed). */
-PETSC_EXTERN PetscErrorCode SlimDenseSolve(PetscInt n, PetscReal A[], PetscReal b[], PetscInt nrhs);
+

@@ -22,7 +22,7 @@ struct _n_SlimStepper {
   PetscInt   maxit;
   PetscBool  setup, jac_valid, lu_valid; /* cached Jacobian (SNES) / LU factors (dense) of a linear family */
   /* quadrature scaled to dt */
-  PetscReal *w, *D, *tau;          /* tau_i = (1 + x_i) dt/2 */
+  PetscReal *w, *D, *WD, *tau;     /* WD_ik = w_i D_ik (hot in the residual), tau_i = (1 + x_i) dt/2 */
   /* per-trajectory state */
   PetscReal *theta;                /* B*np */
   PetscReal *q, *pi, *vpred;       /* B*dof: state, and qdot at t_n used to predict the next step */
@@ -76,7 +76,7 @@ static void GBlock(SlimStepper st, PetscInt k, PetscInt m, PetscReal blk[])
 static PetscErrorCode BlockEval(SlimStepper st, PetscInt b, const PetscReal *Xb, PetscReal *Rb, PetscReal *Jb, PetscInt rs, PetscInt cs, PetscBool params)
 {
   const PetscInt   n = st->n, d = st->dof, d2 = d * d, r = st->r, np = st->np;
-  const PetscReal *w = st->w, *D = st->D, *th = st->theta + b * np;
+  const PetscReal *w = st->w, *D = st->D, *WD = st->WD, *th = st->theta + b * np;
   PetscReal       *Q = st->Q, *V = st->V, *F = st->F, *P = st->P, mag = 0;
   const PetscBool  derivs = (PetscBool)(Jb || params);
 
@@ -110,7 +110,7 @@ static PetscErrorCode BlockEval(SlimStepper st, PetscInt b, const PetscReal *Xb,
     for (PetscInt a = 0; a < d; a++) {
       PetscReal s = w[k] * F[k * d + a], m = PetscAbsReal(s);
       for (PetscInt i = 0; i < n; i++) {
-        const PetscReal term = w[i] * D[i * n + k] * P[i * d + a];
+        const PetscReal term = WD[i * n + k] * P[i * d + a];
         s += term;
         m += PetscAbsReal(term);
       }
@@ -355,7 +355,7 @@ PetscErrorCode SlimStepperCreate(SlimFamily fam, PetscInt r, PetscInt B, SlimSte
   st->xtol   = 1e-8;
   st->maxit  = 50;
   PetscCall(SlimQuadCreate(r, &st->quad));
-  PetscCall(PetscMalloc3(n, &st->w, n * n, &st->D, n, &st->tau));
+  PetscCall(PetscMalloc4(n, &st->w, n * n, &st->D, n * n, &st->WD, n, &st->tau));
   PetscCall(PetscMalloc5(B * st->np, &st->theta, B * d, &st->q, B * d, &st->pi, B * d, &st->vpred, B * d, &st->pinew));
   PetscCall(PetscMalloc5(B * d, &st->vend, B, &st->active, B, &st->fail, B, &st->mag, B, &st->conv));
   PetscCall(PetscMalloc5(n * d, &st->Q, n * d, &st->V, n * d, &st->F, n * d, &st->P, n * d * d, &st->Fq));
@@ -382,7 +382,7 @@ PetscErrorCode SlimStepperDestroy(SlimStepper *st)
   PetscCall(VecDestroy(&(*st)->X));
   PetscCall(VecDestroy(&(*st)->R));
   PetscCall(SlimQuadDestroy(&(*st)->quad));
-  PetscCall(PetscFree3((*st)->w, (*st)->D, (*st)->tau));
+  PetscCall(PetscFree4((*st)->w, (*st)->D, (*st)->WD, (*st)->tau));
   PetscCall(PetscFree5((*st)->theta, (*st)->q, (*st)->pi, (*st)->vpred, (*st)->pinew));
   PetscCall(PetscFree5((*st)->vend, (*st)->active, (*st)->fail, (*st)->mag, (*st)->conv));
   PetscCall(PetscFree5((*st)->Q, (*st)->V, (*st)->F, (*st)->P, (*st)->Fq));
@@ -431,6 +431,7 @@ PetscErrorCode SlimStepperSetTimeStep(SlimStepper st, PetscReal dt)
   PetscCall(SlimQuadGetScaled(st->quad, dt, st->w, st->D));
   PetscCall(SlimQuadGetReference(st->quad, &x, NULL, NULL, NULL));
   for (PetscInt i = 0; i < st->n; i++) st->tau[i] = 0.5 * (1 + x[i]) * dt;
+  for (PetscInt i = 0; i < st->n * st->n; i++) st->WD[i] = st->w[i / st->n] * st->D[i];
   st->jac_valid = st->lu_valid = PETSC_FALSE;
   PetscFunctionReturn(0);
 }

@@ -7,6 +7,8 @@
  *   /trajectories/<i>   samples of point i (with -sweep_trajectory_stride)
  *   /baselines/trajectories/<row>
  *   /sessions/<k>       one group per run or resume: per-rank busy/idle time, makespan
+ *   /fits, /fit_summary, /fit_paths/<row>, /landscape/<point>/<loss>
+ *                       coefficient fits (docs/fits.md), with -fit_guesses / -landscape_params
  *   attributes on /     provenance */
 #include <signal.h>
 #include <stddef.h>
@@ -48,8 +50,10 @@ struct _n_SlimHarness {
   SlimOutput  out;
   SlimQueue   queue;
   PetscInt    session;
-  /* tasks: [0, npoints) points, then ngroups*nbase baselines */
+  /* tasks: [0, npoints) points, then ngroups*nbase baselines, then npoints*nconf fit tasks
+   * (point, configuration) from fit0, then landscape tasks (point, loss, block of rows) from land0 */
   PetscInt    ntask, nbaserows;
+  PetscInt    nconf, fit0, nfit, land0, nland, nblk, npmax, nrmax;
   PetscReal  *tcost, total_cost;
   PetscInt   *order;
   PetscBool  *done;
@@ -61,7 +65,7 @@ struct _n_SlimHarness {
   PetscInt    ntasks_done;
   PetscLogDouble tstart, tlast_flush, tlast_progress;
   char        start_time[64];
-  PetscLogStage stage_setup, stage_points, stage_baselines, stage_output;
+  PetscLogStage stage_setup, stage_points, stage_baselines, stage_output, stage_fits;
   /* order groups: points that differ only in dt */
   PetscInt    norder, *order_of_point;
 };
@@ -179,10 +183,11 @@ PetscErrorCode SlimHarnessCreate(MPI_Comm comm, SlimHarness *h)
   PetscCall(PetscLogStageRegister("Sweep points", &(*h)->stage_points));
   PetscCall(PetscLogStageRegister("RK baselines", &(*h)->stage_baselines));
   PetscCall(PetscLogStageRegister("Results output", &(*h)->stage_output));
+  PetscCall(PetscLogStageRegister("Fits", &(*h)->stage_fits));
   /* touch every stage on every rank so -log_view names them all, whoever ran what */
   {
-    PetscLogStage all[4] = {(*h)->stage_setup, (*h)->stage_points, (*h)->stage_baselines, (*h)->stage_output};
-    for (int i = 0; i < 4; i++) {
+    PetscLogStage all[5] = {(*h)->stage_setup, (*h)->stage_points, (*h)->stage_baselines, (*h)->stage_output, (*h)->stage_fits};
+    for (int i = 0; i < 5; i++) {
       PetscCall(PetscLogStagePush(all[i]));
       PetscCall(PetscLogStagePop());
     }
@@ -389,7 +394,7 @@ static PetscErrorCode WriteDefinitions(SlimHarness h)
   } while (0)
 #define WS(tab, col, n, width, expr) \
   do { \
-    memset(sv, 0, (size_t)(n) * (size_t)(width)); \
+    if ((n) > 0) memset(sv, 0, (size_t)(n) * (size_t)(width)); \
     for (PetscInt i = 0; i < (n); i++) PetscCall(PetscStrncpy(sv + i * (width), expr, width)); \
     PetscCall(SlimOutputWriteRows(h->out, tab, col, n, rows, sv)); \
   } while (0)
@@ -427,6 +432,457 @@ static PetscErrorCode WriteDefinitions(SlimHarness h)
   PetscFunctionReturn(0);
 }
 
+/* Records a PETSc error raised inside one task so that the sweep can go on. */
+typedef struct {
+  char msg[512];
+  int  set;
+} TaskError;
+
+static PetscErrorCode TaskErrorHandler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
+{
+  TaskError *e = (TaskError *)ctx;
+  (void)comm, (void)line, (void)file;
+  if (p == PETSC_ERROR_INITIAL && !e->set) {
+    PetscSNPrintf(e->msg, sizeof(e->msg), "%s (in %s)", mess ? mess : "error", fun);
+    e->set = 1;
+  }
+  return n;
+}
+
+/* ---------- fits (docs/fits.md) ---------- */
+
+static void FitProblem(SlimHarness h, PetscInt point, SlimFitProblem *prob)
+{
+  const SlimPoint *p = &h->sw->points[point];
+
+  prob->fam   = h->sw->fam[p->family];
+  prob->r     = p->r;
+  prob->N     = p->N;
+  prob->dt    = p->dt;
+  prob->sigma = p->sigma;
+  prob->seed  = p->seed;
+}
+
+static PetscErrorCode LandscapePath(SlimHarness h, PetscInt point, PetscInt l, char path[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(path, len, "landscape/%" PetscInt_FMT "/%s", point, SlimLossTypes[h->sw->fit->loss[l]]));
+  PetscFunctionReturn(0);
+}
+
+/* comma-separated names */
+static PetscErrorCode JoinNames(PetscInt n, const char *const names[], const PetscInt idx[], char buf[], size_t len)
+{
+  PetscFunctionBeginUser;
+  buf[0] = 0;
+  for (PetscInt i = 0; i < n; i++) {
+    if (i) PetscCall(PetscStrlcat(buf, ",", len));
+    PetscCall(PetscStrlcat(buf, names[idx ? idx[i] : i], len));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Every fit dataset, created collectively at its final size (output.h); attributes describe the
+ * landscapes. Also called on resume, where it checks and opens them. */
+static PetscErrorCode DefineFitTables(SlimHarness h)
+{
+  SlimSweep      sw = h->sw;
+  SlimFit        fit = sw->fit;
+  const PetscInt K = fit->guesses, np = h->npmax, nr = h->nrmax, ns = fit->slice_n;
+  char           path[256], *sig;
+
+  PetscFunctionBeginUser;
+  PetscCall(SlimFitGetSignature(fit, &sig));
+  if (h->nconf && K) {
+    const SlimColumn cols[] = {
+      {"point", SLIM_COL_INT, 1, "", "sweep point (row of /points)"},
+      {"config", SLIM_COL_INT, 1, "", "fit configuration (loss x method); the row of /fit_summary is point*n_configs + config"},
+      {"guess", SLIM_COL_INT, 1, "", "initial guess k; a point's configurations share their K guesses"},
+      {"theta_init", SLIM_COL_REAL, np, "", "initial guess: the family's parameters in the order of /fit_summary/param_names, NaN-padded"},
+      {"theta_final", SLIM_COL_REAL, np, "", "fitted parameters (order of /fit_summary/param_names)"},
+      {"param_err", SLIM_COL_REAL, np, "", "|theta_final - truth| / |truth| per parameter (absolute where the truth is 0; NaN for measured data)"},
+      {"ratio_final", SLIM_COL_REAL, nr, "", "identifiable ratios of the fitted parameters (/fit_summary/ratio_names)"},
+      {"ratio_err", SLIM_COL_REAL, nr, "", "relative error of each ratio against the truth"},
+      {"recovered", SLIM_COL_INT, 1, "", "1: converged and every ratio within -fit_recover_tol of the truth"},
+      {"loss_init", SLIM_COL_REAL, 1, "", "loss at the initial guess"},
+      {"loss_final", SLIM_COL_REAL, 1, "", "loss at the fitted parameters"},
+      {"grad_norm", SLIM_COL_REAL, 1, "", "2-norm of the final gradient with respect to the fitted coordinates"},
+      {"iterations", SLIM_COL_INT, 1, "", "gd: trial steps (loss evaluations after the first); tao: TAO iterations"},
+      {"evaluations", SLIM_COL_INT, 1, "", "loss evaluations"},
+      {"reason", SLIM_COL_STRING, 160, "", "how the fit ended, e.g. 'converged: step below -fit_tol' or 'diverged: <why>'"},
+      {"fit_wall", SLIM_COL_REAL, 1, "s", "wall time until this fit ended (gd fits of a point run together)"},
+      {"rank", SLIM_COL_INT, 1, "", "MPI rank that computed the row"},
+      {"status", SLIM_COL_INT, 1, "", "-1 not computed yet, 0 converged, 1 max-iterations, 2 diverged (see reason)"},
+    };
+    PetscCall(SlimOutputDefineTable(h->out, "fits", "one row per fit: (point*n_configs + config)*K + guess", sw->npoints * h->nconf * K, NCOLS(cols), cols));
+    PetscCall(SlimOutputSetAttrString(h->out, "fits", "settings", sig));
+  }
+  if (h->nconf) {
+    const SlimColumn cols[] = {
+      {"point", SLIM_COL_INT, 1, "", "sweep point (row of /points)"},
+      {"config", SLIM_COL_INT, 1, "", "fit configuration: loss index * n_methods + method index"},
+      {"family", SLIM_COL_STRING, SLIM_NAME_LEN, "", "Lagrangian family"},
+      {"loss", SLIM_COL_STRING, 16, "", "trajectory (student paper eq. 28) or acceleration (weekly report eq. 1)"},
+      {"method", SLIM_COL_STRING, 16, "", "gd (damped gradient descent) or tao"},
+      {"tao_type", SLIM_COL_STRING, 16, "", "TAO solver of method tao"},
+      {"param_names", SLIM_COL_STRING, 128, "", "names of the columns of the width-n_params datasets"},
+      {"ratio_names", SLIM_COL_STRING, 128, "", "names of the columns of the width-n_ratios datasets"},
+      {"fitted", SLIM_COL_STRING, 128, "", "fitted parameters (-fit_params); the others stay at the truth"},
+      {"sigma", SLIM_COL_REAL, 1, "units of the data", "noise standard deviation of the observations"},
+      {"n_obs", SLIM_COL_INT, 1, "", "observations (trajectory samples or acceleration grid points)"},
+      {"theta_true", SLIM_COL_REAL, np, "", "true parameters (NaN for measured data)"},
+      {"ratio_true", SLIM_COL_REAL, nr, "", "true identifiable ratios"},
+      {"loss_true", SLIM_COL_REAL, 1, "", "loss at the true parameters: 0 without noise, the noise floor with"},
+      {"n_fits", SLIM_COL_INT, 1, "", "K"},
+      {"n_converged", SLIM_COL_INT, 1, "", "fits that converged"},
+      {"n_max_it", SLIM_COL_INT, 1, "", "fits stopped by -fit_max_it"},
+      {"n_diverged", SLIM_COL_INT, 1, "", "fits that diverged"},
+      {"n_recovered", SLIM_COL_INT, 1, "", "converged fits with every ratio within -fit_recover_tol"},
+      {"frac_converged", SLIM_COL_REAL, 1, "", "n_converged / K"},
+      {"frac_recovered", SLIM_COL_REAL, 1, "", "n_recovered / K"},
+      {"param_err_median", SLIM_COL_REAL, np, "", "median over the fits that did not diverge of /fits/param_err"},
+      {"param_err_iqr", SLIM_COL_REAL, np, "", "interquartile range of /fits/param_err (same fits)"},
+      {"ratio_median", SLIM_COL_REAL, nr, "", "median of the fitted ratios"},
+      {"ratio_iqr", SLIM_COL_REAL, nr, "", "interquartile range of the fitted ratios"},
+      {"ratio_err_median", SLIM_COL_REAL, nr, "", "median relative ratio error"},
+      {"ratio_err_iqr", SLIM_COL_REAL, nr, "", "interquartile range of the relative ratio error"},
+      {"loss_median", SLIM_COL_REAL, 1, "", "median final loss"},
+      {"loss_iqr", SLIM_COL_REAL, 1, "", "interquartile range of the final loss"},
+      {"loss_min", SLIM_COL_REAL, 1, "", "smallest final loss"},
+      {"iterations_median", SLIM_COL_REAL, 1, "", "median iterations"},
+      {"slice_param", SLIM_COL_STRING, 64, "", "noise slice: parameter varied through its true value"},
+      {"slice_values", SLIM_COL_REAL, PetscMax(ns, 1), "", "noise slice: values of slice_param"},
+      {"slice_loss", SLIM_COL_REAL, PetscMax(ns, 1), "", "noise slice: loss against the noisy data"},
+      {"slice_loss_clean", SLIM_COL_REAL, PetscMax(ns, 1), "", "noise slice: loss against the same data without noise"},
+      {"slice_rms_change", SLIM_COL_REAL, 1, "", "sqrt(mean (slice_loss - slice_loss_clean)^2): RMS change of the loss caused by the noise"},
+      {"slice_rms_rel", SLIM_COL_REAL, 1, "", "slice_rms_change / sqrt(mean slice_loss_clean^2)"},
+      {"error", SLIM_COL_STRING, 256, "", "PETSc error that failed the task (status 1)"},
+      {"fit_wall", SLIM_COL_REAL, 1, "s", "wall time of the task"},
+      {"rank", SLIM_COL_INT, 1, "", "MPI rank that computed the row"},
+      {"status", SLIM_COL_INT, 1, "", "-1 not computed yet, 0 finished, 1 failed (see error)"},
+    };
+    /* without a slice its columns are left out */
+    SlimColumn use[NCOLS(cols)];
+    PetscInt   n = 0;
+    for (PetscInt i = 0; i < NCOLS(cols); i++)
+      if (ns || strncmp(cols[i].name, "slice_", 6)) use[n++] = cols[i];
+    PetscCall(SlimOutputDefineTable(h->out, "fit_summary", "fit statistics per point and configuration: row point*n_configs + config", sw->npoints * h->nconf, n, use));
+    PetscCall(SlimOutputSetAttrString(h->out, "fit_summary", "settings", sig));
+    if (K && fit->store_path)
+      for (PetscInt row = 0; row < sw->npoints * h->nconf; row++) {
+        SlimFamily fam     = sw->fam[sw->points[row / h->nconf].family];
+        PetscInt   dims[3] = {K, fit->max_it + 1, fam->nparam + 1};
+        char       desc[256], names[160];
+        PetscCall(JoinNames(fam->nparam, fam->pname, NULL, names, sizeof(names)));
+        PetscCall(PetscSNPrintf(desc, sizeof(desc), "[guess, iteration, column]: columns %s, loss after each iteration (row 0: the guess); NaN after the fit ended", names));
+        PetscCall(PetscSNPrintf(path, sizeof(path), "fit_paths/%" PetscInt_FMT, row));
+        PetscCall(SlimOutputDefineArray(h->out, path, 3, dims, NULL, desc));
+      }
+  }
+  if (fit->landscape) {
+    const PetscInt   n = fit->land_n;
+    const SlimColumn cols[] = {
+      {"loss", SLIM_COL_REAL, n, "", "loss[i, j] at (p0 = p0_values[i], p1 = p1_values[j]), the other parameters at the truth"},
+      {"loss_clean", SLIM_COL_REAL, n, "", "the same against the observations without noise"},
+      {"rank", SLIM_COL_INT, 1, "", "MPI rank that computed the row"},
+      {"status", SLIM_COL_INT, 1, "", "-1 not computed yet, 0 finished, 1 failed"},
+    };
+    PetscReal *x0, *x1;
+    PetscCall(PetscMalloc2(n, &x0, n, &x1));
+    for (PetscInt p = 0; p < sw->npoints; p++)
+      for (PetscInt l = 0; l < fit->nloss; l++) {
+        SlimFamily fam = sw->fam[sw->points[p].family];
+        PetscInt   idx[2];
+        PetscInt64 iv;
+        char       names[160];
+        PetscCall(LandscapePath(h, p, l, path, sizeof(path)));
+        PetscCall(SlimOutputDefineTable(h->out, path, "loss landscape over two parameters (-landscape_params)", n, NCOLS(cols), cols));
+        PetscCall(SlimFitLandscapeAxes(fit, fam, idx, x0, x1));
+        PetscCall(JoinNames(2, fam->pname, idx, names, sizeof(names)));
+        PetscCall(SlimOutputSetAttrString(h->out, path, "params", names));
+        PetscCall(SlimOutputSetAttrString(h->out, path, "loss_type", SlimLossTypes[fit->loss[l]]));
+        PetscCall(SlimOutputSetAttrReal(h->out, path, "p0_values", n, x0));
+        PetscCall(SlimOutputSetAttrReal(h->out, path, "p1_values", n, x1));
+        iv = p;
+        PetscCall(SlimOutputSetAttrInt(h->out, path, "point", 1, &iv));
+      }
+    PetscCall(PetscFree2(x0, x1));
+  }
+  PetscCall(PetscFree(sig));
+  PetscFunctionReturn(0);
+}
+
+/* Definition columns of /fit_summary and /fits, known before any work (rank 0). */
+static PetscErrorCode WriteFitDefinitions(SlimHarness h)
+{
+  SlimSweep      sw = h->sw;
+  SlimFit        fit = sw->fit;
+  const PetscInt K = fit->guesses, nrow = sw->npoints * h->nconf;
+
+  PetscFunctionBeginUser;
+  if (h->rank || !h->nconf) PetscFunctionReturn(0);
+  for (PetscInt row = 0; row < nrow; row++) {
+    const PetscInt   p = row / h->nconf, c = row % h->nconf;
+    const SlimPoint *pt = &sw->points[p];
+    SlimFamily       fam = sw->fam[pt->family];
+    SlimLossType     lt;
+    SlimFitMethod    mt;
+    PetscInt64       iv[2] = {p, c};
+    PetscInt         nf, idx[SLIM_MAX_PARAM];
+    char             s64[SLIM_NAME_LEN] = "", s16[16] = "", s128[128] = "";
+    PetscCall(SlimFitGetConfig(fit, c, &lt, &mt));
+    PetscCall(SlimOutputWriteRows(h->out, "fit_summary", "point", 1, &row, &iv[0]));
+    PetscCall(SlimOutputWriteRows(h->out, "fit_summary", "config", 1, &row, &iv[1]));
+    PetscCall(PetscStrncpy(s64, fam->name, sizeof(s64)));
+    PetscCall(SlimOutputWriteRows(h->out, "fit_summary", "family", 1, &row, s64));
+    PetscCall(PetscStrncpy(s16, SlimLossTypes[lt], sizeof(s16)));
+    PetscCall(SlimOutputWriteRows(h->out, "fit_summary", "loss", 1, &row, s16));
+    PetscCall(PetscStrncpy(s16, SlimFitMethods[mt], sizeof(s16)));
+    PetscCall(SlimOutputWriteRows(h->out, "fit_summary", "method", 1, &row, s16));
+    PetscCall(PetscStrncpy(s16, mt == SLIM_FIT_TAO ? fit->tao_type : "", sizeof(s16)));
+    PetscCall(SlimOutputWriteRows(h->out, "fit_summary", "tao_type", 1, &row, s16));
+    PetscCall(JoinNames(fam->nparam, fam->pname, NULL, s128, sizeof(s128)));
+    PetscCall(SlimOutputWriteRows(h->out, "fit_summary", "param_names", 1, &row, s128));
+    PetscCall(JoinNames(fam->nratio, fam->rname, NULL, s128, sizeof(s128)));
+    PetscCall(SlimOutputWriteRows(h->out, "fit_summary", "ratio_names", 1, &row, s128));
+    PetscCall(SlimFitGetFitted(fit, fam, &nf, idx));
+    PetscCall(JoinNames(nf, fam->pname, idx, s128, sizeof(s128)));
+    PetscCall(SlimOutputWriteRows(h->out, "fit_summary", "fitted", 1, &row, s128));
+    PetscCall(SlimOutputWriteRows(h->out, "fit_summary", "sigma", 1, &row, &pt->sigma));
+    if (K) {
+      PetscInt   *rows;
+      PetscInt64 *v;
+      PetscCall(PetscMalloc2(K, &rows, K, &v));
+      for (PetscInt k = 0; k < K; k++) rows[k] = row * K + k;
+      for (PetscInt k = 0; k < K; k++) v[k] = p;
+      PetscCall(SlimOutputWriteRows(h->out, "fits", "point", K, rows, v));
+      for (PetscInt k = 0; k < K; k++) v[k] = c;
+      PetscCall(SlimOutputWriteRows(h->out, "fits", "config", K, rows, v));
+      for (PetscInt k = 0; k < K; k++) v[k] = k;
+      PetscCall(SlimOutputWriteRows(h->out, "fits", "guess", K, rows, v));
+      PetscCall(PetscFree2(rows, v));
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Pads a row of n values to width w with NaN. */
+static void PadReal(PetscInt n, const PetscReal x[], PetscInt w, PetscReal out[])
+{
+  for (PetscInt i = 0; i < w; i++) out[i] = i < n ? x[i] : NAN;
+}
+
+/* K fits of one (point, configuration), their statistics and the noise slice. The /fits rows
+ * are written first and the /fit_summary status last, so a row with a status is complete. */
+static PetscErrorCode RunFitTask(SlimHarness h, PetscInt task, PetscInt *status)
+{
+  SlimSweep      sw = h->sw;
+  SlimFit        fit = sw->fit;
+  const PetscInt row = task - h->fit0, point = row / h->nconf, conf = row % h->nconf, K = fit->guesses;
+  const PetscInt np = h->npmax, nr = h->nrmax, ns = fit->slice_n;
+  SlimFitProblem prob;
+  SlimLossType   lt;
+  SlimFitData    data = NULL;
+  SlimFitResult *res  = NULL;
+  SlimFitSummary sum;
+  PetscReal     *path = NULL, *sx = NULL, *sl = NULL, *slc = NULL, rms = NAN, rel = NAN, loss_true = NAN;
+  PetscInt       nobs = 0;
+  TaskError      err  = {{0}, 0};
+  PetscErrorCode ierr = 0;
+  PetscLogDouble t0, t1;
+  PetscInt64     iv;
+  PetscReal      rv;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscTime(&t0));
+  FitProblem(h, point, &prob);
+  PetscCall(SlimFitGetConfig(fit, conf, &lt, NULL));
+  PetscCall(PetscCalloc1(PetscMax(K, 1), &res));
+  PetscCall(PetscMalloc3(PetscMax(ns, 1), &sx, PetscMax(ns, 1), &sl, PetscMax(ns, 1), &slc));
+  if (K && fit->store_path) PetscCall(PetscMalloc1(K * (fit->max_it + 1) * (prob.fam->nparam + 1), &path));
+  PetscCall(PetscLogStagePush(h->stage_fits));
+  /* an error (e.g. the truth cannot be integrated) fails this task only */
+  PetscCall(PetscPushErrorHandler(TaskErrorHandler, &err));
+  ierr = SlimFitCreateData(fit, &prob, lt, &data);
+  if (!ierr) {
+    SlimFitLoss L;
+    SlimFitEval ev;
+    nobs = data->n;
+    /* loss at the truth: the floor the noise puts under every fit */
+    ierr = SlimFitLossCreate(prob.fam, data, prob.r, fit->solver, &L);
+    if (!ierr) ierr = SlimFitLossEvaluate(L, 1, prob.fam->theta, &loss_true, NULL, NULL, &ev);
+    if (!ierr) ierr = SlimFitLossDestroy(&L);
+  }
+  if (!ierr && K) ierr = SlimFitRun(fit, &prob, conf, data, res, path);
+  if (!ierr && ns) ierr = SlimFitSlice(fit, &prob, data, sx, sl, slc, &rms, &rel);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(PetscLogStagePop());
+  PetscCall(SlimFitDataDestroy(&data));
+  PetscCall(PetscTime(&t1));
+
+  PetscCall(PetscLogStagePush(h->stage_output));
+  if (ierr) PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] fit task %" PetscInt_FMT " (point %" PetscInt_FMT ", config %" PetscInt_FMT ") failed: %s\n", h->rank, task, point, conf, err.msg));
+  if (!ierr && K) {
+    PetscInt   *rows;
+    PetscReal  *rw;
+    PetscInt64 *iw;
+    char       *sw160;
+    PetscCall(PetscMalloc4(K, &rows, K * PetscMax(np, nr), &rw, K, &iw, K * 160, &sw160));
+    for (PetscInt k = 0; k < K; k++) rows[k] = row * K + k;
+#define FW_REAL(col, w, expr) \
+  do { \
+    for (PetscInt k = 0; k < K; k++) { \
+      PetscReal *o = rw + k * (w); \
+      (void)o; \
+      expr; \
+    } \
+    PetscCall(SlimOutputWriteRows(h->out, "fits", col, K, rows, rw)); \
+  } while (0)
+#define FW_INT(col, expr) \
+  do { \
+    for (PetscInt k = 0; k < K; k++) iw[k] = (PetscInt64)(expr); \
+    PetscCall(SlimOutputWriteRows(h->out, "fits", col, K, rows, iw)); \
+  } while (0)
+    {
+      SlimFitErrors *e;
+      PetscCall(PetscMalloc1(K, &e));
+      for (PetscInt k = 0; k < K; k++) PetscCall(SlimFitGetErrors(fit, &prob, &res[k], &e[k]));
+      FW_REAL("theta_init", np, PadReal(prob.fam->nparam, res[k].theta0, np, o));
+      FW_REAL("theta_final", np, PadReal(prob.fam->nparam, res[k].theta, np, o));
+      FW_REAL("param_err", np, PadReal(prob.fam->nparam, e[k].perr, np, o));
+      FW_REAL("ratio_final", nr, PadReal(prob.fam->nratio, e[k].ratio, nr, o));
+      FW_REAL("ratio_err", nr, PadReal(prob.fam->nratio, e[k].rerr, nr, o));
+      FW_INT("recovered", e[k].recovered);
+      PetscCall(PetscFree(e));
+    }
+    FW_REAL("loss_init", 1, o[0] = res[k].loss0);
+    FW_REAL("loss_final", 1, o[0] = res[k].loss);
+    FW_REAL("grad_norm", 1, o[0] = res[k].gnorm);
+    FW_REAL("fit_wall", 1, o[0] = res[k].wall);
+    FW_INT("iterations", res[k].its);
+    FW_INT("evaluations", res[k].nevals);
+    FW_INT("rank", h->rank);
+    PetscCall(PetscArrayzero(sw160, K * 160));
+    for (PetscInt k = 0; k < K; k++) PetscCall(PetscStrncpy(sw160 + 160 * k, res[k].reason, 160));
+    PetscCall(SlimOutputWriteRows(h->out, "fits", "reason", K, rows, sw160));
+    FW_INT("status", res[k].status);
+#undef FW_REAL
+#undef FW_INT
+    PetscCall(PetscFree4(rows, rw, iw, sw160));
+    if (path) {
+      char p[64];
+      PetscCall(PetscSNPrintf(p, sizeof(p), "fit_paths/%" PetscInt_FMT, row));
+      PetscCall(SlimOutputWriteArray(h->out, p, path));
+    }
+  }
+  {
+    PetscReal w[SLIM_MAX_PARAM];
+#define SW_REAL(col, v) (rv = (v), SlimOutputWriteRows(h->out, "fit_summary", col, 1, &row, &rv))
+#define SW_INT(col, v)  (iv = (PetscInt64)(v), SlimOutputWriteRows(h->out, "fit_summary", col, 1, &row, &iv))
+#define SW_ARR(col, n, x, wd) \
+  do { \
+    PadReal(n, x, wd, w); \
+    PetscCall(SlimOutputWriteRows(h->out, "fit_summary", col, 1, &row, w)); \
+  } while (0)
+    if (!ierr) {
+      PetscCall(SlimFitSummarize(fit, &prob, K, res, &sum));
+      PetscCall(SW_INT("n_obs", nobs));
+      SW_ARR("theta_true", prob.fam->nparam, sum.truth, np);
+      SW_ARR("ratio_true", prob.fam->nratio, sum.rtruth, nr);
+      PetscCall(SW_REAL("loss_true", loss_true));
+      PetscCall(SW_INT("n_fits", K));
+      PetscCall(SW_INT("n_converged", sum.nconv));
+      PetscCall(SW_INT("n_max_it", sum.nmaxit));
+      PetscCall(SW_INT("n_diverged", sum.ndiv));
+      PetscCall(SW_INT("n_recovered", sum.nrecovered));
+      PetscCall(SW_REAL("frac_converged", sum.frac_conv));
+      PetscCall(SW_REAL("frac_recovered", sum.frac_recovered));
+      SW_ARR("param_err_median", prob.fam->nparam, sum.perr_med, np);
+      SW_ARR("param_err_iqr", prob.fam->nparam, sum.perr_iqr, np);
+      SW_ARR("ratio_median", prob.fam->nratio, sum.ratio_med, nr);
+      SW_ARR("ratio_iqr", prob.fam->nratio, sum.ratio_iqr, nr);
+      SW_ARR("ratio_err_median", prob.fam->nratio, sum.rerr_med, nr);
+      SW_ARR("ratio_err_iqr", prob.fam->nratio, sum.rerr_iqr, nr);
+      PetscCall(SW_REAL("loss_median", sum.loss_med));
+      PetscCall(SW_REAL("loss_iqr", sum.loss_iqr));
+      PetscCall(SW_REAL("loss_min", sum.loss_min));
+      PetscCall(SW_REAL("iterations_median", sum.its_med));
+      if (ns) {
+        PetscInt j;
+        char     s64[64] = "";
+        PetscCall(SlimFitSliceParam(fit, prob.fam, &j));
+        PetscCall(PetscStrncpy(s64, prob.fam->pname[j], sizeof(s64)));
+        PetscCall(SlimOutputWriteRows(h->out, "fit_summary", "slice_param", 1, &row, s64));
+        PetscCall(SlimOutputWriteRows(h->out, "fit_summary", "slice_values", 1, &row, sx));
+        PetscCall(SlimOutputWriteRows(h->out, "fit_summary", "slice_loss", 1, &row, sl));
+        PetscCall(SlimOutputWriteRows(h->out, "fit_summary", "slice_loss_clean", 1, &row, slc));
+        PetscCall(SW_REAL("slice_rms_change", rms));
+        PetscCall(SW_REAL("slice_rms_rel", rel));
+      }
+    } else {
+      char msg[256] = "";
+      PetscCall(PetscStrncpy(msg, err.msg, sizeof(msg)));
+      PetscCall(SlimOutputWriteRows(h->out, "fit_summary", "error", 1, &row, msg));
+    }
+    PetscCall(SW_REAL("fit_wall", t1 - t0));
+    PetscCall(SW_INT("rank", h->rank));
+    PetscCall(SW_INT("status", ierr ? 1 : 0));
+#undef SW_REAL
+#undef SW_INT
+#undef SW_ARR
+  }
+  PetscCall(PetscLogStagePop());
+  PetscCall(PetscFree(path));
+  PetscCall(PetscFree3(sx, sl, slc));
+  PetscCall(PetscFree(res));
+  *status = ierr ? 1 : 0;
+  PetscFunctionReturn(0);
+}
+
+/* One block of landscape rows: one ensemble run of its (rows x n) parameter sets. */
+static PetscErrorCode RunLandscapeTask(SlimHarness h, PetscInt task, PetscInt *status)
+{
+  SlimSweep      sw = h->sw;
+  SlimFit        fit = sw->fit;
+  const PetscInt t = task - h->land0, point = t / (fit->nloss * h->nblk), l = (t / h->nblk) % fit->nloss, blk = t % h->nblk;
+  const PetscInt n = fit->land_n, i0 = blk * fit->land_rows, i1 = PetscMin(n, i0 + fit->land_rows), nr = i1 - i0;
+  SlimFitProblem prob;
+  SlimFitData    data = NULL;
+  PetscReal     *loss, *lossc;
+  PetscInt      *rows;
+  PetscInt64    *iv;
+  TaskError      err  = {{0}, 0};
+  PetscErrorCode ierr;
+  char           path[256];
+
+  PetscFunctionBeginUser;
+  FitProblem(h, point, &prob);
+  PetscCall(PetscMalloc4(nr * n, &loss, nr * n, &lossc, nr, &rows, nr, &iv));
+  PetscCall(PetscLogStagePush(h->stage_fits));
+  PetscCall(PetscPushErrorHandler(TaskErrorHandler, &err));
+  ierr = SlimFitCreateData(fit, &prob, fit->loss[l], &data);
+  if (!ierr) ierr = SlimFitLandscapeRows(fit, &prob, data, i0, i1, loss, lossc);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(PetscLogStagePop());
+  PetscCall(SlimFitDataDestroy(&data));
+  if (ierr) PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] landscape task %" PetscInt_FMT " (point %" PetscInt_FMT ") failed: %s\n", h->rank, task, point, err.msg));
+  PetscCall(PetscLogStagePush(h->stage_output));
+  PetscCall(LandscapePath(h, point, l, path, sizeof(path)));
+  for (PetscInt i = 0; i < nr; i++) rows[i] = i0 + i;
+  if (!ierr) {
+    PetscCall(SlimOutputWriteRows(h->out, path, "loss", nr, rows, loss));
+    PetscCall(SlimOutputWriteRows(h->out, path, "loss_clean", nr, rows, lossc));
+  }
+  for (PetscInt i = 0; i < nr; i++) iv[i] = h->rank;
+  PetscCall(SlimOutputWriteRows(h->out, path, "rank", nr, rows, iv));
+  for (PetscInt i = 0; i < nr; i++) iv[i] = ierr ? 1 : 0;
+  PetscCall(SlimOutputWriteRows(h->out, path, "status", nr, rows, iv));
+  PetscCall(PetscLogStagePop());
+  PetscCall(PetscFree4(loss, lossc, rows, iv));
+  *status = ierr ? 1 : 0;
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode OpenFile(SlimHarness h)
 {
   SlimSweep sw = h->sw;
@@ -457,7 +913,9 @@ static PetscErrorCode OpenFile(SlimHarness h)
   if (h->nbaserows) PetscCall(DefineResultTable(h, "baselines", "Runge-Kutta baselines (PETSc TSRK), one row per (group, type)", h->nbaserows, NCOLS(BaseDefCols), BaseDefCols));
   if (h->norder) PetscCall(SlimOutputDefineTable(h->out, "orders", "observed convergence order of points differing only in dt", h->norder, NCOLS(OrderCols), OrderCols));
   PetscCall(DefineTrajectories(h));
+  PetscCall(DefineFitTables(h));
   if (!h->resume) PetscCall(WriteDefinitions(h));
+  if (!h->resume) PetscCall(WriteFitDefinitions(h));
   PetscCall(SlimOutputFlush(h->out));
   PetscFunctionReturn(0);
 }
@@ -478,6 +936,31 @@ static PetscErrorCode ReadDone(SlimHarness h)
   if (h->nbaserows) {
     PetscCall(SlimOutputReadColumn(h->out, "baselines", "status", st));
     for (PetscInt i = 0; i < h->nbaserows; i++) h->done[sw->npoints + i] = st[i] >= 0 ? PETSC_TRUE : PETSC_FALSE;
+  }
+  if (h->nfit) {
+    PetscInt64 *fs;
+    PetscCall(PetscMalloc1(h->nfit, &fs));
+    PetscCall(SlimOutputReadColumn(h->out, "fit_summary", "status", fs));
+    for (PetscInt i = 0; i < h->nfit; i++) h->done[h->fit0 + i] = fs[i] >= 0 ? PETSC_TRUE : PETSC_FALSE;
+    PetscCall(PetscFree(fs));
+  }
+  if (h->nland) {
+    SlimFit     fit = sw->fit;
+    PetscInt64 *ls;
+    char        path[256];
+    PetscCall(PetscMalloc1(fit->land_n, &ls));
+    for (PetscInt p = 0; p < sw->npoints; p++)
+      for (PetscInt l = 0; l < fit->nloss; l++) {
+        PetscCall(LandscapePath(h, p, l, path, sizeof(path)));
+        PetscCall(SlimOutputReadColumn(h->out, path, "status", ls));
+        /* a block is done when all its rows are (the status column is written last) */
+        for (PetscInt b = 0; b < h->nblk; b++) {
+          PetscBool d = PETSC_TRUE;
+          for (PetscInt i = b * fit->land_rows; i < PetscMin(fit->land_n, (b + 1) * fit->land_rows); i++) d = (PetscBool)(d && ls[i] >= 0);
+          h->done[h->land0 + (p * fit->nloss + l) * h->nblk + b] = d;
+        }
+      }
+    PetscCall(PetscFree(ls));
   }
   for (PetscInt i = 0; i < h->ntask; i++) h->ndone_before += h->done[i];
   PetscCall(PetscFree(st));
@@ -554,33 +1037,30 @@ static PetscErrorCode WriteSamples(SlimHarness h, PetscInt task, const SlimSampl
   PetscFunctionReturn(0);
 }
 
-/* Records a PETSc error raised inside one task so that the sweep can go on. */
-typedef struct {
-  char msg[512];
-  int  set;
-} TaskError;
-
-static PetscErrorCode TaskErrorHandler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
-{
-  TaskError *e = (TaskError *)ctx;
-  (void)comm, (void)line, (void)file;
-  if (p == PETSC_ERROR_INITIAL && !e->set) {
-    PetscSNPrintf(e->msg, sizeof(e->msg), "%s (in %s)", mess ? mess : "error", fun);
-    e->set = 1;
-  }
-  return n;
-}
-
-static PetscErrorCode RunTask(SlimHarness h, PetscInt task, SlimResult *res)
+/* Runs one task. Points and baselines leave their row in res for the batched writes
+ * (*pending = PETSC_TRUE); fit and landscape tasks write their larger results themselves and
+ * only set res->status. */
+static PetscErrorCode RunTask(SlimHarness h, PetscInt task, SlimResult *res, PetscBool *pending)
 {
   SlimSweep      sw = h->sw;
   SlimSamples    s;
-  PetscInt       pi = task < sw->npoints ? task : sw->group_point[(task - sw->npoints) / sw->nbase];
-  SlimPoint     *p  = &sw->points[pi];
+  PetscInt       pi, st;
+  SlimPoint     *p;
   TaskError      err = {{0}, 0};
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
+  *pending = PETSC_FALSE;
+  if (task >= h->fit0) {
+    PetscCall(PetscMemzero(res, sizeof(*res)));
+    if (task >= h->land0) PetscCall(RunLandscapeTask(h, task, &st));
+    else PetscCall(RunFitTask(h, task, &st));
+    res->status = st;
+    PetscFunctionReturn(0);
+  }
+  *pending = PETSC_TRUE;
+  pi       = task < sw->npoints ? task : sw->group_point[(task - sw->npoints) / sw->nbase];
+  p        = &sw->points[pi];
   PetscCall(SlimSamplesCreate(p->N, sw->traj_stride, sw->fam[p->family]->dof, &s));
   PetscCall(PetscLogStagePush(task < sw->npoints ? h->stage_points : h->stage_baselines));
   /* an error inside one task (e.g. a momentum that cannot be inverted) fails that task only */
@@ -801,7 +1281,15 @@ PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete)
   PetscCall(PetscTime(&h->tstart));
   NowISO(h->start_time, sizeof(h->start_time));
   h->nbaserows = sw->ngroups * sw->nbase;
-  h->ntask     = sw->npoints + h->nbaserows;
+  PetscCall(SlimFitGetConfigs(sw->fit, &h->nconf));
+  h->fit0  = sw->npoints + h->nbaserows;
+  h->nfit  = sw->npoints * h->nconf;
+  h->land0 = h->fit0 + h->nfit;
+  h->nblk  = sw->fit->landscape ? (sw->fit->land_n + sw->fit->land_rows - 1) / sw->fit->land_rows : 0;
+  h->nland = sw->npoints * sw->fit->nloss * h->nblk;
+  h->ntask = h->land0 + h->nland;
+  h->npmax = h->nrmax = 1;
+  for (PetscInt f = 0; f < sw->nfam; f++) h->npmax = PetscMax(h->npmax, sw->fam[f]->nparam), h->nrmax = PetscMax(h->nrmax, sw->fam[f]->nratio);
   PetscCall(PetscMalloc3(h->ntask, &h->tcost, h->ntask, &h->order, h->ntask, &h->done));
   PetscCall(PetscMalloc1(h->flush_tasks, &h->pend));
   PetscCall(SetUpOrderGroups(h));
@@ -811,7 +1299,25 @@ PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete)
   h->total_cost = 0;
   for (PetscInt i = 0; i < h->ntask; i++) {
     if (i < sw->npoints) h->tcost[i] = sw->points[i].cost;
-    else PetscCall(BaselineCost(h, i - sw->npoints, &h->tcost[i]));
+    else if (i < h->fit0) PetscCall(BaselineCost(h, i - sw->npoints, &h->tcost[i]));
+    else {
+      /* fit work: loss evaluations times their cost */
+      SlimFit        fit = sw->fit;
+      const PetscInt t   = i < h->land0 ? i - h->fit0 : i - h->land0;
+      SlimFitProblem prob;
+      SlimLossType   lt;
+      SlimFitMethod  mt;
+      PetscReal      evals;
+      FitProblem(h, i < h->land0 ? t / h->nconf : t / (fit->nloss * h->nblk), &prob);
+      if (i < h->land0) {
+        PetscCall(SlimFitGetConfig(fit, t % h->nconf, &lt, &mt));
+        evals = fit->guesses * PetscMin(fit->max_it, 300) * (mt == SLIM_FIT_TAO ? 3 : 1) + fit->slice_n + 1;
+      } else {
+        lt    = fit->loss[(t / h->nblk) % fit->nloss];
+        evals = fit->land_rows * fit->land_n;
+      }
+      h->tcost[i] = evals * SlimFitEvalCost(fit, &prob, lt);
+    }
     if (h->done[i]) h->tcost[i] = -1; /* finished before: sorted last and skipped */
     else h->total_cost += h->tcost[i];
   }
@@ -819,7 +1325,9 @@ PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete)
   todo = h->ntask - h->ndone_before;
   PetscCall(SlimQueueCreate(h->comm, todo, &h->queue));
   if (!h->rank && !h->quiet) {
-    PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: %" PetscInt_FMT " points, %" PetscInt_FMT " baseline runs on %d ranks -> %s", sw->npoints, h->nbaserows, h->size, h->output));
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: %" PetscInt_FMT " points, %" PetscInt_FMT " baseline runs", sw->npoints, h->nbaserows));
+    if (h->nfit || h->nland) PetscCall(PetscPrintf(PETSC_COMM_SELF, ", %" PetscInt_FMT " fit tasks (%" PetscInt_FMT " fits), %" PetscInt_FMT " landscape tasks", h->nfit, h->nfit * sw->fit->guesses, h->nland));
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, " on %d ranks -> %s", h->size, h->output));
     if (h->resume) PetscCall(PetscPrintf(PETSC_COMM_SELF, " (resume: %" PetscInt_FMT " tasks already done)", h->ndone_before));
     PetscCall(PetscPrintf(PETSC_COMM_SELF, "\n"));
   }
@@ -840,16 +1348,18 @@ PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete)
     PetscInt       pos, task;
     PetscLogDouble a, b;
     Pending       *pe;
+    PetscBool      pending;
 
     PetscCall(SlimQueueNext(h->queue, &pos));
     if (pos < 0) break;
     task = h->order[pos];
     PetscCall(PetscTime(&a));
-    pe = &h->pend[h->npend++];
+    pe       = &h->pend[h->npend];
     pe->task = task;
-    PetscCall(RunTask(h, task, &pe->res));
+    PetscCall(RunTask(h, task, &pe->res, &pending));
     PetscCall(PetscTime(&b));
     pe->seconds = b - a;
+    if (pending) h->npend++;
     h->busy += b - a;
     h->cost_done += h->tcost[task];
     h->ntasks_done++;

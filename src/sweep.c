@@ -7,6 +7,7 @@ PetscErrorCode SlimSweepCreate(SlimSweep *sw)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscNew(sw));
+  PetscCall(SlimFitCreate(&(*sw)->fit));
   PetscFunctionReturn(0);
 }
 
@@ -18,6 +19,7 @@ PetscErrorCode SlimSweepDestroy(SlimSweep *sw)
   PetscCall(PetscFree((*sw)->points));
   PetscCall(PetscFree((*sw)->group_point));
   PetscCall(PetscFree((*sw)->signature));
+  PetscCall(SlimFitDestroy(&(*sw)->fit));
   PetscCall(PetscFree(*sw));
   PetscFunctionReturn(0);
 }
@@ -148,6 +150,7 @@ PetscErrorCode SlimSweepSetFromOptions(SlimSweep sw)
     PetscCall(SlimFamilyCreate(names[f], "-sweep_family", &sw->fam[f]));
     PetscCall(SlimFamilySetFromOptions(sw->fam[f]));
   }
+  PetscCall(SlimFitSetFromOptions(sw->fit, sw->nfam, sw->fam, sw->ndt, sw->dt));
 
   /* enumerate: index is lexicographic in (family, r, dt, N|T, sigma, B, solver) */
   {
@@ -218,5 +221,19 @@ PetscErrorCode SlimSweepSetFromOptions(SlimSweep sw)
   for (PetscInt i = 0; i < sw->nbase; i++) PetscCall(AppendSig(&sw->signature, &siglen, "%s%s", i ? "," : "", sw->base[i]));
 #undef SIGLIST
   PetscCall(AppendSig(&sw->signature, &siglen, " repeats=%" PetscInt_FMT " seed=%" PetscInt64_FMT " stride=%" PetscInt_FMT " ref=%g,%" PetscInt_FMT, sw->repeats, sw->seed, sw->traj_stride, (double)sw->ref_dt_factor, sw->ref_r_extra));
+  /* fit settings only when there is fit work, so files of sweeps without fits keep their signature */
+  {
+    PetscInt nconf;
+    PetscCall(SlimFitGetConfigs(sw->fit, &nconf));
+    if (nconf || sw->fit->landscape) {
+      char *fs;
+      PetscCall(SlimFitGetSignature(sw->fit, &fs));
+      /* AppendSig formats into a 1024-byte buffer: add long text in pieces */
+      PetscCall(AppendSig(&sw->signature, &siglen, " fits{"));
+      for (size_t k = 0, len = strlen(fs); k < len; k += 512) PetscCall(AppendSig(&sw->signature, &siglen, "%.512s", fs + k));
+      PetscCall(AppendSig(&sw->signature, &siglen, "}"));
+      PetscCall(PetscFree(fs));
+    }
+  }
   PetscFunctionReturn(0);
 }

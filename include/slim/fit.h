@@ -12,10 +12,11 @@
  *        integration of all running fits (SlimFitLoss), so the per-step cost is shared.
  *   tao  any PETSc TAO solver (-fit_tao_type lmvm, nm, ...; every -fit_tao_* option applies),
  *        one fit after the other.
- * A fit ends converged (gd: the undamped step s eps0 |grad| fell below -fit_tol relative to the
- * parameters, or the gradient vanished; tao: TAO's own tests), at max-iterations, or diverged
- * with a reason (failed first evaluation, non-finite loss or gradient, failed integration,
- * exploding parameters, a PETSc error). A diverged fit never stops the others.
+ * A fit ends converged (gd: the step s eps |grad| fell below -fit_tol relative to the
+ * parameters, or the gradient vanished; tao: TAO's own tests or the same step test), at
+ * max-iterations, or diverged with a reason (failed first evaluation, non-finite loss or
+ * gradient, failed integration, exploding parameters, a step frozen by the damping, a PETSc
+ * error). A diverged fit never stops the others.
  *
  * Everything is deterministic given the problem (seeded data and guesses): results do not depend
  * on which rank runs them, nor on the other members of an ensemble. */
@@ -111,9 +112,10 @@ typedef struct {
 PETSC_EXTERN PetscErrorCode SlimFitCreate(SlimFit *fit);
 PETSC_EXTERN PetscErrorCode SlimFitDestroy(SlimFit *fit);
 /* Reads and validates every -fit_* and -landscape_* option against the sweep's families (a
- * parameter named by an option must exist in each of them), reads -fit_obs_file, and runs the
- * TAO options (prefix fit_) once so that -help lists them and typos are caught before any work. */
-PETSC_EXTERN PetscErrorCode SlimFitSetFromOptions(SlimFit fit, PetscInt nfam, const SlimFamily fam[]);
+ * parameter named by an option must exist in each of them) and time steps (measured samples must
+ * lie on each step grid), reads -fit_obs_file, and runs the TAO options (prefix fit_) once so
+ * that -help lists them and typos are caught before any work. */
+PETSC_EXTERN PetscErrorCode SlimFitSetFromOptions(SlimFit fit, PetscInt nfam, const SlimFamily fam[], PetscInt ndt, const PetscReal dt[]);
 /* Canonical text of every fit setting that changes results, for resume checks (PetscFree it). */
 PETSC_EXTERN PetscErrorCode SlimFitGetSignature(SlimFit fit, char **sig);
 /* Whether a point has fit work: K > 0 or a noise slice. Configurations: nloss * nmethod, index
@@ -122,8 +124,8 @@ PETSC_EXTERN PetscErrorCode SlimFitGetConfigs(SlimFit fit, PetscInt *nconf);
 PETSC_EXTERN PetscErrorCode SlimFitGetConfig(SlimFit fit, PetscInt c, SlimLossType *loss, SlimFitMethod *method);
 /* Indices of the fitted parameters of a family (nf of them). */
 PETSC_EXTERN PetscErrorCode SlimFitGetFitted(SlimFit fit, SlimFamily fam, PetscInt *nf, PetscInt idx[]);
-/* Rough cost of a point's fit task / of landscape rows, in the sweep's cost units. */
-PETSC_EXTERN PetscReal SlimFitCost(SlimFit fit, const SlimFitProblem *prob, SlimLossType loss);
+/* Rough cost of one loss evaluation of a problem, in the sweep's cost units (task ordering). */
+PETSC_EXTERN PetscReal SlimFitEvalCost(SlimFit fit, const SlimFitProblem *prob, SlimLossType loss);
 
 /* The observations of a problem for one loss: synthetic from the truth, or the measured data. */
 PETSC_EXTERN PetscErrorCode SlimFitCreateData(SlimFit fit, const SlimFitProblem *prob, SlimLossType loss, SlimFitData *data);

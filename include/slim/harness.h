@@ -13,9 +13,12 @@ typedef struct _n_SlimHarness *SlimHarness;
 PETSC_EXTERN PetscErrorCode SlimHarnessCreate(MPI_Comm comm, SlimHarness *h);
 PETSC_EXTERN PetscErrorCode SlimHarnessDestroy(SlimHarness *h);
 /* Reads -output, -force, -sweep_resume, -sweep_quiet, progress and flush options, the sweep
- * definition, and rejects misspelt -sweep_ / -fit_ / -<family>_ options. */
+ * definition with its fit options, and rejects misspelt -sweep_ / -fit_ / -landscape_ /
+ * -<family>_ options. */
 PETSC_EXTERN PetscErrorCode SlimHarnessSetFromOptions(SlimHarness h);
-/* Runs (or resumes) the sweep. *complete is PETSC_FALSE when a signal stopped it early. */
+/* Runs (or resumes) the sweep: points, baselines, and with fits on (docs/fits.md) one task per
+ * (point, fit configuration) and per block of landscape rows. *complete is PETSC_FALSE when a
+ * signal stopped it early. */
 PETSC_EXTERN PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete);
 
 /* Set by the SIGTERM/SIGUSR1 handler that SlimHarnessRun installs. */

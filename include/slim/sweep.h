@@ -8,6 +8,7 @@
 #include <slim/family.h>
 #include <slim/stepper.h>
 #include <slim/options.h>
+#include <slim/fit.h>
 
 #define SLIM_NAME_LEN 64
 
@@ -40,12 +41,14 @@ struct _n_SlimSweep {
   SlimPoint     *points;
   PetscInt      *group_point;   /* representative point of each baseline group */
   char          *signature;     /* canonical text of everything that defines the points */
+  SlimFit        fit;           /* coefficient fits, landscapes and noise slices of the points */
 };
 
 PETSC_EXTERN PetscErrorCode SlimSweepCreate(SlimSweep *sw);
 PETSC_EXTERN PetscErrorCode SlimSweepDestroy(SlimSweep *sw);
-/* Reads and validates every -sweep_* option and the chosen families' parameters; enumerates
- * the points. Errors name the option and the offending value. */
+/* Reads and validates every -sweep_* option, the chosen families' parameters and the fit
+ * options (-fit_*, -landscape_*); enumerates the points. Errors name the option and the
+ * offending value. */
 PETSC_EXTERN PetscErrorCode SlimSweepSetFromOptions(SlimSweep sw);
 /* Seed of point i's random stream: a hash of (base seed, i), independent of ranks. */
 PETSC_EXTERN PetscInt64 SlimSweepPointSeed(PetscInt64 base, PetscInt index);

@@ -5,6 +5,9 @@
   harness_test.py kill     EXE   SIGTERM / SIGKILL part-way, resume, compare with a full run
   harness_test.py badinput EXE   bad input: one line naming the option, non-zero exit, no damage
   harness_test.py help     EXE   -help lists every option
+  harness_test.py fits     EXE   coefficient fits: issue 4 acceptance from sweeps/fits.opts, the noise
+                                 study sweeps/noise.opts, rank independence, resume, measured data,
+                                 bad fit options
 
 Exit status 0 on success; every failed check prints a line starting with FAIL.
 """
@@ -54,18 +57,18 @@ def same(a, b):
 
 
 def compare_results(pa, pb, label):
-    """Every non-timing column of /points, /baselines, /orders and every trajectory is equal."""
+    """Every non-timing dataset (tables, trajectories, fits, landscapes, fit paths) is equal;
+    /sessions holds per-run accounting and is skipped."""
     with h5py.File(pa, "r") as fa, h5py.File(pb, "r") as fb:
-        for table in ("points", "baselines", "orders", "fits"):
-            if table not in fa:
+        names = []
+        fa.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+        for name in names:
+            if name.startswith("sessions/") or name.rsplit("/", 1)[-1] in TIMING:
                 continue
-            for col in fa[table]:
-                if col in TIMING or not isinstance(fa[table][col], h5py.Dataset):
-                    continue
-                check(same(fa[table][col][()], fb[table][col][()]), f"{label}: /{table}/{col} differs")
-        for name in fa.get("trajectories", {}):
-            check(same(fa["trajectories"][name][()], fb["trajectories"][name][()]),
-                  f"{label}: /trajectories/{name} differs")
+            if name not in fb:
+                check(False, f"{label}: /{name} missing")
+                continue
+            check(same(fa[name][()], fb[name][()]), f"{label}: /{name} differs")
 
 
 def test_ranks(exe, tmp):
@@ -226,14 +229,224 @@ def test_help(exe, tmp):
                 "-sweep_sigma", "-sweep_B", "-sweep_solver", "-sweep_baselines", "-sweep_repeats",
                 "-sweep_seed", "-sweep_trajectory_stride", "-sweep_resume", "-sweep_quiet",
                 "-dho_m", "-dho_k", "-dho_lambda", "-anharmonic_alpha", "-kepler_GM", "-pr_beta", "-pr_c",
-                "-slim_solver", "-slim_step_rtol", "-slim_step_maxit", "-slim_snes_type", "-rk_ts_type"]:
+                "-slim_solver", "-slim_step_rtol", "-slim_step_maxit", "-slim_snes_type", "-rk_ts_type",
+                "-fit_guesses", "-fit_loss", "-fit_method", "-fit_params", "-fit_box", "-fit_box_mode",
+                "-fit_eps0", "-fit_max_it", "-fit_tol", "-fit_obs_stride", "-fit_grid", "-fit_obs_file",
+                "-fit_obs_dataset", "-fit_store_path", "-fit_slice_n", "-fit_tao_type", "-fit_tao_gatol",
+                "-landscape_params", "-landscape_n", "-landscape_box"]:
         check(opt in text, f"-help does not list {opt}")
+
+
+SWEEPS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sweeps")
+# A small fit sweep touching every fit output: both losses and methods, slice, landscape in
+# blocks of rows, parameter paths.
+FITS_SMALL = ["-sweep_family", "dho,anharmonic", "-sweep_r", "1", "-sweep_dt", "0.1", "-sweep_N", "30",
+              "-sweep_sigma", "0,0.01", "-sweep_baselines", "none", "-sweep_repeats", "0", "-sweep_seed", "5",
+              "-fit_guesses", "4", "-fit_loss", "trajectory,acceleration", "-fit_method", "gd,tao",
+              "-fit_max_it", "200", "-fit_slice_n", "5", "-landscape_params", "m,k", "-landscape_n", "8",
+              "-landscape_rows_per_task", "3", "-fit_store_path", "-sweep_quiet"]
+
+
+def fit_rows(f, point, loss, method):
+    """Row of /fit_summary and the /fits rows of one (point, loss, method)."""
+    fs = f["fit_summary"]
+    K = int(f["fits"]["point"].shape[0] // fs["point"].shape[0])
+    for row in range(fs["point"].shape[0]):
+        if (fs["point"][row] == point and fs["loss"][row].decode() == loss
+                and fs["method"][row].decode() == method):
+            return row, slice(row * K, (row + 1) * K)
+    raise KeyError((point, loss, method))
+
+
+def test_fits(exe, tmp):
+    # --- issue 4 acceptance, from the sweep file as shipped ---
+    out = os.path.join(tmp, "fits.h5")
+    t0 = time.time()
+    r = mpirun(2, exe, ["-options_file", os.path.join(SWEEPS, "fits.opts"), "-output", out, "-sweep_quiet"])
+    print(f"sweeps/fits.opts on 2 ranks: {time.time() - t0:.1f} s", flush=True)
+    check(r.returncode == 0, f"fits.opts: exit {r.returncode}: {r.stderr[-500:]}")
+    with h5py.File(out, "r") as f:
+        fam = [x.decode() for x in f["points/family"][()]]
+        sig = f["points/sigma"][()]
+        pt = {(fam[i], sig[i]): i for i in range(len(fam))}
+        check((f["fit_summary/status"][()] == 0).all(), "fits.opts: a fit task failed")
+        check((f["fits/status"][()] >= 0).all(), "fits.opts: fits not computed")
+        fits = f["fits"]
+        for loss in ("trajectory", "acceleration"):
+            row, rows = fit_rows(f, pt[("dho", 0.0)], loss, "gd")
+            conv = fits["status"][rows] == 0
+            err = fits["ratio_err"][rows][:, :2]
+            ok = int((conv & (err <= 1e-4).all(axis=1)).sum())
+            print(f"dho sigma=0 {loss} gd: {ok}/{len(conv)} converged with k/m and lambda/m within 1e-4; "
+                  f"median errors {np.median(err, axis=0)}", flush=True)
+            check(ok >= 0.9 * len(conv), f"dho sigma=0 {loss}: only {ok}/{len(conv)} recovered k/m, lambda/m to 1e-4")
+            check(f["fit_summary/n_recovered"][row] == ok, f"dho sigma=0 {loss}: n_recovered disagrees with /fits")
+        row, rows = fit_rows(f, pt[("dho", 0.01)], "trajectory", "gd")
+        conv = fits["status"][rows] == 0
+        err = fits["ratio_err"][rows][:, 0]
+        print(f"dho sigma=0.01 trajectory gd: {int(conv.sum())}/{len(conv)} converged, k/m errors: "
+              f"median {np.median(err[conv]):.2e} max {err[conv].max():.2e}", flush=True)
+        check(conv.sum() >= 0.9 * len(conv) and (err[conv] < 0.01).all(), "dho sigma=0.01 trajectory: k/m not within 1 %")
+        row, rows = fit_rows(f, pt[("anharmonic", 0.0)], "acceleration", "gd")
+        conv = fits["status"][rows] == 0
+        err = fits["ratio_err"][rows][:, 1]
+        ok = int((conv & (err <= 1e-4)).sum())
+        print(f"anharmonic sigma=0 acceleration gd: {ok}/{len(conv)} recovered alpha/m to 1e-4, "
+              f"median error {np.median(err):.2e}", flush=True)
+        check(ok >= 0.9 * len(conv), f"anharmonic: alpha/m recovered by only {ok}/{len(conv)} fits")
+        check([x.decode() for x in f["fit_summary/ratio_names"][row].split(b",")] == ["k/m", "alpha/m", "lambda/m"],
+              "anharmonic ratio names")
+        for name in f["landscape"]:
+            for loss in f["landscape"][name]:
+                g = f["landscape"][name][loss]
+                check((g["status"][()] == 0).all() and np.isfinite(g["loss"][()]).all(),
+                      f"/landscape/{name}/{loss} incomplete")
+                check(g.attrs["params"] == "m,k" and len(g.attrs["p0_values"]) == 64, f"/landscape/{name}/{loss} attributes")
+
+    # --- the noise study: RMS change of the loss along the slice grows with sigma ---
+    out = os.path.join(tmp, "noise.h5")
+    t0 = time.time()
+    r = mpirun(2, exe, ["-options_file", os.path.join(SWEEPS, "noise.opts"), "-output", out, "-sweep_quiet"])
+    print(f"sweeps/noise.opts on 2 ranks: {time.time() - t0:.1f} s", flush=True)
+    check(r.returncode == 0, f"noise.opts: exit {r.returncode}: {r.stderr[-500:]}")
+    with h5py.File(out, "r") as f:
+        fs = f["fit_summary"]
+        check((fs["status"][()] == 0).all(), "noise.opts: a fit task failed")
+        for loss in ("trajectory", "acceleration"):
+            sel = [i for i in range(len(fs["loss"])) if fs["loss"][i].decode() == loss]
+            sigma = fs["sigma"][sel]
+            rms = fs["slice_rms_change"][sel]
+            order = np.argsort(sigma)
+            print(f"noise {loss}: sigma {sigma[order]} -> RMS loss change {rms[order]}", flush=True)
+            check(rms[order][0] == 0 and (np.diff(rms[order]) > 0).all(), f"noise {loss}: RMS change not increasing with sigma")
+            clean = [f["landscape"][str(fs["point"][i])][loss]["loss_clean"][()] for i in sel]
+            check(all(np.array_equal(c, clean[0]) for c in clean), f"noise {loss}: noise-free landscapes differ between sigmas")
+
+    # --- results do not depend on the rank count (fits, summaries, slices, landscapes, paths) ---
+    files = {}
+    for n in (1, 2, 3):
+        files[n] = os.path.join(tmp, f"small{n}.h5")
+        r = mpirun(n, exe, FITS_SMALL + ["-output", files[n]])
+        check(r.returncode == 0, f"small fits on {n} ranks: exit {r.returncode}: {r.stderr[-500:]}")
+    with h5py.File(files[3], "r") as f:
+        check(len(set(f["fit_summary/rank"][()])) > 1, "3 ranks: the fit tasks were not spread over the ranks")
+        check(f["fit_paths/0"].shape == (4, 201, 4), f"fit_paths shape {f['fit_paths/0'].shape}")
+        tasks = f["sessions/0/ranks/tasks"][()].sum()
+        ntask = 4 + 4 * 4 + 4 * 2 * 3  # points, fit tasks (point x config), landscape blocks
+        check(tasks == ntask, f"{tasks} tasks run, {ntask} expected")
+    compare_results(files[1], files[2], "fits: 1 vs 2 ranks")
+    compare_results(files[1], files[3], "fits: 1 vs 3 ranks")
+
+    # --- resume: a finished file has nothing left to do; different fit options are refused ---
+    r = mpirun(2, exe, FITS_SMALL + ["-output", files[2], "-sweep_resume"])
+    check(r.returncode == 0, f"resume of a finished fit file: exit {r.returncode}: {r.stderr[-300:]}")
+    with h5py.File(files[2], "r") as f:
+        check(f["sessions/1"].attrs["tasks_done_before"] == 4 + 16 + 24, "resume recomputed fit tasks")
+    compare_results(files[1], files[2], "fits: resumed finished file")
+    before = open(files[2], "rb").read()
+    for change in (["-fit_guesses", "5"], ["-fit_loss", "acceleration"], ["-fit_eps0", "0.1"], ["-landscape_n", "9"]):
+        r = subprocess.run([exe] + FITS_SMALL + change + ["-output", files[2], "-sweep_resume"], env=ENV,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        check(r.returncode != 0 and "-sweep_resume" in r.stderr, f"resume with {change} not refused: {r.stderr[-300:]}")
+    check(open(files[2], "rb").read() == before, "a refused resume changed the file")
+
+    # --- SIGTERM part-way through fit tasks, resume, same results as an uninterrupted run ---
+    # twelve fit tasks of a few tenths of a second each
+    nslow = 12
+    slow = ["-sweep_family", "anharmonic", "-sweep_r", "1", "-sweep_dt", "0.1", "-sweep_N", "30",
+            "-sweep_sigma", ",".join(f"{0.01 * (i + 1):g}" for i in range(nslow)), "-sweep_baselines", "none",
+            "-sweep_repeats", "0", "-fit_guesses", "8", "-fit_max_it", "1500", "-sweep_quiet"]
+    full = os.path.join(tmp, "slow-full.h5")
+    r = mpirun(2, exe, slow + ["-output", full])
+    check(r.returncode == 0, f"slow fits: exit {r.returncode}: {r.stderr[-300:]}")
+    killed = os.path.join(tmp, "slow-killed.h5")
+    p = subprocess.Popen(["mpirun", "-n", "2", "--oversubscribe", exe] + slow + ["-output", killed], env=ENV,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    t0 = time.time()
+    while time.time() - t0 < 60:
+        try:
+            with h5py.File(killed, "r") as f:
+                if (f["fit_summary/status"][()] >= 0).sum() >= 1:
+                    break
+        except (OSError, KeyError):
+            pass
+        time.sleep(0.05)
+    # to the ranks themselves: mpirun takes about a second to pass a SIGTERM on, longer than these
+    # tasks (test_kill covers the path through mpirun)
+    for pid in descendants(p.pid):
+        try:
+            with open(f"/proc/{pid}/comm") as c:
+                if c.read().strip() == "slimsweep":
+                    os.kill(pid, signal.SIGTERM)
+        except (OSError, ProcessLookupError):
+            pass
+    p.communicate(timeout=60)
+    with h5py.File(killed, "r") as f:
+        done = int((f["fit_summary/status"][()] >= 0).sum())
+        fits_done = f["fits/status"][()] >= 0
+    print(f"SIGTERM: {done}/{nslow} fit tasks finished before the signal took effect", flush=True)
+    check(p.returncode != 0 and 0 < done < nslow, f"SIGTERM did not land part-way through the fits ({done}/{nslow}, exit {p.returncode})")
+    check(fits_done.sum() == 8 * done, "a fit task's /fits rows and its summary status disagree")
+    r = mpirun(2, exe, slow + ["-output", killed, "-sweep_resume"])
+    check(r.returncode == 0, f"resume after SIGTERM: exit {r.returncode}: {r.stderr[-300:]}")
+    compare_results(full, killed, "fits: SIGTERM + resume vs uninterrupted")
+
+    # --- measured observations from an HDF5 file (the oscillator's exact solution) ---
+    obs = os.path.join(tmp, "obs.h5")
+    t = np.arange(51) * 0.1
+    g, w = 0.1, np.sqrt(1 - 0.0025)  # lambda/m = 0.1, k/m = 1: q = e^{-g t/2} (cos wt + g/(2w) sin wt)
+    q = np.exp(-g * t / 2) * (np.cos(w * t) + g / (2 * w) * np.sin(w * t))
+    v = np.exp(-g * t / 2) * (-(w + g * g / (4 * w)) * np.sin(w * t))
+    with h5py.File(obs, "w") as f:
+        f.create_dataset("runs/a", data=np.stack([t, q, v], axis=1))
+    out = os.path.join(tmp, "measured.h5")
+    r = mpirun(2, exe, ["-sweep_family", "dho", "-sweep_r", "1", "-sweep_dt", "0.1", "-sweep_N", "50",
+                        "-sweep_baselines", "none", "-sweep_repeats", "0", "-fit_guesses", "8",
+                        "-fit_obs_file", obs, "-fit_obs_dataset", "runs/a", "-sweep_quiet", "-output", out])
+    check(r.returncode == 0, f"measured data: exit {r.returncode}: {r.stderr[-300:]}")
+    with h5py.File(out, "r") as f:
+        med = f["fit_summary/ratio_median"][0]
+        print(f"measured (exact-solution) data: median k/m {med[0]:.7f}, lambda/m {med[1]:.7f}", flush=True)
+        check(abs(med[0] - 1) < 1e-4 and abs(med[1] - 0.1) < 1e-4, f"measured data: ratios {med}")
+        check(np.isnan(f["fit_summary/theta_true"][0]).all() and np.isnan(f["fits/ratio_err"][()]).all(),
+              "measured data: no truth, so no errors")
+
+    # --- bad fit options: one line naming the option, non-zero exit, no file ---
+    cases = [
+        (["-fit_loss", "nosuch"], "-fit_loss"),
+        (["-fit_method", "gd,nosuch"], "-fit_method"),
+        (["-fit_params", "m,nosuch"], "-fit_params"),
+        (["-fit_guesses", "-1"], "-fit_guesses"),
+        (["-fit_eps0", "0"], "-fit_eps0"),
+        (["-fit_tao_type", "nosuch"], "-fit_tao_"),
+        (["-landscape_params", "m"], "-landscape_params"),
+        (["-landscape_params", "m,nosuch"], "-landscape_params"),
+        (["-fit_obs_file", obs], "-fit_obs_file"),
+        (["-fit_obs_file", "/nonexistent/x.h5", "-fit_obs_dataset", "a"], "-fit_obs_file"),
+        (["-fit_obs_file", obs, "-fit_obs_dataset", "runs/nosuch"], "-fit_obs_file"),
+        (["-fit_box_mode", "absolute"], "-fit_box_mode"),
+        (["-fit_guesse", "3"], "-fit_guesse"),
+        (["-landscape_nn", "3"], "-landscape_nn"),
+    ]
+    # all at once: each is a short singleton run that mostly waits for MPI to start
+    procs = []
+    for i, (args, opt) in enumerate(cases):
+        bad = os.path.join(tmp, f"bad{i}.h5")
+        procs.append((args, opt, bad, subprocess.Popen([exe, "-sweep_N", "10", "-sweep_quiet", "-fit_guesses", "2", "-output", bad] + args,
+                                                       env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+    for args, opt, bad, p in procs:
+        _, err = p.communicate(timeout=120)
+        lines = [l for l in err.splitlines() if l.startswith("slimsweep:")]
+        check(p.returncode != 0 and len(lines) == 1 and opt in lines[0],
+              f"{args}: expected one 'slimsweep:' line naming {opt}, got {p.returncode} {err.strip()[:300]!r}")
+        check(not os.path.exists(bad), f"{args}: left a file behind")
 
 
 def main():
     test, exe = sys.argv[1], os.path.abspath(sys.argv[2])
     with tempfile.TemporaryDirectory(prefix=f"slim-{test}-") as tmp:
-        {"ranks": test_ranks, "kill": test_kill, "badinput": test_badinput, "help": test_help}[test](exe, tmp)
+        {"ranks": test_ranks, "kill": test_kill, "badinput": test_badinput, "help": test_help,
+         "fits": test_fits}[test](exe, tmp)
     print(f"{test}: {len(FAILURES)} failed checks")
     sys.exit(1 if FAILURES else 0)
 

@@ -1,0 +1,1072 @@
+#!/usr/bin/python3
+"""Figures from slimsweep results files (docs/figures.md).
+
+  analysis/figures.py RESULTS.h5 [MORE.h5 ...] -o OUTDIR [--only NAME ...]
+  analysis/figures.py RESULTS.h5 [MORE.h5 ...] --list
+
+Writes every figure the files have data for, as OUTDIR/NAME.png and OUTDIR/NAME.pdf, and prints
+one line per figure: "wrote NAME: files" or "skipped NAME: why". Figures drawn from one file get
+the file's name appended (NAME_<file>) when several input files have data for them; scaling and
+rank_load combine all input files. Exit status: 0 when every figure was written or skipped with a
+reason, 1 when drawing one failed, 2 for bad arguments or unreadable files.
+
+Needs only Debian's python3-h5py, python3-numpy and python3-matplotlib (run with /usr/bin/python3).
+"""
+import argparse
+import os
+import re
+import sys
+import traceback
+
+import matplotlib
+import matplotlib.ticker
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib import patheffects  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from slimresults import Results, split_list  # noqa: E402
+
+# Slide-sized text: nothing below 12 pt at the saved size.
+plt.rcParams.update({
+    "font.size": 14, "axes.titlesize": 15, "axes.labelsize": 15, "xtick.labelsize": 13,
+    "ytick.labelsize": 13, "legend.fontsize": 12, "figure.titlesize": 17, "lines.linewidth": 2,
+    "lines.markersize": 7, "axes.grid": True, "grid.alpha": 0.3, "savefig.dpi": 150,
+    "legend.framealpha": 0.85, "pdf.fonttype": 42,
+})
+
+PANEL_W, PANEL_H = 7.0, 5.2  # inches per panel: three side by side stay within ~21 in
+RK_NAMES = {"2a": "RK2", "2b": "RK2 (b)", "3": "RK3", "3bs": "RK3 (BS)", "4": "RK4", "1fe": "Euler",
+            "5f": "RK5 (F)", "5dp": "RK5 (DP)", "5bs": "RK5 (BS)", "6vr": "RK6", "7vr": "RK7",
+            "8vr": "RK8"}
+RK_COLORS = {"2a": "tab:red", "4": "tab:orange"}
+# Families whose parameters are in astronomical units (src/families/*.c); the oscillators are in
+# the code's own units.
+UNITS = {"kepler": ("yr", "AU"), "pr": ("yr", "AU")}
+PRETTY = {"family": "", "r": "r", "dt": "Δt", "N": "N", "T": "T", "B": "B", "solver": "",
+          "sigma": "σ", "loss": "", "method": "", "type": ""}
+
+
+class Skip(Exception):
+    """A figure without data in this file; the message says what is missing."""
+
+
+# ---------------------------------------------------------------- helpers
+
+def time_unit(fam):
+    return UNITS.get(fam, ("time unit", ""))[0]
+
+
+def q_unit(fam):
+    return UNITS.get(fam, ("", "units of q"))[1]
+
+
+def rk_name(t):
+    return RK_NAMES.get(t, f"RK {t}")
+
+
+# slimplectic series; red and orange are kept for the RK baselines
+SERIES = ["tab:blue", "tab:green", "tab:purple", "tab:brown", "tab:cyan", "tab:pink", "tab:olive",
+          "tab:gray", "navy", "darkgreen"]
+
+
+def color(i):
+    return SERIES[i % len(SERIES)]
+
+
+def fmt(v):
+    if isinstance(v, (str, np.str_)):
+        return str(v)
+    if isinstance(v, (float, np.floating)):
+        return f"{v:g}"
+    return str(v)
+
+
+def label_of(keys, values, show):
+    """'r = 1, Δt = 0.05' from the key values, only for the keys in show."""
+    parts = []
+    for k, v in zip(keys, values):
+        if k not in show:
+            continue
+        p = PRETTY.get(k, k)
+        parts.append(f"{p} = {fmt(v)}" if p else fmt(v))
+    return ", ".join(parts)
+
+
+def groups(table, mask, keys):
+    """{key tuple: row indices} over the rows in mask, in order of first appearance."""
+    out = {}
+    for i in np.flatnonzero(mask):
+        k = tuple(table[c][i].item() if hasattr(table[c][i], "item") else table[c][i] for c in keys)
+        out.setdefault(k, []).append(i)
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def varying(keys, tuples):
+    """Keys that take more than one value among the key tuples."""
+    return [k for j, k in enumerate(keys) if len({t[j] for t in tuples}) > 1]
+
+
+def data_ticks(axis, values):
+    """On a log axis spanning less than two decades, ticks at the data values instead of
+    matplotlib's crowded minor-tick labels."""
+    v = np.unique(np.asarray(values, float))
+    v = v[finite_pos(v)]
+    if 1 < v.size <= 8 and v.max() / v.min() < 100:
+        axis.set_ticks(v)
+        axis.set_ticklabels([fmt(x) for x in v])
+        axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+
+
+def finite_pos(a):
+    a = np.asarray(a, float)
+    return np.isfinite(a) & (a > 0)
+
+
+def grid(n, ncols=None, w=PANEL_W, h=PANEL_H):
+    """Figure with n panels (flat list of axes; extra axes hidden)."""
+    ncols = ncols or min(n, 3)
+    nrows = (n + ncols - 1) // ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(w * ncols, h * nrows), squeeze=False,
+                             constrained_layout=True)
+    axes = list(axes.ravel())
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def loglog_fit(x, y):
+    """Least-squares slope and intercept of log y against log x."""
+    lx, ly = np.log(x), np.log(y)
+    s, c = np.polyfit(lx, ly, 1)
+    return s, c
+
+
+class SigmaScale:
+    """Noise levels on a log axis; σ = 0 is drawn at a position left of the smallest σ > 0 and
+    labelled 0."""
+
+    def __init__(self, sig):
+        self.sig = np.unique(np.asarray(sig, float))
+        pos = self.sig[self.sig > 0]
+        span = np.log10(pos.max() / pos.min()) if pos.size > 1 else 0
+        self.zero = pos.min() / 10 ** max(0.5, 0.25 * span) if pos.size else 1.0
+
+    def __call__(self, s):
+        s = np.asarray(s, float)
+        return np.where(s > 0, s, self.zero)
+
+    def finish(self, ax):
+        ax.set_xscale("log")
+        if self.sig.size <= 8:
+            ticks, labels = self(self.sig), [fmt(x) for x in self.sig]
+        else:
+            pos = self.sig[self.sig > 0]
+            dec = 10.0 ** np.arange(np.ceil(np.log10(pos.min())), np.floor(np.log10(pos.max())) + 1)
+            ticks = np.r_[self.zero, dec] if (self.sig == 0).any() else dec
+            labels = (["0"] if (self.sig == 0).any() else []) + [fmt(x) for x in dec]
+        ax.set_xticks(ticks)
+        ax.set_xticklabels(labels)
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel("noise σ of the observations")
+
+
+def legend(ax, below=False, **kw):
+    """Legend inside the axes, or below them (for crowded plots: no line is hidden)."""
+    h, _ = ax.get_legend_handles_labels()
+    if not h:
+        return
+    if below:
+        _, labels = ax.get_legend_handles_labels()
+        kw.setdefault("ncol", 2 if len(h) > 3 and max(len(x) for x in labels) <= 34 else 1)
+        kw.pop("loc", None)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), **kw)
+    else:
+        ax.legend(**kw)
+
+
+# ---------------------------------------------------------------- time vs N
+
+def fig_time_vs_N(res):
+    P = res.points
+    if P is None:
+        raise Skip("no /points table")
+    ok = P.ok() & finite_pos(P.col("t_min"))
+    if not ok.any():
+        raise Skip("no finished points with timings")
+
+    def multi_n(keys):
+        G = groups(P, ok, keys)
+        return {k: idx for k, idx in G.items() if len(np.unique(P["N"][idx])) >= 2}
+
+    keys = ["family", "r", "dt", "B", "solver"]
+    G = multi_n(keys)
+    if not G:  # N varies only together with dt (fixed T): compare across dt
+        keys = ["family", "r", "B", "solver"]
+        G = multi_n(keys)
+    if not G:
+        raise Skip(f"needs points differing only in N (-sweep_N with two or more values); "
+                   f"N in this file: {sorted(set(P['N'][ok].tolist()))}")
+    fams = list(dict.fromkeys(k[0] for k in G))
+    fig, axes = grid(len(fams), ncols=min(len(fams), 2), w=8, h=7.2)
+    B = res.baselines
+    for ax, fam in zip(axes, fams):
+        sub = {k: v for k, v in G.items() if k[0] == fam}
+        show = varying(keys, list(sub))
+        if "r" not in show:
+            show = ["r"] + show
+        for ci, (k, idx) in enumerate(sub.items()):
+            Ns = np.unique(P["N"][idx])
+            t = np.array([np.median(P["t_min"][idx][P["N"][idx] == n]) for n in Ns])
+            c = color(ci)
+            m = max(2, (len(Ns) + 1) // 2)  # linear regime: the larger half of the N values
+            s, icpt = loglog_fit(Ns[-m:], t[-m:])
+            us = np.median(t[-m:] / Ns[-m:]) * 1e6
+            ax.loglog(Ns, t, "o-", color=c, label=f"slimplectic {label_of(keys, k, show)}: "
+                      f"slope {s:.2f} for N ≥ {Ns[-m]}, {us:.3g} µs/step")
+            # the fit, extended over all N: where the data leave it, fixed costs dominate
+            xx = np.array([Ns[0], Ns[-1]], float)
+            ax.loglog(xx, np.exp(icpt) * xx ** s, "--", color=c, lw=1.3, alpha=0.9)
+        if B is not None:
+            okb = B.ok() & finite_pos(B.col("t_min")) & (B["family"] == fam)
+            bkeys = ["type", "dt"] if "dt" in keys else ["type"]
+            BG = {k: v for k, v in groups(B, okb, bkeys).items() if len(np.unique(B["N"][v])) >= 2}
+            bshow = varying(bkeys, list(BG)) or ["type"]
+            for k, idx in BG.items():
+                Ns = np.unique(B["N"][idx])
+                t = np.array([np.median(B["t_min"][idx][B["N"][idx] == n]) for n in Ns])
+                m = max(2, (len(Ns) + 1) // 2)
+                s, _ = loglog_fit(Ns[-m:], t[-m:])
+                us = np.median(t[-m:] / Ns[-m:]) * 1e6
+                lab = rk_name(k[0]) + (", " + label_of(bkeys[1:], k[1:], bshow) if len(bshow) > 1 else "")
+                ax.loglog(Ns, t, "s:", color=RK_COLORS.get(k[0], "0.4"),
+                          label=f"{lab}: slope {s:.2f}, {us:.3g} µs/step")
+        ax.add_line(Line2D([], [], ls="--", lw=1.3, color="0.3", label="power-law fit of the larger half of N"))
+        data_ticks(ax.xaxis, P["N"][np.concatenate(list(sub.values()))])
+        ax.set_xlabel("steps N")
+        ax.set_ylabel("integration time [s]")
+        ax.set_title(f"{fam}: time vs N (fastest timed repeat)")
+        legend(ax, below=True, ncol=1)
+    return [("", fig)]
+
+
+# ---------------------------------------------------------------- time vs r
+
+def fig_time_vs_r(res):
+    P = res.points
+    if P is None:
+        raise Skip("no /points table")
+    ok = P.ok() & finite_pos(P.col("t_min"))
+    if not ok.any():
+        raise Skip("no finished points with timings")
+    keys = ["family", "dt", "N", "B", "solver"]
+    G = {k: v for k, v in groups(P, ok, keys).items() if len(np.unique(P["r"][v])) >= 2}
+    if not G:
+        raise Skip(f"needs points differing only in r (-sweep_r with two or more values); "
+                   f"r in this file: {sorted(set(P['r'][ok].tolist()))}")
+    note = ""
+    if len(G) > 8:  # keep the longest runs: their timings are the least noisy
+        order = sorted(G, key=lambda k: -k[2])[:8]
+        note = f" ({8} of {len(G)} groups)"
+        G = {k: G[k] for k in G if k in order}
+    fig, (ax1, ax2) = grid(2, w=7.5, h=5.8)
+    show = varying(keys, list(G))
+    for ci, (k, idx) in enumerate(G.items()):
+        rs = np.unique(P["r"][idx])
+        sel = [idx[P["r"][idx] == r] for r in rs]
+        setup = np.array([np.median(P["t_setup"][s]) for s in sel])
+        tmin = np.array([np.median(P["t_min"][s]) for s in sel])
+        tmax = np.array([np.median(P["t_max"][s]) for s in sel])
+        lab = label_of(keys, k, show) or "slimplectic"
+        c = color(ci)
+        ax1.plot(rs, setup, "o-", color=c, label=lab)
+        ax2.errorbar(rs, tmin, yerr=[np.zeros_like(tmin), np.clip(tmax - tmin, 0, None)], fmt="o-",
+                     color=c, capsize=3, label=lab)
+    if len(G) == 1 and res.baselines is not None:
+        (fam, dt, N, _, _), = G.keys()
+        B = res.baselines
+        okb = B.ok() & finite_pos(B.col("t_min")) & (B["family"] == fam) & np.isclose(B["dt"], dt) & (B["N"] == N)
+        for i in np.flatnonzero(okb):
+            ax2.axhline(B["t_min"][i], ls=":", color=RK_COLORS.get(B["type"][i], "0.4"),
+                        label=f"{rk_name(B['type'][i])} baseline")
+    for ax in (ax1, ax2):
+        ax.set_yscale("log")
+        ax.set_xlabel("interior points r (order 2r + 2)")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    ax1.set_ylabel("setup time [s]")
+    ax1.set_title("Setup: objects, options, solver" + note)
+    ax2.set_ylabel("integration time of N steps [s]")
+    ax2.set_title("Integration (fastest repeat; bar: slowest)")
+    fixed = [k for k in keys if k not in show]
+    if fixed:
+        fig.suptitle(label_of(keys, next(iter(G)), fixed))
+    crowded = len(G) > 3
+    legend(ax1, below=crowded, loc="upper left")
+    legend(ax2, below=crowded, loc="upper left")
+    return [("", fig)]
+
+
+# ---------------------------------------------------------------- energy error vs time
+
+def _energy_series(arr, cols):
+    if arr is None or "energy_error" not in cols or "t" not in cols:
+        return None
+    t, e = arr[:, cols.index("t")], arr[:, cols.index("energy_error")]
+    m = finite_pos(t) & finite_pos(e)
+    return (t[m], e[m]) if m.sum() >= 2 else None
+
+
+def fig_energy_error(res):
+    P = res.points
+    if P is None:
+        raise Skip("no /points table")
+    tp = np.array([i for i in res.trajectory_points() if i < P.nrows], int)
+    if not tp.size:
+        raise Skip("no trajectories (run with -sweep_trajectory_stride k)")
+    tp = tp[P.ok()[tp]]
+    if not tp.size:
+        raise Skip("no finished points with trajectories")
+    rs = sorted(set(P["r"][tp].tolist()))[:3]
+    tp = tp[np.isin(P["r"][tp], rs)]
+    # panels: (family, dt), the longest runs first, at most 3 dt per family
+    panels = []
+    for fam in dict.fromkeys(P["family"][tp]):
+        f_idx = tp[P["family"][tp] == fam]
+        dts = sorted(set(P["dt"][f_idx].tolist()), key=lambda d: (-P["N"][f_idx][P["dt"][f_idx] == d].max(), d))
+        panels += [(fam, d) for d in dts[:3]]
+    B = res.baselines
+    drawn = []
+    for fam, dt in panels:
+        sel = tp[(P["family"][tp] == fam) & (P["dt"][tp] == dt)]
+        smin, bmin = P["sigma"][sel].min(), P["B"][sel].min()
+        sel = sel[(P["sigma"][sel] == smin) & (P["B"][sel] == bmin)]
+        N = P["N"][sel].max()
+        lines = []
+        for r in rs:
+            cand = sel[P["r"][sel] == r]
+            if not cand.size:
+                continue
+            i = cand[np.argmax(P["N"][cand])]
+            s = _energy_series(*res.trajectory(i))
+            if s:
+                lines.append((f"slimplectic r = {r} (order {2 * r + 2})", s, dict(color=color(rs.index(r)), ls="-")))
+        if B is not None:
+            okb = B.ok() & (B["family"] == fam) & np.isclose(B["dt"], dt) & (B["N"] == N)
+            for row in np.flatnonzero(okb):
+                s = _energy_series(*res.baseline_trajectory(row))
+                if s:
+                    lines.append((rk_name(B["type"][row]), s,
+                                  dict(color=RK_COLORS.get(B["type"][row], "0.4"), ls="--")))
+        if lines:
+            drawn.append((fam, dt, N, lines))
+    if not drawn:
+        raise Skip("the trajectories hold no positive energy errors at t > 0")
+    fams = list(dict.fromkeys(d[0] for d in drawn))
+    has_rk = any(st["ls"] == "--" for d in drawn for _, _, st in d[3])
+    ncols = max(sum(1 for d in drawn if d[0] == f) for f in fams)
+    fig, axes = plt.subplots(len(fams), ncols, figsize=(PANEL_W * ncols, 6.2 * len(fams)), squeeze=False,
+                             constrained_layout=True)
+    used = set()
+    for fi, fam in enumerate(fams):
+        for ci, (f, dt, N, lines) in enumerate(d for d in drawn if d[0] == fam):
+            ax = axes[fi][ci]
+            used.add((fi, ci))
+            for lab, (t, e), st in lines:
+                ax.loglog(t, e, label=lab, lw=1.5, **st)
+            ax.set_xlabel(f"time t [{time_unit(fam)}]")
+            ax.set_ylabel("fractional energy error |ΔE/E|")
+            ax.set_title(f"{fam}: Δt = {fmt(dt)}, N = {N} steps")
+            legend(ax, below=True, title=None if has_rk else "no RK baselines in the file (-sweep_baselines 2a,4)")
+    for fi in range(len(fams)):
+        for ci in range(ncols):
+            if (fi, ci) not in used:
+                axes[fi][ci].set_visible(False)
+    return [("", fig)]
+
+
+# ---------------------------------------------------------------- error vs dt
+
+def fig_error_vs_dt(res):
+    O, P = res.orders, res.points
+    if O is None or P is None:
+        raise Skip("no /orders table (needs points differing only in dt: -sweep_dt with two or more values)")
+    okO = (O["n_dt"] >= 2) & np.isfinite(O["order"])
+    if not okO.any():
+        raise Skip("/orders has no group with two or more usable errors (err_q_final)")
+    okP = P.ok() & finite_pos(P.col("err_q_final"))
+    fams = list(dict.fromkeys(O["family"][okO]))
+    fig, axes = grid(len(fams), ncols=min(len(fams), 2), w=7.5, h=7.2)
+    B = res.baselines
+    nlines = 0
+    for ax, fam in zip(axes, fams):
+        rows = np.flatnonzero(okO & (O["family"] == fam))
+        # σ only changes the fits; B and the step solver do not change the errors: one of each
+        rows = rows[O["sigma"][rows] == O["sigma"][rows].min()]
+        rows = rows[O["B"][rows] == O["B"][rows].min()]
+        rows = rows[O["solver"][rows] == O["solver"][rows[0]]]
+        extra = ["N", "T"]
+        tuples = [tuple(O[c][i] if not (c == "T" and not np.isfinite(O[c][i])) else -1 for c in extra) for i in rows]
+        show = varying(extra, tuples)
+        ekind = 0
+        Ts, alldt = [], []
+        for ci, i in enumerate(rows):
+            r = int(O["r"][i])
+            # the group's points: same family, r, sigma, B, solver and N (or T)
+            m = okP & (P["family"] == fam) & (P["r"] == r) & (P["sigma"] == O["sigma"][i]) & \
+                (P["B"] == O["B"][i]) & (P["solver"] == O["solver"][i])
+            if O["N"][i] >= 0:
+                m &= P["N"] == O["N"][i]
+            else:
+                m &= np.isclose(P["T"], O["T"][i], rtol=1e-9)
+            idx = np.flatnonzero(m)
+            if idx.size < 2:
+                continue
+            idx = idx[np.argsort(P["dt"][idx])]
+            dt, err = P["dt"][idx], P["err_q_final"][idx]
+            alldt += list(dt)
+            ekind = max(ekind, int(P["error_kind"][idx].max()))
+            Ts.append(float(P["T"][idx[0]]))
+            c = color(ci)
+            lab = f"r = {r}: order {O['order'][i]:.2f} (expected {fmt(O['expected'][i])})"
+            if show:
+                lab += ", " + label_of(extra, tuples[ci], show)
+            ax.loglog(dt, err, "o-", color=c, label=lab)
+            nlines += 1
+            p = 2 * r + 2
+            # reference slope through the coarsest point, shifted down so that it stays visible
+            ax.loglog(dt, 0.2 * err[-1] * (dt / dt[-1]) ** p, "--", color=c, lw=1.3, alpha=0.8)
+        if B is not None and Ts:
+            okb = B.ok() & finite_pos(B.col("err_q_final")) & (B["family"] == fam) & np.isclose(B["T"], Ts[0], rtol=1e-9)
+            for k, idx in groups(B, okb, ["type"]).items():
+                if len(np.unique(B["dt"][idx])) < 2:
+                    continue
+                idx = idx[np.argsort(B["dt"][idx])]
+                s, _ = loglog_fit(B["dt"][idx], B["err_q_final"][idx])
+                ax.loglog(B["dt"][idx], B["err_q_final"][idx], "s:", color=RK_COLORS.get(k[0], "0.4"),
+                          label=f"{rk_name(k[0])}: order {s:.2f}")
+        ax.add_line(Line2D([], [], ls="--", lw=1.3, color="0.3", label="slope 2r + 2 (reference)"))
+        against = {1: "exact solution", 2: "reference run"}.get(ekind, "reference")
+        qu = q_unit(fam)
+        data_ticks(ax.xaxis, alldt)
+        ax.set_xlabel(f"time step Δt [{time_unit(fam)}]")
+        ax.set_ylabel(f"error in q at t = T vs {against}" + (f" [{qu}]" if qu else ""))
+        ax.set_title(f"{fam}: error vs Δt" + (f" (T = {fmt(Ts[0])})" if len(set(Ts)) == 1 else ""))
+        legend(ax, below=True)
+    if not nlines:
+        plt.close(fig)
+        raise Skip("no finished points with errors for the /orders groups")
+    return [("", fig)]
+
+
+# ---------------------------------------------------------------- fits: landscape
+
+def _fit_rows(res):
+    """(/fit_summary, its point column, mask of rows with a valid point), or None without fits."""
+    FS, P = res.fit_summary, res.points
+    if FS is None or P is None or "point" not in FS:
+        return None
+    pt = FS["point"]
+    valid = (pt >= 0) & (pt < P.nrows)
+    return FS, pt, valid
+
+
+def _truth(res, point, names):
+    """True parameter values {name: value} of a point from /fit_summary (NaN if unknown)."""
+    fr = _fit_rows(res)
+    if fr is None:
+        return {}
+    FS, pt, valid = fr
+    rows = np.flatnonzero(valid & (pt == point))
+    for i in rows:
+        if "theta_true" in FS and np.isfinite(FS["theta_true"][i]).any():
+            pn = split_list(FS["param_names"][i]) if "param_names" in FS else []
+            return {n: FS["theta_true"][i][j] for j, n in enumerate(pn) if n in names}
+    return {}
+
+
+def _paths(res, point, loss_type, params):
+    """Gradient-descent paths of a point and loss over two parameters: list of [it, 2] arrays and
+    whether they are full paths (/fit_paths) or just start -> end (/fits)."""
+    fr = _fit_rows(res)
+    if fr is None:
+        return [], False
+    FS, pt, valid = fr
+    rows = np.flatnonzero(valid & (pt == point) & (FS["loss"] == loss_type) & (FS.col("status", 0) == 0))
+    if not rows.size:
+        return [], False
+    if "method" in FS:  # the report's gradient descent first
+        rows = rows[np.argsort(FS["method"][rows] != "gd", kind="stable")]
+    row = rows[0]
+    arr, cols = res.fit_path(row)
+    names = split_list(FS["param_names"][row]) if "param_names" in FS else cols
+    if arr is not None and all(p in cols for p in params):
+        j0, j1 = cols.index(params[0]), cols.index(params[1])
+        out = []
+        for k in range(arr.shape[0]):
+            xy = arr[k][:, [j0, j1]]
+            xy = xy[np.isfinite(xy).all(axis=1)]
+            if len(xy):
+                out.append(xy)
+        return out, True
+    F = res.fits
+    if F is not None and all(p in names for p in params) and "theta_init" in F:
+        j0, j1 = names.index(params[0]), names.index(params[1])
+        m = (F["point"] == point) & (F["config"] == FS["config"][row]) & (F["status"] >= 0)
+        out = [np.array([[F["theta_init"][i][j0], F["theta_init"][i][j1]],
+                         [F["theta_final"][i][j0], F["theta_final"][i][j1]]]) for i in np.flatnonzero(m)]
+        return [o for o in out if np.isfinite(o).all()], False
+    return [], False
+
+
+def fig_landscape(res):
+    L = res.landscapes()
+    if not L:
+        raise Skip("no /landscape (run with -landscape_params p0,p1; descent paths on it need -fit_guesses K -fit_store_path)")
+    P = res.points
+    L = [e for e in L if np.isfinite(e["loss"]).any()]
+    if not L or P is None:
+        raise Skip("the /landscape tables hold no computed rows")
+    out = []
+    fams = list(dict.fromkeys(P["family"][e["point"]] for e in L))
+    cfg_keys = ["r", "dt", "N", "B", "solver"]
+    for fam in fams:
+        ent = [e for e in L if P["family"][e["point"]] == fam]
+        ref = ent[0]["point"]
+        cfg = tuple(P[c][ref] for c in cfg_keys)
+        ent = [e for e in ent if tuple(P[c][e["point"]] for c in cfg_keys) == cfg]
+        sig = sorted(set(float(P["sigma"][e["point"]]) for e in ent))
+        if len(sig) > 3:
+            sig = [sig[0], sig[len(sig) // 2], sig[-1]]
+        losses = list(dict.fromkeys(e["loss_type"] for e in ent))
+        fig, axes = plt.subplots(len(losses), len(sig), figsize=(6.8 * len(sig), 5.4 * len(losses)),
+                                 squeeze=False, constrained_layout=True)
+        full_any = False
+        for li, lt in enumerate(losses):
+            for si, s in enumerate(sig):
+                ax = axes[li][si]
+                e = next((e for e in ent if e["loss_type"] == lt and float(P["sigma"][e["point"]]) == s), None)
+                if e is None:
+                    ax.set_visible(False)
+                    continue
+                Z = e["loss"]
+                ax.grid(False)
+                pos = Z[finite_pos(Z)]
+                if pos.size:
+                    vmax = pos.max()
+                    norm = LogNorm(vmin=max(pos.min(), vmax * 1e-12), vmax=vmax)
+                    Zp = np.where(finite_pos(Z), Z, norm.vmin)
+                else:
+                    norm, Zp = None, Z
+                im = ax.pcolormesh(e["p0"], e["p1"], Zp.T, norm=norm, shading="nearest", cmap="viridis")
+                if norm is not None and np.isfinite(Zp).all():
+                    lv = np.logspace(np.log10(norm.vmin), np.log10(norm.vmax), 9)[1:-1]
+                    ax.contour(e["p0"], e["p1"], Zp.T, levels=lv, colors="w", linewidths=0.7, alpha=0.6)
+                fig.colorbar(im, ax=ax, label=f"{lt} loss" + (" (log scale)" if norm is not None else ""))
+                paths, full = _paths(res, e["point"], lt, e["params"])
+                full_any |= full
+                halo = [patheffects.withStroke(linewidth=3, foreground="k")]
+                for k, xy in enumerate(paths):
+                    ax.plot(xy[:, 0], xy[:, 1], "-" if full else ":", color="w", lw=1.3, path_effects=halo)
+                    ax.plot(xy[0, 0], xy[0, 1], "o", ms=7, mfc="w", mec="k", mew=1.2,
+                            label="random initial guess" if k == 0 else None)
+                    ax.plot(xy[-1, 0], xy[-1, 1], "x", ms=8, color="tab:red", mew=2.2,
+                            label="end of descent" if k == 0 else None)
+                tr = _truth(res, e["point"], e["params"])
+                if len(tr) == 2:
+                    ax.plot(tr[e["params"][0]], tr[e["params"][1]], "*", ms=17, color="gold", mec="k",
+                            label="truth")
+                ax.set_xlim(e["p0"].min(), e["p0"].max())
+                ax.set_ylim(e["p1"].min(), e["p1"].max())
+                ax.set_xlabel(f"trial {e['params'][0]}")
+                ax.set_ylabel(f"trial {e['params'][1]}")
+                ax.grid(False)
+                ax.set_title(f"{lt} loss, σ = {fmt(s)}" + (f", {len(paths)} descents" if paths else ""))
+                if li == 0 and si == 0:
+                    legend(ax, loc="upper left", fontsize=12)
+        how = "gradient-descent paths" if full_any else "descents (start → end; -fit_store_path for paths)"
+        fig.suptitle(f"{fam}: loss landscape with {how} (r = {cfg[0]}, Δt = {fmt(cfg[1])}, N = {cfg[2]})")
+        out.append((fam if len(fams) > 1 else "", fig))
+    return out
+
+
+# ---------------------------------------------------------------- fits: RMS loss change vs sigma
+
+def fig_noise_rms(res):
+    fr = _fit_rows(res)
+    if fr is None:
+        raise Skip("no /fit_summary (fits: -fit_guesses K, noise slice: -fit_slice_n n)")
+    FS, pt, valid = fr
+    if "slice_rms_change" not in FS:
+        raise Skip("no noise slice in /fit_summary (run with -fit_slice_n n)")
+    P = res.points
+    ok = valid & FS.ok() & np.isfinite(FS["slice_rms_change"])
+    rows = np.flatnonzero(ok)
+    keys = ["family", "loss", "r", "dt", "N", "B", "solver"]
+    # one row per (group, sigma): the slice does not depend on the optimiser
+    G = {}
+    for i in rows:
+        p = pt[i]
+        k = (FS["family"][i], FS["loss"][i]) + tuple(P[c][p] for c in keys[2:])
+        G.setdefault(k, {}).setdefault(float(FS["sigma"][i]), i)
+    G = {k: v for k, v in G.items() if sum(1 for s in v if s > 0) >= 2}
+    if not G:
+        raise Skip("needs the noise slice at two or more noise levels σ > 0 (-sweep_sigma, -fit_slice_n)")
+    fl = list(dict.fromkeys(k[:2] for k in G))[:4]
+    fig, axes = plt.subplots(len(fl), 3, figsize=(20, 5.6 * len(fl)), squeeze=False, constrained_layout=True)
+    cmap = plt.get_cmap("viridis")
+    for ri, (fam, lt) in enumerate(fl):
+        sub = {k: v for k, v in G.items() if k[:2] == (fam, lt)}
+        show = varying(keys, list(sub))
+        # the slice itself, for the first group (weekly report fig. 4)
+        k0, bysig = next(iter(sub.items()))
+        ax = axes[ri][0]
+        sigs = sorted(bysig)
+        for j, s in enumerate(sigs):
+            i = bysig[s]
+            x = FS["slice_values"][i]
+            ax.plot(x, FS["slice_loss"][i], "-", color=cmap(j / max(1, len(sigs) - 1)), label=f"σ = {fmt(s)}")
+        i = bysig[sigs[0]]
+        ax.plot(FS["slice_values"][i], FS["slice_loss_clean"][i], "--", color="k", lw=2.5, label="no noise")
+        par = FS["slice_param"][i] if "slice_param" in FS else "parameter"
+        ax.set_xlabel(f"{par} (other parameters at the truth)")
+        ax.set_ylabel(f"{lt} loss")
+        ax.set_title(f"{fam}: {lt} loss along {par}")
+        legend(ax, loc="best", ncol=2)
+        # RMS change (weekly report fig. 5), absolute and relative
+        for col, (field, ylab) in enumerate([("slice_rms_change", "RMS change of the loss"),
+                                             ("slice_rms_rel", "RMS change / RMS loss")], start=1):
+            ax = axes[ri][col]
+            for ci, (k, bysig) in enumerate(sub.items()):
+                s = np.array(sorted(x for x in bysig if x > 0))
+                y = np.array([FS[field][bysig[x]] for x in s]) if field in FS else np.array([])
+                m = finite_pos(y)
+                if m.sum() >= 2:
+                    ax.loglog(s[m], y[m], "o-", color=color(ci), label=label_of(keys, k, show) or None)
+            ax.set_xlabel("noise σ of the observations")
+            ax.set_ylabel(ylab)
+            ax.set_title(f"{fam}: {lt} loss, {'RMS change' if col == 1 else 'relative RMS change'} vs σ")
+            legend(ax, loc="upper left")
+    return [("", fig)]
+
+
+# ---------------------------------------------------------------- fits: parameter error vs sigma
+
+def fig_fit_error(res):
+    F, FS, P = res.fits, res.fit_summary, res.points
+    if F is None or FS is None or P is None:
+        raise Skip("no /fits table (run with -fit_guesses K)")
+    nconf = res.n_configs()
+    if not nconf:
+        raise Skip("/fit_summary has no configurations")
+    fin = F.finished() & (F["status"] != 2) & (F["point"] >= 0) & (F["point"] < P.nrows)
+    if not fin.any():
+        raise Skip("no finished fits that did not diverge")
+    pts = F["point"]
+    srow = pts * nconf + F["config"]
+    cfg_keys = ["r", "dt", "N", "B", "solver"]
+    fams = []
+    for fam in dict.fromkeys(P["family"][pts[fin]]):
+        m = fin & (P["family"][pts] == fam)
+        ref = pts[np.flatnonzero(m)[0]]
+        cfg = tuple(P[c][ref] for c in cfg_keys)
+        for c, v in zip(cfg_keys, cfg):
+            m &= P[c][pts] == v
+        if len(np.unique(P["sigma"][pts[m]])) >= 2:
+            fams.append((fam, cfg, m))
+    if not fams:
+        raise Skip("needs fits at two or more noise levels σ (-sweep_sigma with -fit_guesses K)")
+    fams = fams[:3]
+    fig, axes = plt.subplots(len(fams), 3, figsize=(20, 7.8 * len(fams)), squeeze=False, constrained_layout=True)
+    for ri, (fam, cfg, m) in enumerate(fams):
+        rows = np.flatnonzero(m)
+        r0 = srow[rows[0]]
+        pnames = split_list(FS["param_names"][r0])
+        rnames = split_list(FS["ratio_names"][r0]) if "ratio_names" in FS else []
+        fitted = split_list(FS["fitted"][r0]) if "fitted" in FS else pnames
+        confs = sorted(set(F["config"][rows].tolist()))
+        sig_all = np.unique(P["sigma"][pts[rows]])
+        sx = SigmaScale(sig_all)
+        for col, (field, names, keep) in enumerate([("param_err", pnames, fitted),
+                                                    ("ratio_err", rnames, rnames)]):
+            ax = axes[ri][col]
+            if field not in F:
+                ax.set_visible(False)
+                continue
+            for ci, c in enumerate(confs):
+                conf_lab = f"{FS['loss'][pts[rows[0]] * nconf + c]}/{FS['method'][pts[rows[0]] * nconf + c]}"
+                for j, name in enumerate(names):
+                    if name not in keep or j >= F[field].shape[1]:
+                        continue
+                    med, xs = [], []
+                    for s in sig_all:
+                        sel = rows[(F["config"][rows] == c) & (P["sigma"][pts[rows]] == s)]
+                        v = F[field][sel, j]
+                        v = v[np.isfinite(v)]
+                        if v.size:
+                            xs.append(s)
+                            med.append(np.median(v))
+                            vp = v[v > 0]
+                            ax.plot(sx(np.full(vp.size, s)), vp, ".", color=color(ci), alpha=0.3, ms=6)
+                    med = np.array(med)
+                    if finite_pos(med).sum() >= 1:
+                        ls = ["-", "--", ":", "-."][j % 4]
+                        mk = ["o", "s", "^", "D"][j % 4]
+                        mm = finite_pos(med)
+                        ax.plot(sx(xs)[mm], med[mm], ls, marker=mk, color=color(ci),
+                                label=f"{name}, {conf_lab}")
+            sx.finish(ax)
+            ax.set_yscale("log")
+            what = "parameter" if col == 0 else "identifiable ratio"
+            ax.set_ylabel(f"relative {what} error")
+            ax.set_title(f"{fam}: fitted {what} error\n(line: median, dots: each fit)")
+            legend(ax, below=True)
+        # fraction of fits that converged / recovered the truth
+        ax = axes[ri][2]
+        for ci, c in enumerate(confs):
+            xs, fc, fr_ = [], [], []
+            for s in sig_all:
+                p = pts[rows][(P["sigma"][pts[rows]] == s)]
+                if not p.size:
+                    continue
+                i = p[0] * nconf + c
+                if i < FS.nrows and FS.ok()[i] and "frac_recovered" in FS:
+                    xs.append(s)
+                    fc.append(FS["frac_converged"][i])
+                    fr_.append(FS["frac_recovered"][i])
+            if xs:
+                conf_lab = f"{FS['loss'][i]}/{FS['method'][i]}"
+                ax.plot(sx(xs), fr_, "o-", color=color(ci), label=f"recovered, {conf_lab}")
+                ax.plot(sx(xs), fc, "s--", color=color(ci), alpha=0.7, label=f"converged, {conf_lab}")
+        sx.finish(ax)
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_ylabel("fraction of the fits")
+        ax.set_title(f"{fam}: fits that converged\nand recovered the ratios")
+        legend(ax, below=True)
+        axes[ri][0].annotate(f"r = {cfg[0]}, Δt = {fmt(cfg[1])}, N = {cfg[2]}", (0.99, 0.02),
+                             xycoords="axes fraction", ha="right", va="bottom", fontsize=12,
+                             bbox=dict(fc="w", ec="0.7", alpha=0.85))
+    return [("", fig)]
+
+
+# ---------------------------------------------------------------- scaling (several files)
+
+def _runs(results, complete_only):
+    runs = []
+    for res in results:
+        sig = res.root_attr("sweep_signature", res.path)
+        for s in res.sessions():
+            if s["ranks"] is None or not s["nranks"]:
+                continue
+            if complete_only and not (s["complete"] and s["tasks_done_before"] == 0
+                                      and np.isfinite(s["makespan"]) and s["makespan"] > 0):
+                continue
+            R = s["ranks"]
+            busy = np.asarray(R.col("busy"), float)
+            runs.append(dict(file=res.name, k=s["k"], sig=sig, P=s["nranks"], T=s["makespan"],
+                             busy=busy, idle=np.asarray(R.col("idle"), float), kind=s["kind"],
+                             complete=s["complete"]))
+    return runs
+
+
+def _weak_key(sig):
+    """Signature without the step counts: runs of a weak-scaling series (N scaled with P) share it."""
+    return re.sub(r"(^| )N=[^ ]*", " N=*", sig)
+
+
+def _first_n(sig):
+    m = re.search(r"(?:^| )N=([0-9]+)", sig)
+    return int(m.group(1)) if m else None
+
+
+def fig_scaling(results):
+    runs = _runs(results, True)
+    series = []  # (kind, runs)
+    bysig = {}
+    for r in runs:
+        bysig.setdefault(r["sig"], []).append(r)
+    for rr in bysig.values():
+        if len({r["P"] for r in rr}) >= 2:
+            series.append(("strong", rr))
+    # weak scaling: the same sweep with every N scaled by the rank count (jobs/scaling_weak.sbatch)
+    byweak = {}
+    for r in runs:
+        byweak.setdefault(_weak_key(r["sig"]), []).append(r)
+    for rr in byweak.values():
+        byratio = {}
+        for r in rr:
+            n = _first_n(r["sig"])
+            if n is not None:
+                byratio.setdefault(round(n / r["P"], 9), []).append(r)
+        for sub in byratio.values():
+            if len({r["P"] for r in sub}) >= 2 and len({r["sig"] for r in sub}) >= 2:
+                series.append(("weak", sub))
+    if not series:
+        found = ", ".join(f"{r['file']}: {r['P']} ranks" for r in runs) or "no complete initial runs"
+        raise Skip("needs the same sweep run to completion on two or more rank counts (strong scaling) or "
+                   f"with N scaled by the rank count (weak scaling; pass several results files); found {found}")
+    fig, (a1, a2) = grid(2, w=7.5, h=5.8)
+    pmin, pmax = min(r["P"] for _, rr in series for r in rr), max(r["P"] for _, rr in series for r in rr)
+    for ci, (kind, rr) in enumerate(series):
+        Ps = sorted({r["P"] for r in rr})
+        T = np.array([min(r["T"] for r in rr if r["P"] == p) for p in Ps])
+        lb = np.array([max(np.nansum(r["busy"]) / (r["P"] * r["T"]) for r in rr if r["P"] == p) for p in Ps])
+        Ps = np.array(Ps)
+        if kind == "strong":
+            S = Ps[0] * T[0] / T          # speed-up of the fixed sweep
+        else:
+            S = Ps * T[0] / T             # scaled speed-up: P times the work in T(P)
+        E = S / Ps
+        files = sorted({r["file"] for r in rr})
+        lab = f"{kind}: " + (", ".join(files) if len(files) <= 2 else f"{files[0]} … ({len(files)} files)")
+        c = color(ci)
+        a1.plot(Ps, S, "o-", color=c, label=lab)
+        a2.plot(Ps, 100 * E, "o-", color=c, label=lab)
+        a2.plot(Ps, 100 * lb, "s--", color=c, mfc="none", alpha=0.8, label=f"{kind}: Σ busy / (P · makespan)")
+        for p, t, y in zip(Ps, T, S):
+            a1.annotate(f"{t:.3g} s", (p, y), textcoords="offset points", xytext=(6, -14 - 15 * ci), fontsize=12,
+                        color=c)
+    pp = np.array([pmin, pmax], float)
+    a1.plot(pp, pp, ":", color="0.3", label="ideal")
+    a2.axhline(100, ls=":", color="0.3")
+    a2.axhline(90, ls="-", color="0.6", lw=1, label="90 % target")
+    for ax in (a1, a2):
+        ax.set_xlabel("MPI ranks P")
+        ax.margins(x=0.1)
+        if pmax >= 8:
+            ax.set_xscale("log", base=2)
+        else:
+            ax.xaxis.get_major_locator().set_params(integer=True)
+    if pmax >= 8:
+        a1.set_yscale("log", base=2)
+    a1.set_ylabel("speed-up" + (f" (≡ {pmin} at {pmin} ranks)" if pmin > 1 else ""))
+    a1.set_title("Speed-up: strong T(P₀)/T(P), weak P·T(P₀)/T(P)", fontsize=14)
+    a2.set_ylabel("parallel efficiency [%]")
+    a2.set_ylim(0, 110)
+    a2.set_title("Efficiency: speed-up / P (makespan of the sweep)", fontsize=14)
+    legend(a1, below=True)
+    legend(a2, below=True)
+    return [("", fig)]
+
+
+def fig_rank_load(results):
+    runs = _runs(results, False)
+    if not runs:
+        raise Skip("no /sessions/<k>/ranks tables")
+    note = ""
+    if len(runs) > 6:
+        note = f" (first 6 of {len(runs)} runs)"
+        runs = sorted(runs, key=lambda r: r["P"])[:6]
+    runs = sorted(runs, key=lambda r: (r["P"], r["file"], r["k"]))
+    fig, axes = grid(len(runs), ncols=min(len(runs), 2), w=7.5, h=5.4)
+    for ax, r in zip(axes, runs):
+        x = np.arange(r["P"])
+        busy, idle = np.nan_to_num(r["busy"]), np.nan_to_num(r["idle"])
+        wide = r["P"] <= 64
+        wd = 0.6 if r["P"] < 4 else 0.8
+        ax.bar(x, busy, width=wd, color="tab:blue", label="busy (computing tasks)", edgecolor="k" if wide else None)
+        ax.bar(x, idle, width=wd, bottom=busy, color="0.8", hatch="//" if wide else None,
+               label="idle (waiting, I/O)", edgecolor="0.5" if wide else None)
+        if r["P"] < 4:
+            ax.set_xlim(-1, 4)
+        eff = np.nansum(r["busy"]) / (r["P"] * r["T"]) if r["T"] > 0 else np.nan
+        ax.set_xlabel("MPI rank")
+        ax.set_ylabel("time [s]")
+        if wide:
+            ax.set_xticks(x if r["P"] <= 16 else x[::max(1, r["P"] // 8)])
+        kind = "" if r["kind"] in ("", "initial run") else f" ({r['kind']})"
+        ax.set_title(f"{r['file']} session {r['k']}{kind}: P = {r['P']}\n"
+                     f"makespan {r['T']:.3g} s, efficiency Σbusy/(P·makespan) = {100 * eff:.0f}%")
+        ax.set_ylim(0, max(r["T"], np.nanmax(busy + idle)) * 1.25)
+        legend(ax, loc="upper right", ncol=1)
+    if note:
+        fig.suptitle("Per-rank busy and idle time" + note)
+    return [("", fig)]
+
+
+# ---------------------------------------------------------------- registry
+
+# name, per_file, function, what it shows
+FIGURES = [
+    ("time_vs_N", True, fig_time_vs_N, "integration time vs steps N, slimplectic vs RK baselines, linear-regime fit"),
+    ("time_vs_r", True, fig_time_vs_r, "setup and integration time vs interior points r"),
+    ("energy_error", True, fig_energy_error, "fractional energy error vs time, slimplectic vs RK2/RK4"),
+    ("error_vs_dt", True, fig_error_vs_dt, "error vs Δt per r with the fitted order and the 2r+2 slope"),
+    ("landscape", True, fig_landscape, "loss landscape with gradient-descent paths (weekly report figs 2, 3, 8)"),
+    ("noise_rms", True, fig_noise_rms, "loss along a slice and RMS loss change vs σ (weekly report figs 4, 5)"),
+    ("fit_error", True, fig_fit_error, "fitted-parameter and ratio error vs σ"),
+    ("scaling", False, fig_scaling, "speed-up and efficiency vs MPI ranks (several files)"),
+    ("rank_load", False, fig_rank_load, "per-rank busy/idle time of every run"),
+]
+NAMES = [f[0] for f in FIGURES]
+
+
+def save(fig, outdir, base):
+    paths = []
+    for ext in ("png", "pdf"):
+        p = os.path.join(outdir, f"{base}.{ext}")
+        fig.savefig(p)
+        paths.append(p)
+    plt.close(fig)
+    return paths
+
+
+def make(results, outdir, only, dry=False):
+    """Draws the figures; returns (written {name: [paths]}, skipped {name: reason}, failed {name: msg}).
+
+    A figure drawn from one file is NAME[_suffix]; when several input files give it, each copy gets
+    the file's name appended (NAME[_suffix]_<file>)."""
+    written, skipped, failed = {}, {}, {}
+    stems = [r.stem for r in results]
+    if len(set(stems)) < len(stems):
+        stems = [f"{s}{i}" for i, s in enumerate(stems)]
+    for name, per_file, fn, _ in FIGURES:
+        if only and name not in only:
+            continue
+        jobs = [(res, stem) for res, stem in zip(results, stems)] if per_file else [(results, "")]
+        reasons, drawn = [], []
+        for arg, stem in jobs:
+            try:
+                drawn.append((stem, fn(arg)))
+            except Skip as e:
+                reasons.append((stem, str(e)))
+            except Exception as e:  # a bug or an unexpected file: report, go on with the others
+                failed[name] = f"{type(e).__name__}: {e}"
+                traceback.print_exc()
+        for stem, figs in drawn:
+            for suffix, fig in figs:
+                base = "_".join(x for x in (name, suffix, stem if len(drawn) > 1 else "") if x)
+                if dry:
+                    plt.close(fig)
+                    written.setdefault(name, []).append(base)
+                else:
+                    written.setdefault(name, []).extend(save(fig, outdir, base))
+        if not drawn and name not in failed:
+            msgs = list(dict.fromkeys(r for _, r in reasons))
+            skipped[name] = msgs[0] if len(msgs) == 1 else "; ".join(f"{s}: {r}" for s, r in reasons)
+    return written, skipped, failed
+
+
+# ---------------------------------------------------------------- --list
+
+def vals(a, n=12):
+    u = list(dict.fromkeys(np.asarray(a).tolist()))
+    try:
+        u = sorted(u)
+    except TypeError:
+        pass
+    s = ", ".join(fmt(x) for x in u[:n])
+    return s + (f", … ({len(u)} values)" if len(u) > n else "")
+
+
+def status_counts(t):
+    st = t.get("status")
+    if st is None:
+        return ""
+    u, c = np.unique(st, return_counts=True)
+    return " (status " + ", ".join(f"{int(a)}: {b}" for a, b in zip(u, c)) + ")"
+
+
+def list_file(res):
+    print(f"== {res.path}")
+    a = lambda k: res.root_attr(k, "?")  # noqa: E731
+    print(f"  {a('program')} {a('version')} (git {a('git_revision')}), {a('nranks')} ranks on {a('hostnames')}, "
+          f"{a('sessions')} session(s), complete {a('complete')}, {a('start_time')} .. {a('end_time')}")
+    print(f"  options: {str(a('options')).strip()}")
+    P = res.points
+    if P is not None:
+        print(f"  /points: {P.nrows} rows{status_counts(P)}")
+        for c in ("family", "r", "dt", "N", "T", "sigma", "B", "solver"):
+            if c in P:
+                print(f"    {c:7s} {vals(P[c])}")
+    B = res.baselines
+    if B is not None:
+        print(f"  /baselines: {B.nrows} rows{status_counts(B)}; types {vals(B['type'])}")
+    O = res.orders
+    if O is not None:
+        print(f"  /orders: {O.nrows} groups")
+        for i in range(O.nrows):
+            at = f"N = {int(O['N'][i])}" if O["N"][i] >= 0 else f"T = {fmt(O['T'][i])}"
+            print(f"    {O['family'][i]:10s} r = {int(O['r'][i]):2d}, {at}, σ = {fmt(O['sigma'][i])}, B = {int(O['B'][i])}, "
+                  f"{O['solver'][i]}: order {O['order'][i]:6.2f} (expected {fmt(O['expected'][i])}, "
+                  f"{int(O['n_dt'][i])} dt in [{fmt(O['dt_min'][i])}, {fmt(O['dt_max'][i])}])")
+    tp = res.trajectory_points()
+    if tp:
+        nb = len(res.f["baselines/trajectories"]) if res.has("baselines/trajectories") else 0
+        print(f"  /trajectories: {len(tp)} points, {nb} baseline rows")
+    for s in res.sessions():
+        R = s["ranks"]
+        busy = np.nansum(R.col("busy")) if R is not None else np.nan
+        eff = busy / (s["nranks"] * s["makespan"]) if s["nranks"] and s["makespan"] > 0 else np.nan
+        print(f"  /sessions/{s['k']}: {s['kind'] or '?'}, {s['nranks']} ranks, makespan {s['makespan']:.3g} s, "
+              f"efficiency {100 * eff:.0f}%, complete {s['complete']}")
+    FS = res.fit_summary
+    if FS is not None:
+        print(f"  /fit_summary: {FS.nrows} rows{status_counts(FS)}; losses {vals(FS.col('loss', ''))}; "
+              f"methods {vals(FS.col('method', ''))}; fitted {vals(FS.col('fitted', ''))}"
+              + ("; noise slice" if "slice_rms_change" in FS else ""))
+    F = res.fits
+    if F is not None:
+        print(f"  /fits: {F.nrows} fits{status_counts(F)} (0 converged, 1 max-iterations, 2 diverged)")
+    if res.has("fit_paths"):
+        print(f"  /fit_paths: {len(res.f['fit_paths'])} datasets")
+    L = res.landscapes()
+    if L:
+        print(f"  /landscape: {len(L)} grids over {vals([','.join(e['params']) for e in L])}, "
+              f"losses {vals([e['loss_type'] for e in L])}, {L[0]['loss'].shape[0]}x{L[0]['loss'].shape[1]}")
+
+
+# ---------------------------------------------------------------- main
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog="figures: " + ", ".join(NAMES))
+    ap.add_argument("files", nargs="+", help="slimsweep results files (HDF5)")
+    ap.add_argument("-o", "--outdir", help="directory for the PNG and PDF files (created)")
+    ap.add_argument("--only", nargs="+", metavar="NAME", help="draw only these figures")
+    ap.add_argument("--list", action="store_true", help="print what the files contain and which figures they give")
+    a = ap.parse_args(argv)
+    if a.only:
+        bad = [n for n in a.only if n not in NAMES]
+        if bad:
+            ap.error(f"--only: unknown figure {', '.join(bad)} (known: {', '.join(NAMES)})")
+    if not a.list and not a.outdir:
+        ap.error("give -o OUTDIR (or --list)")
+    results = []
+    for p in a.files:
+        try:
+            results.append(Results(p))
+        except OSError as e:
+            print(f"figures.py: cannot read {p}: {e}", file=sys.stderr)
+            return 2
+    if a.list:
+        for res in results:
+            list_file(res)
+        written, skipped, failed = make(results, None, a.only, dry=True)
+        print("== figures")
+        for name in NAMES:
+            if name in written:
+                print(f"  would write {name}: {', '.join(written[name])}")
+            elif name in skipped:
+                print(f"  would skip {name}: {skipped[name]}")
+            elif name in failed:
+                print(f"  fails {name}: {failed[name]}")
+        return 1 if failed else 0
+    os.makedirs(a.outdir, exist_ok=True)
+    written, skipped, failed = make(results, a.outdir, a.only)
+    for name in NAMES:
+        if name in written:
+            print(f"wrote {name}: {', '.join(written[name])}")
+        elif name in skipped:
+            print(f"skipped {name}: {skipped[name]}")
+        elif name in failed:
+            print(f"FAILED {name}: {failed[name]}")
+    for res in results:
+        res.close()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

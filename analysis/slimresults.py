@@ -1,0 +1,263 @@
+"""Reading a slimsweep results file (HDF5) with h5py and numpy only.
+
+The layout is written by src/harness.c (see its top comment and column tables):
+
+  /points, /baselines, /orders     tables: one dataset per column, all of the same length
+  /trajectories/<point>            [samples, columns]; names in the "description" attribute
+  /baselines/trajectories/<row>    the same for a row of /baselines
+  /sessions/<k>                    attributes makespan, nranks, complete, kind, ...;
+  /sessions/<k>/ranks              table: rank, host, busy, idle, tasks, cost
+  /fits, /fit_summary              fit tables (docs/fits.md)
+  /fit_paths/<row>                 [guess, iteration, column]: parameters, then the loss
+  /landscape/<point>/<loss>        table with loss[i, j], loss_clean[i, j]; attributes params,
+                                   p0_values, p1_values, loss_type, point
+
+Strings (fixed-length byte strings in the file) come back as Python str arrays. Rows never
+written hold the fill values (NaN, -1, ""): select finished rows with the status column.
+"""
+import os
+
+import h5py
+import numpy as np
+
+
+def _decode(a):
+    """bytes / object arrays -> str arrays; everything else unchanged."""
+    if isinstance(a, bytes):
+        return a.decode("utf-8", "replace").rstrip("\0")
+    if isinstance(a, np.ndarray) and a.dtype.kind in "SO":
+        return np.array([x.decode("utf-8", "replace").rstrip("\0") if isinstance(x, bytes) else str(x)
+                         for x in a.ravel()], dtype=object).reshape(a.shape).astype(str)
+    return a
+
+
+def attr(obj, name, default=None):
+    """An attribute as a Python scalar / str / array, or default when missing."""
+    if obj is None or name not in obj.attrs:
+        return default
+    v = obj.attrs[name]
+    if isinstance(v, (bytes, np.bytes_)):
+        return v.decode("utf-8", "replace")
+    if isinstance(v, np.ndarray):
+        if v.shape == ():
+            return v[()]
+        return _decode(v)
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def split_list(s):
+    """'m,k,lambda' -> ['m', 'k', 'lambda'] (empty string -> [])."""
+    return [x.strip() for x in str(s).split(",") if x.strip()]
+
+
+def description_columns(desc):
+    """Column names from a trajectory / fit-path description attribute.
+
+    'columns: t, q0, pi0, energy, energy_error' -> ['t', 'q0', 'pi0', 'energy', 'energy_error']
+    '[guess, iteration, column]: columns m,k,lambda, loss after each ...' -> ['m', 'k', 'lambda', 'loss']
+    """
+    if not desc:
+        return []
+    s = desc
+    i = s.find("columns")
+    if i < 0:
+        return []
+    s = s[i + len("columns"):].lstrip(": ")
+    names = []
+    for tok in s.split(","):
+        tok = tok.strip()
+        if not tok:
+            continue
+        word = tok.split()[0]
+        names.append(word)
+        if len(tok.split()) > 1:  # 'loss after each iteration ...': the list ended
+            break
+    return names
+
+
+class Table(dict):
+    """Columns of one table as numpy arrays (str arrays for strings), plus the row count."""
+
+    def __init__(self, group):
+        super().__init__()
+        self.nrows = 0
+        self.units = {}
+        self.desc = {}
+        for name, ds in group.items():
+            if not isinstance(ds, h5py.Dataset):
+                continue
+            self[name] = _decode(ds[()])
+            self.units[name] = attr(ds, "units", "")
+            self.desc[name] = attr(ds, "description", "")
+            self.nrows = max(self.nrows, len(self[name]) if np.ndim(self[name]) else 0)
+
+    def col(self, name, default=np.nan):
+        """Column or an array filled with default when the column is missing."""
+        if name in self:
+            return self[name]
+        return np.full(self.nrows, default)
+
+    def finished(self):
+        """Boolean mask of rows whose status says they were computed (status >= 0)."""
+        st = self.get("status")
+        if st is None:
+            return np.ones(self.nrows, bool)
+        return np.asarray(st) >= 0
+
+    def ok(self):
+        """Rows that finished without failure (status == 0)."""
+        st = self.get("status")
+        if st is None:
+            return np.ones(self.nrows, bool)
+        return np.asarray(st) == 0
+
+
+class Results:
+    """One results file, opened read-only; tables are read lazily and cached."""
+
+    def __init__(self, path):
+        self.path = path
+        self.name = os.path.basename(path)
+        self.stem = os.path.splitext(self.name)[0]
+        self.f = h5py.File(path, "r")
+        self._tables = {}
+
+    def close(self):
+        self.f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ----- generic -----
+    def has(self, path):
+        try:
+            return path in self.f
+        except (KeyError, ValueError):
+            return False
+
+    def root_attr(self, name, default=None):
+        return attr(self.f, name, default)
+
+    def table(self, name):
+        """Table at /name, or None when the file has no such group (or it is not a table)."""
+        if name not in self._tables:
+            t = None
+            if self.has(name) and isinstance(self.f[name], h5py.Group):
+                t = Table(self.f[name])
+                if not t:
+                    t = None
+            self._tables[name] = t
+        return self._tables[name]
+
+    @property
+    def points(self):
+        return self.table("points")
+
+    @property
+    def baselines(self):
+        return self.table("baselines")
+
+    @property
+    def orders(self):
+        return self.table("orders")
+
+    @property
+    def fits(self):
+        return self.table("fits")
+
+    @property
+    def fit_summary(self):
+        return self.table("fit_summary")
+
+    # ----- trajectories -----
+    def _traj(self, path):
+        if not self.has(path):
+            return None, []
+        ds = self.f[path]
+        cols = description_columns(attr(ds, "description", ""))
+        return ds[()], cols
+
+    def trajectory(self, point):
+        """(array [samples, columns], column names) of /trajectories/<point>, or (None, [])."""
+        return self._traj(f"trajectories/{int(point)}")
+
+    def baseline_trajectory(self, row):
+        return self._traj(f"baselines/trajectories/{int(row)}")
+
+    def trajectory_points(self):
+        """Point indices that have a trajectory dataset."""
+        if not self.has("trajectories"):
+            return []
+        return sorted(int(k) for k in self.f["trajectories"].keys() if k.isdigit())
+
+    # ----- sessions -----
+    def sessions(self):
+        """One dict per /sessions/<k>: k, nranks, makespan, complete, kind, tasks_done_before,
+        start_time, and the ranks table (None when missing)."""
+        out = []
+        if not self.has("sessions"):
+            return out
+        for k in sorted((k for k in self.f["sessions"].keys() if k.isdigit()), key=int):
+            g = self.f["sessions"][k]
+            ranks = Table(g["ranks"]) if "ranks" in g and isinstance(g["ranks"], h5py.Group) else None
+            nr = attr(g, "nranks")
+            if nr is None and ranks is not None:
+                nr = ranks.nrows
+            out.append(dict(k=int(k), nranks=int(nr) if nr is not None else None,
+                            makespan=float(attr(g, "makespan", np.nan)),
+                            complete=int(attr(g, "complete", 0) or 0),
+                            kind=attr(g, "kind", ""),
+                            tasks_done_before=int(attr(g, "tasks_done_before", 0) or 0),
+                            start_time=attr(g, "start_time", ""),
+                            ranks=ranks))
+        return out
+
+    # ----- fits -----
+    def fit_path(self, row):
+        """(array [K, iterations+1, np+1], column names) of /fit_paths/<row>, or (None, [])."""
+        p = f"fit_paths/{int(row)}"
+        if not self.has(p):
+            return None, []
+        ds = self.f[p]
+        return ds[()], description_columns(attr(ds, "description", ""))
+
+    def n_configs(self):
+        """Configurations per point of /fit_summary (rows are point * n_configs + config)."""
+        fs = self.fit_summary
+        if fs is None or "config" not in fs:
+            return 0
+        pts = self.points
+        np_ = pts.nrows if pts is not None else 0
+        if np_ and fs.nrows % np_ == 0:
+            return fs.nrows // np_
+        c = fs["config"]
+        return int(c[c >= 0].max()) + 1 if (c >= 0).any() else 0
+
+    def landscapes(self):
+        """One dict per /landscape/<point>/<loss>: point, loss_type, params [p0, p1],
+        p0, p1 (axis values), loss, loss_clean ([n0, n1], NaN where not computed)."""
+        out = []
+        if not self.has("landscape"):
+            return out
+        for pk in sorted((k for k in self.f["landscape"].keys() if k.isdigit()), key=int):
+            for lk, g in self.f["landscape"][pk].items():
+                if not isinstance(g, h5py.Group) or "loss" not in g:
+                    continue
+                loss = np.array(g["loss"][()], float)
+                clean = np.array(g["loss_clean"][()], float) if "loss_clean" in g else None
+                if "status" in g:
+                    st = g["status"][()]
+                    loss[st != 0] = np.nan
+                    if clean is not None:
+                        clean[st != 0] = np.nan
+                out.append(dict(point=int(attr(g, "point", int(pk))), loss_type=attr(g, "loss_type", lk),
+                                params=split_list(attr(g, "params", "p0,p1")),
+                                p0=np.asarray(attr(g, "p0_values", np.arange(loss.shape[0])), float),
+                                p1=np.asarray(attr(g, "p1_values", np.arange(loss.shape[1])), float),
+                                loss=loss, loss_clean=clean))
+        return out

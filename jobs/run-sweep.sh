@@ -30,7 +30,7 @@ case "$LAUNCH" in
 esac
 echo "run-sweep.sh: job ${SLURM_JOB_ID:-none}${SLURM_ARRAY_TASK_ID:+ task $SLURM_ARRAY_TASK_ID}: $SWEEP -> $OUTPUT on $NTASKS ranks${resume:+ (resume)}"
 # shellcheck disable=SC2086
-"${launcher[@]}" "$SLIMSWEEP" -options_file "$SWEEP" -output "$OUTPUT" "${resume[@]}" $EXTRA &
+"${launcher[@]}" "$SLIMSWEEP" -options_file "$SWEEP" -output "$OUTPUT" "${resume[@]}" ${EXTRA:-} &
 child=$!
 trap 'echo "run-sweep.sh: signal received, asking the sweep to stop"; kill -USR1 "$child" 2>/dev/null || true' USR1 TERM
 # wait returns early when a trapped signal arrives; wait again for the real exit status

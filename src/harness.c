@@ -39,12 +39,23 @@ typedef struct {
   SlimResult res;
 } Pending;
 
+typedef struct {
+  PetscInt  task, status;
+  PetscReal wall;
+} TaskRecord;
+
 struct _n_SlimHarness {
   MPI_Comm    comm;
   PetscMPIInt rank, size;
   SlimSweep   sw;
   char        output[PETSC_MAX_PATH_LEN];
   PetscBool   force, resume, quiet;
+  PetscInt    slice, nslices;      /* -sweep_slice i/n: this run computes tasks with index % n == i */
+  char        merge[8192];         /* -sweep_merge: part files to combine instead of computing */
+  PetscReal   order_floor;         /* errors below floor * |q0| are round-off: left out of order fits */
+  PetscInt    nother;              /* tasks of other slices */
+  TaskRecord *trec;                /* finished tasks not yet written to /tasks */
+  PetscInt    ntrec;
   PetscReal   progress_interval, flush_interval;
   PetscInt    flush_tasks;
   SlimOutput  out;
@@ -149,6 +160,16 @@ static const SlimColumn OrderCols[] = {
   {"dt_max", SLIM_COL_REAL, 1, "time", "largest dt in the fit"},
   {"points", SLIM_COL_STRING, 256, "", "indices of the points in the group, comma separated"},
 };
+static const SlimColumn TaskTableCols[] = {
+  {"kind", SLIM_COL_STRING, 16, "", "point, baseline, fit or landscape"},
+  {"ref", SLIM_COL_INT, 1, "", "row of the task in its table (/points, /baselines, /fit_summary) or landscape block"},
+  {"point", SLIM_COL_INT, 1, "", "sweep point the task belongs to"},
+  {"cost", SLIM_COL_REAL, 1, "", "estimated cost: tasks are handed out in decreasing cost"},
+  {"wall", SLIM_COL_REAL, 1, "s", "measured wall time of the task"},
+  {"rank", SLIM_COL_INT, 1, "", "MPI rank that ran it"},
+  {"session", SLIM_COL_INT, 1, "", "run that ran it (see /sessions/<k>)"},
+  {"status", SLIM_COL_INT, 1, "", "-1 not run yet, 0 finished, 1 finished with a failure"},
+};
 static const SlimColumn RankCols[] = {
   {"rank", SLIM_COL_INT, 1, "", "MPI rank"},
   {"host", SLIM_COL_STRING, 64, "", "host name"},
@@ -178,6 +199,8 @@ PetscErrorCode SlimHarnessCreate(MPI_Comm comm, SlimHarness *h)
   (*h)->progress_interval = 10;
   (*h)->flush_interval    = 1; /* a killed job loses at most ~1 s of cheap finished tasks */
   (*h)->flush_tasks       = 16;
+  (*h)->nslices           = 1;
+  (*h)->order_floor       = 1e-12;
   PetscCall(SlimSweepCreate(&(*h)->sw));
   PetscCall(PetscLogStageRegister("Sweep setup", &(*h)->stage_setup));
   PetscCall(PetscLogStageRegister("Sweep points", &(*h)->stage_points));
@@ -202,6 +225,7 @@ PetscErrorCode SlimHarnessDestroy(SlimHarness *h)
   PetscCall(SlimSweepDestroy(&(*h)->sw));
   PetscCall(PetscFree3((*h)->tcost, (*h)->order, (*h)->done));
   PetscCall(PetscFree((*h)->pend));
+  PetscCall(PetscFree((*h)->trec));
   PetscCall(PetscFree((*h)->order_of_point));
   PetscCall(PetscFree(*h));
   PetscFunctionReturn(0);
@@ -245,7 +269,23 @@ PetscErrorCode SlimHarnessSetFromOptions(SlimHarness h)
   PetscCall(PetscOptionsReal("-sweep_progress_interval", "Seconds between progress lines on rank 0", NULL, h->progress_interval, &h->progress_interval, NULL));
   PetscCall(PetscOptionsInt("-sweep_flush_tasks", "Finished tasks a rank buffers before writing them", NULL, h->flush_tasks, &h->flush_tasks, NULL));
   PetscCall(PetscOptionsReal("-sweep_flush_interval", "Seconds after which a rank writes its finished tasks anyway", NULL, h->flush_interval, &h->flush_interval, NULL));
+  {
+    char      slice[64] = "0/1";
+    PetscBool set;
+    PetscCall(PetscOptionsString("-sweep_slice", "i/n: compute only the tasks with index % n == i (job arrays; combine the parts with -sweep_merge)", NULL, slice, slice, sizeof(slice), &set));
+    if (set) {
+      char c;
+      int  i, n;
+      PetscCheck(sscanf(slice, "%d/%d%c", &i, &n, &c) == 2 && n >= 1 && i >= 0 && i < n, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-sweep_slice: '%s' is invalid (expected i/n with 0 <= i < n)", slice);
+      h->slice = i, h->nslices = n;
+    }
+  }
+  PetscCall(PetscOptionsString("-sweep_merge", "Comma-separated part files (same sweep, e.g. from -sweep_slice) whose finished rows are combined into -output", NULL, h->merge, h->merge, sizeof(h->merge), NULL));
+  PetscCall(PetscOptionsReal("-sweep_order_floor", "Errors below this times max|q0| are round-off and left out of the order fits", NULL, h->order_floor, &h->order_floor, NULL));
   PetscOptionsEnd();
+  PetscCheck(!(h->merge[0] && h->resume), PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "-sweep_merge and -sweep_resume: a merge writes a new file");
+  PetscCheck(!(h->merge[0] && h->nslices > 1), PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "-sweep_merge and -sweep_slice: a merge combines slices, it is not one");
+  PetscCheck(h->order_floor >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_order_floor: value %g is invalid (must be >= 0)", (double)h->order_floor);
   PetscCheck(h->output[0], PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-output: empty file name");
   PetscCheck(!(h->force && h->resume), PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "-force and -sweep_resume: give one of them, not both");
   PetscCheck(h->flush_tasks >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_flush_tasks: value %" PetscInt_FMT " is invalid (must be >= 1)", h->flush_tasks);
@@ -304,6 +344,50 @@ static PetscErrorCode SetUpOrderGroups(SlimHarness h)
   }
   PetscCall(PetscFree2(rep, count));
   PetscFunctionReturn(0);
+}
+
+static void FitProblem(SlimHarness h, PetscInt point, SlimFitProblem *prob);
+
+/* Estimated cost of every task: the queue hands out the most expensive first. */
+static PetscErrorCode ComputeCosts(SlimHarness h)
+{
+  SlimSweep sw = h->sw;
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < h->ntask; i++) {
+    if (i < sw->npoints) h->tcost[i] = sw->points[i].cost;
+    else if (i < h->fit0) PetscCall(BaselineCost(h, i - sw->npoints, &h->tcost[i]));
+    else {
+      /* fit work: loss evaluations times their cost */
+      SlimFit        fit = sw->fit;
+      const PetscInt t   = i < h->land0 ? i - h->fit0 : i - h->land0;
+      SlimFitProblem prob;
+      SlimLossType   lt;
+      SlimFitMethod  mt;
+      PetscReal      evals;
+      FitProblem(h, i < h->land0 ? t / h->nconf : t / (fit->nloss * h->nblk), &prob);
+      if (i < h->land0) {
+        PetscCall(SlimFitGetConfig(fit, t % h->nconf, &lt, &mt));
+        evals = fit->guesses * PetscMin(fit->max_it, 300) * (mt == SLIM_FIT_TAO ? 3 : 1) + fit->slice_n + 1;
+      } else {
+        lt    = fit->loss[(t / h->nblk) % fit->nloss];
+        evals = fit->land_rows * fit->land_n;
+      }
+      h->tcost[i] = evals * SlimFitEvalCost(fit, &prob, lt);
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* What task `task` is: its kind, its row in its own table and the sweep point it serves. */
+static void TaskInfo(SlimHarness h, PetscInt task, const char **kind, PetscInt *ref, PetscInt *point)
+{
+  SlimSweep sw = h->sw;
+
+  if (task < sw->npoints) *kind = "point", *ref = task, *point = task;
+  else if (task < h->fit0) *kind = "baseline", *ref = task - sw->npoints, *point = sw->group_point[(task - sw->npoints) / sw->nbase];
+  else if (task < h->land0) *kind = "fit", *ref = task - h->fit0, *point = (task - h->fit0) / h->nconf;
+  else *kind = "landscape", *ref = task - h->land0, *point = (task - h->land0) / (h->sw->fit->nloss * h->nblk);
 }
 
 /* ---------- file ---------- */
@@ -424,6 +508,24 @@ static PetscErrorCode WriteDefinitions(SlimHarness h)
     WI("baselines", "N", nb, GP(i).N);
     WR("baselines", "T", nb, GP(i).N * GP(i).dt);
 #undef GP
+  }
+  {
+    PetscInt    nt = h->ntask, *trows, ref, pt;
+    PetscInt64 *ti, *tp;
+    char       *tk;
+    const char *kind;
+    PetscCall(PetscMalloc4(nt, &trows, nt, &ti, nt, &tp, nt * 16, &tk));
+    memset(tk, 0, (size_t)nt * 16);
+    for (PetscInt i = 0; i < nt; i++) {
+      TaskInfo(h, i, &kind, &ref, &pt);
+      trows[i] = i, ti[i] = ref, tp[i] = pt;
+      PetscCall(PetscStrncpy(tk + 16 * i, kind, 16));
+    }
+    PetscCall(SlimOutputWriteRows(h->out, "tasks", "kind", nt, trows, tk));
+    PetscCall(SlimOutputWriteRows(h->out, "tasks", "ref", nt, trows, ti));
+    PetscCall(SlimOutputWriteRows(h->out, "tasks", "point", nt, trows, tp));
+    PetscCall(SlimOutputWriteRows(h->out, "tasks", "cost", nt, trows, h->tcost));
+    PetscCall(PetscFree4(trows, ti, tp, tk));
   }
 #undef WI
 #undef WR
@@ -912,6 +1014,7 @@ static PetscErrorCode OpenFile(SlimHarness h)
   PetscCall(DefineResultTable(h, "points", "one row per sweep point", sw->npoints, NCOLS(PointDefCols), PointDefCols));
   if (h->nbaserows) PetscCall(DefineResultTable(h, "baselines", "Runge-Kutta baselines (PETSc TSRK), one row per (group, type)", h->nbaserows, NCOLS(BaseDefCols), BaseDefCols));
   if (h->norder) PetscCall(SlimOutputDefineTable(h->out, "orders", "observed convergence order of points differing only in dt", h->norder, NCOLS(OrderCols), OrderCols));
+  PetscCall(SlimOutputDefineTable(h->out, "tasks", "every unit of work the ranks were handed: its estimated cost and measured time", h->ntask, NCOLS(TaskTableCols), TaskTableCols));
   PetscCall(DefineTrajectories(h));
   PetscCall(DefineFitTables(h));
   if (!h->resume) PetscCall(WriteDefinitions(h));
@@ -929,7 +1032,7 @@ static PetscErrorCode ReadDone(SlimHarness h)
   PetscFunctionBeginUser;
   PetscCall(PetscArrayzero(h->done, h->ntask));
   h->ndone_before = 0;
-  if (!h->resume) PetscFunctionReturn(0);
+  if (!h->resume && !h->merge[0]) PetscFunctionReturn(0);
   PetscCall(PetscMalloc1(PetscMax(sw->npoints, h->nbaserows), &st));
   PetscCall(SlimOutputReadColumn(h->out, "points", "status", st));
   for (PetscInt i = 0; i < sw->npoints; i++) h->done[i] = st[i] >= 0 ? PETSC_TRUE : PETSC_FALSE;
@@ -976,10 +1079,10 @@ static PetscErrorCode FlushPending(SlimHarness h)
   PetscReal  *rv;
 
   PetscFunctionBeginUser;
-  if (!h->npend) PetscFunctionReturn(0);
+  if (!h->npend && !h->ntrec) PetscFunctionReturn(0);
   PetscCall(PetscLogStagePush(h->stage_output));
   PetscCall(PetscLogEventBegin(SLIM_EVENT_Output, 0, 0, 0, 0));
-  PetscCall(PetscMalloc3(h->npend, &rows, h->npend, &iv, h->npend, &rv));
+  PetscCall(PetscMalloc3(h->flush_tasks, &rows, h->flush_tasks, &iv, h->flush_tasks, &rv));
   for (int tab = 0; tab < 2; tab++) {
     const char *table = tab ? "baselines" : "points";
     Pending    *sel[256];
@@ -1007,8 +1110,21 @@ static PetscErrorCode FlushPending(SlimHarness h)
       PetscCall(SlimOutputWriteRows(h->out, table, f->col.name, n, rows, f->col.type == SLIM_COL_REAL ? (const void *)rv : (const void *)iv));
     }
   }
+  /* the task accounting of every finished task, status last */
+  if (h->ntrec) {
+    n = h->ntrec;
+    for (PetscInt k = 0; k < n; k++) rows[k] = h->trec[k].task, rv[k] = h->trec[k].wall;
+    PetscCall(SlimOutputWriteRows(h->out, "tasks", "wall", n, rows, rv));
+    for (PetscInt k = 0; k < n; k++) iv[k] = h->rank;
+    PetscCall(SlimOutputWriteRows(h->out, "tasks", "rank", n, rows, iv));
+    for (PetscInt k = 0; k < n; k++) iv[k] = h->session;
+    PetscCall(SlimOutputWriteRows(h->out, "tasks", "session", n, rows, iv));
+    for (PetscInt k = 0; k < n; k++) iv[k] = h->trec[k].status ? 1 : 0;
+    PetscCall(SlimOutputWriteRows(h->out, "tasks", "status", n, rows, iv));
+  }
   PetscCall(PetscFree3(rows, iv, rv));
   h->npend = 0;
+  h->ntrec = 0;
   PetscCall(PetscTime(&h->tlast_flush));
   PetscCall(PetscLogEventEnd(SLIM_EVENT_Output, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
@@ -1085,13 +1201,13 @@ static PetscErrorCode Progress(SlimHarness h, PetscBool final)
   PetscReal      cost;
 
   PetscFunctionBeginUser;
-  if (h->rank || h->quiet) PetscFunctionReturn(0);
+  if (h->rank || h->quiet || h->merge[0]) PetscFunctionReturn(0);
   PetscCall(PetscTime(&now));
   if (!final && now - h->tlast_progress < h->progress_interval) PetscFunctionReturn(0);
   h->tlast_progress = now;
   PetscCall(SlimQueueProgress(h->queue, &done, &cost, NULL));
   {
-    PetscInt  todo = h->ntask - h->ndone_before;
+    PetscInt  todo = h->ntask - h->ndone_before - h->nother;
     PetscReal el = now - h->tstart, frac = h->total_cost > 0 ? cost / h->total_cost : 1;
     if (frac > 0 && frac < 1)
       PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: %" PetscInt_FMT "/%" PetscInt_FMT " tasks done (%.0f%% of estimated work), elapsed %.1f s, remaining ~%.1f s\n", done, todo, 100 * frac, el, el * (1 - frac) / frac));
@@ -1123,7 +1239,14 @@ static PetscErrorCode WriteOrders(SlimHarness h)
       if (rep < 0) rep = i;
       PetscCall(PetscSNPrintf(num, sizeof(num), "%s%" PetscInt_FMT, list[0] ? "," : "", i));
       if (strlen(list) + strlen(num) < sizeof(list)) PetscCall(PetscStrcat(list, num));
-      if (st[i] != 0 || !(err[i] > 0) || !isfinite(err[i])) continue;
+      if (st[i] != 0 || !isfinite(err[i])) continue;
+      {
+        /* errors at round-off level say nothing about the order: leave them out */
+        SlimFamily fam   = sw->fam[p->family];
+        PetscReal  scale = 0;
+        for (PetscInt a = 0; a < fam->dof; a++) scale = PetscMax(scale, PetscAbsReal(fam->q0[a]));
+        if (!(err[i] > h->order_floor * PetscMax(scale, PETSC_SMALL))) continue;
+      }
       PetscReal x = log(p->dt), y = log(err[i]);
       sx += x, sy += y, sxx += x * x, sxy += x * y, n++;
       dmin = PetscMin(dmin, p->dt), dmax = PetscMax(dmax, p->dt);
@@ -1223,7 +1346,14 @@ static PetscErrorCode WriteSession(SlimHarness h, PetscReal makespan, PetscBool 
     PetscCall(SlimOutputSetAttrInt(h->out, grp, "tasks_done_before", 1, iv));
     iv[0] = complete;
     PetscCall(SlimOutputSetAttrInt(h->out, grp, "complete", 1, iv));
-    PetscCall(SlimOutputSetAttrString(h->out, grp, "kind", h->session ? "resume" : "initial run"));
+    PetscCall(SlimOutputSetAttrString(h->out, grp, "kind", h->merge[0] ? "merge" : h->session ? "resume" : "initial run"));
+    if (h->merge[0]) PetscCall(SlimOutputSetAttrString(h->out, "/", "merged_from", h->merge));
+    if (h->nslices > 1) {
+      char sl[64];
+      PetscCall(PetscSNPrintf(sl, sizeof(sl), "%" PetscInt_FMT "/%" PetscInt_FMT, h->slice, h->nslices));
+      PetscCall(SlimOutputSetAttrString(h->out, grp, "slice", sl));
+      PetscCall(SlimOutputSetAttrString(h->out, "/", "slice", sl));
+    }
     PetscCall(PetscOptionsGetAll(NULL, &opts));
     PetscCall(SlimOutputSetAttrString(h->out, grp, "options", opts));
     PetscCall(SlimOutputSetAttrString(h->out, "/", "options", opts));
@@ -1268,6 +1398,146 @@ static PetscErrorCode WriteSession(SlimHarness h, PetscReal makespan, PetscBool 
   PetscFunctionReturn(0);
 }
 
+/* ---------- merge ---------- */
+
+typedef struct {
+  char   **names;
+  PetscInt n, cap;
+} NameList;
+
+static herr_t CollectDatasets(hid_t obj, const char *name, const H5O_info_t *info, void *ctx)
+{
+  NameList *l = (NameList *)ctx;
+  (void)obj;
+  if (info->type != H5O_TYPE_DATASET) return 0;
+  if (l->n == l->cap) {
+    char **nn;
+    l->cap = l->cap ? 2 * l->cap : 256;
+    if (PetscMalloc1(l->cap, &nn)) return -1;
+    for (PetscInt i = 0; i < l->n; i++) nn[i] = l->names[i];
+    PetscFree(l->names);
+    l->names = nn;
+  }
+  if (PetscStrallocpy(name, &l->names[l->n])) return -1;
+  l->n++;
+  return 0;
+}
+
+/* Reads a whole dataset in its natural memory type (double, int64 or the file's fixed string). */
+static PetscErrorCode ReadWhole(hid_t d, void **buf, size_t *rowbytes, hsize_t *nrows, H5T_class_t *cls)
+{
+  hid_t   ft = H5Dget_type(d), mt, sp = H5Dget_space(d);
+  hsize_t dims[4] = {1, 1, 1, 1};
+  int     rank = H5Sget_simple_extent_ndims(sp);
+  size_t  row = 1;
+
+  PetscFunctionBeginUser;
+  PetscCheck(rank >= 0 && rank <= 4, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "-sweep_merge: unexpected dataset rank %d", rank);
+  H5Sget_simple_extent_dims(sp, dims, NULL);
+  *cls = H5Tget_class(ft);
+  mt   = *cls == H5T_FLOAT ? H5Tcopy(H5T_NATIVE_DOUBLE) : *cls == H5T_INTEGER ? H5Tcopy(H5T_NATIVE_INT64) : H5Tcopy(ft);
+  for (int i = 1; i < rank; i++) row *= dims[i];
+  *rowbytes = row * H5Tget_size(mt);
+  *nrows    = rank ? dims[0] : 1;
+  PetscCall(PetscMalloc(*rowbytes * *nrows + 1, buf));
+  PetscCheck(H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *buf) >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "-sweep_merge: cannot read a dataset");
+  H5Tclose(mt);
+  H5Tclose(ft);
+  H5Sclose(sp);
+  PetscFunctionReturn(0);
+}
+
+/* Copies every finished row of every part into the output: table rows whose status (written
+ * last, so it vouches for the row) is set, and free arrays (trajectories, fit paths) that were
+ * written, i.e. are not all NaN fill. Orders and sessions are recomputed, not copied. Rank 0. */
+static PetscErrorCode MergeParts(SlimHarness h)
+{
+  char    *list, *tok, *save;
+  PetscInt nparts = 0;
+
+  PetscFunctionBeginUser;
+  if (h->rank) PetscFunctionReturn(0);
+  PetscCall(PetscStrallocpy(h->merge, &list));
+  for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save), nparts++) {
+    hid_t    f;
+    NameList l = {NULL, 0, 0};
+    char     sig[65536] = "";
+    PetscInt copied = 0;
+
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    f = H5Fopen(tok, H5F_ACC_RDONLY, H5P_DEFAULT);
+    PetscCheck(f >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "-sweep_merge: cannot open '%s' as an HDF5 file", tok);
+    {
+      hid_t a = H5Aopen(f, "sweep_signature", H5P_DEFAULT), t;
+      PetscCheck(a >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "-sweep_merge: '%s' is not a slimsweep results file", tok);
+      t = H5Aget_type(a);
+      if (H5Tis_variable_str(t) > 0) {
+        char *v = NULL;
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(t));
+        H5Aread(a, mt, &v);
+        if (v) PetscCall(PetscStrncpy(sig, v, sizeof(sig)));
+        H5free_memory(v);
+        H5Tclose(mt);
+      }
+      H5Tclose(t);
+      H5Aclose(a);
+    }
+    PetscCheck(!strcmp(sig, h->sw->signature), PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "-sweep_merge: '%s' is a part of a different sweep than these options define", tok);
+    PetscCheck(H5Ovisit2(f, H5_INDEX_NAME, H5_ITER_NATIVE, CollectDatasets, &l, H5O_INFO_BASIC) >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "-sweep_merge: cannot list '%s'", tok);
+    for (PetscInt k = 0; k < l.n; k++) {
+      char       *name = l.names[k], *slash = strrchr(name, '/'), parent[512] = "", status[600];
+      hid_t       d;
+      void       *buf;
+      size_t      rb;
+      hsize_t     nr;
+      H5T_class_t cls;
+      PetscBool   table;
+
+      if (!slash || !strncmp(name, "sessions/", 9) || !strncmp(name, "orders/", 7)) continue;
+      PetscCall(PetscStrncpy(parent, name, PetscMin(sizeof(parent), (size_t)(slash - name) + 1)));
+      PetscCall(PetscSNPrintf(status, sizeof(status), "%s/status", parent));
+      table = (PetscBool)(H5Lexists(f, status, H5P_DEFAULT) > 0);
+      if (!table && strncmp(name, "trajectories/", 13) && strncmp(name, "baselines/trajectories/", 23) && strncmp(name, "fit_paths/", 10)) continue;
+      d = H5Dopen2(f, name, H5P_DEFAULT);
+      PetscCheck(d >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "-sweep_merge: cannot open %s in '%s'", name, tok);
+      PetscCall(ReadWhole(d, &buf, &rb, &nr, &cls));
+      H5Dclose(d);
+      if (table) {
+        hid_t       sd = H5Dopen2(f, status, H5P_DEFAULT);
+        PetscInt64 *st;
+        PetscInt   *rows, n = 0;
+        char       *sel;
+        PetscCall(PetscMalloc3(nr, &st, nr, &rows, rb * nr + 1, &sel));
+        PetscCheck(H5Dread(sd, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, st) >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "-sweep_merge: cannot read %s", status);
+        H5Dclose(sd);
+        for (hsize_t i = 0; i < nr; i++)
+          if (st[i] >= 0) {
+            PetscCall(PetscMemcpy(sel + n * rb, (char *)buf + i * rb, rb));
+            rows[n++] = (PetscInt)i;
+          }
+        if (n) PetscCall(SlimOutputWriteRows(h->out, parent, slash + 1, n, rows, sel));
+        copied += n;
+        PetscCall(PetscFree3(st, rows, sel));
+      } else if (cls == H5T_FLOAT) {
+        const double *v   = (const double *)buf;
+        PetscBool     any = PETSC_FALSE;
+        for (size_t i = 0; i < nr * rb / sizeof(double) && !any; i++) any = (PetscBool)!isnan(v[i]);
+        if (any) PetscCall(SlimOutputWriteArray(h->out, name, v));
+      }
+      PetscCall(PetscFree(buf));
+    }
+    for (PetscInt k = 0; k < l.n; k++) PetscCall(PetscFree(l.names[k]));
+    PetscCall(PetscFree(l.names));
+    H5Fclose(f);
+    if (!h->quiet) PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: merged %s (%" PetscInt_FMT " table cells copied)\n", tok, copied));
+  }
+  PetscCheck(nparts > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-sweep_merge: no part files given");
+  PetscCall(PetscFree(list));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete)
 {
   SlimSweep        sw = h->sw;
@@ -1292,37 +1562,22 @@ PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete)
   for (PetscInt f = 0; f < sw->nfam; f++) h->npmax = PetscMax(h->npmax, sw->fam[f]->nparam), h->nrmax = PetscMax(h->nrmax, sw->fam[f]->nratio);
   PetscCall(PetscMalloc3(h->ntask, &h->tcost, h->ntask, &h->order, h->ntask, &h->done));
   PetscCall(PetscMalloc1(h->flush_tasks, &h->pend));
+  PetscCall(PetscMalloc1(h->flush_tasks, &h->trec));
   PetscCall(SetUpOrderGroups(h));
+  PetscCall(ComputeCosts(h));
   PetscCall(OpenFile(h));
   PetscCall(ReadDone(h));
   SlimHarnessRunning = PETSC_TRUE;
+  /* finished before, or another slice's: sorted last and never handed out */
   h->total_cost = 0;
+  h->nother     = 0;
   for (PetscInt i = 0; i < h->ntask; i++) {
-    if (i < sw->npoints) h->tcost[i] = sw->points[i].cost;
-    else if (i < h->fit0) PetscCall(BaselineCost(h, i - sw->npoints, &h->tcost[i]));
-    else {
-      /* fit work: loss evaluations times their cost */
-      SlimFit        fit = sw->fit;
-      const PetscInt t   = i < h->land0 ? i - h->fit0 : i - h->land0;
-      SlimFitProblem prob;
-      SlimLossType   lt;
-      SlimFitMethod  mt;
-      PetscReal      evals;
-      FitProblem(h, i < h->land0 ? t / h->nconf : t / (fit->nloss * h->nblk), &prob);
-      if (i < h->land0) {
-        PetscCall(SlimFitGetConfig(fit, t % h->nconf, &lt, &mt));
-        evals = fit->guesses * PetscMin(fit->max_it, 300) * (mt == SLIM_FIT_TAO ? 3 : 1) + fit->slice_n + 1;
-      } else {
-        lt    = fit->loss[(t / h->nblk) % fit->nloss];
-        evals = fit->land_rows * fit->land_n;
-      }
-      h->tcost[i] = evals * SlimFitEvalCost(fit, &prob, lt);
-    }
-    if (h->done[i]) h->tcost[i] = -1; /* finished before: sorted last and skipped */
+    if (!h->done[i] && i % h->nslices != h->slice) h->done[i] = PETSC_TRUE, h->nother++;
+    if (h->done[i]) h->tcost[i] = -1;
     else h->total_cost += h->tcost[i];
   }
   PetscCall(SlimScheduleOrder(h->ntask, h->tcost, h->order));
-  todo = h->ntask - h->ndone_before;
+  todo = h->ntask - h->ndone_before - h->nother;
   PetscCall(SlimQueueCreate(h->comm, todo, &h->queue));
   if (!h->rank && !h->quiet) {
     PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: %" PetscInt_FMT " points, %" PetscInt_FMT " baseline runs", sw->npoints, h->nbaserows));
@@ -1344,7 +1599,17 @@ PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete)
   PetscCallMPI(MPI_Barrier(h->comm));
   PetscCall(PetscTime(&t0));
   h->tlast_flush = h->tlast_progress = t0;
-  while (!SlimStopRequested) {
+  if (h->merge[0]) {
+    /* combine the parts instead of computing; then the file is checked like a resumed one */
+    PetscErrorCode ierr = MergeParts(h);
+    PetscCallMPI(MPI_Bcast(&ierr, 1, MPI_INT, 0, h->comm));
+    PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-sweep_merge failed");
+    PetscCallMPI(MPI_Barrier(h->comm));
+    PetscCall(ReadDone(h));
+    ndone_now       = h->rank ? 0 : h->ndone_before; /* summed over ranks below */
+    h->ndone_before = 0;
+  }
+  while (!SlimStopRequested && !h->merge[0]) {
     PetscInt       pos, task;
     PetscLogDouble a, b;
     Pending       *pe;
@@ -1360,12 +1625,13 @@ PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete)
     PetscCall(PetscTime(&b));
     pe->seconds = b - a;
     if (pending) h->npend++;
+    h->trec[h->ntrec++] = (TaskRecord){task, pe->res.status, b - a};
     h->busy += b - a;
     h->cost_done += h->tcost[task];
     h->ntasks_done++;
     ndone_now++;
     nfail += pe->res.status != 0;
-    if (h->npend == h->flush_tasks || b - h->tlast_flush >= h->flush_interval || SlimStopRequested) PetscCall(FlushPending(h));
+    if (h->ntrec == h->flush_tasks || b - h->tlast_flush >= h->flush_interval || SlimStopRequested) PetscCall(FlushPending(h));
     PetscCall(SlimQueueDone(h->queue, h->tcost[task]));
     PetscCall(Progress(h, PETSC_FALSE));
   }
@@ -1377,7 +1643,7 @@ PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete)
   {
     PetscInt64 counts[2] = {ndone_now, nfail}, tot[2];
     PetscCallMPI(MPI_Allreduce(counts, tot, 2, MPIU_INT64, MPI_SUM, h->comm));
-    *complete = (PetscBool)(h->ndone_before + tot[0] == h->ntask);
+    *complete = (PetscBool)(h->ndone_before + h->nother + tot[0] == h->ntask);
     nfail     = (PetscInt)tot[1];
     ndone_now = (PetscInt)tot[0];
   }

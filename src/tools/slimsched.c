@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 {
   char        input[PETSC_MAX_PATH_LEN] = "", output[PETSC_MAX_PATH_LEN] = "";
   PetscInt    ranks[SLIM_LIST_MAX], nranks, n = 0, np, nb, ntasks = 0, skipped = 0;
-  PetscReal  *pcost, *pwall, *pstat, *bcost, *bwall, *bstat, *cost, *wall, total = 0, longest = 0;
+  PetscReal  *pcost, *pwall, *pstat, *cost, *wall, total = 0, longest = 0;
   PetscInt   *order;
   hid_t       file;
   PetscMPIInt size;
@@ -57,28 +57,22 @@ int main(int argc, char **argv)
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   file = H5Fopen(input, H5F_ACC_RDONLY, H5P_DEFAULT);
   PetscCheck(file >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "-input: cannot open '%s' as an HDF5 file", input);
-  PetscCall(ReadColumn(file, "points/cost", &np, &pcost));
-  PetscCall(ReadColumn(file, "points/wall", &np, &pwall));
-  PetscCall(ReadColumn(file, "points/status", &np, &pstat));
-  PetscCall(ReadColumn(file, "baselines/cost", &nb, &bcost));
-  PetscCall(ReadColumn(file, "baselines/wall", &nb, &bwall));
-  PetscCall(ReadColumn(file, "baselines/status", &nb, &bstat));
+  /* /tasks: every unit of work with the cost the harness sorted it by and the time it took */
+  PetscCall(ReadColumn(file, "tasks/cost", &np, &pcost));
+  PetscCall(ReadColumn(file, "tasks/wall", &nb, &pwall));
+  PetscCall(ReadColumn(file, "tasks/status", &nb, &pstat));
   H5Fclose(file);
-  PetscCheck(np > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "-input: '%s' has no /points/cost and /points/wall: not a slimsweep results file", input);
-
-  /* every task that ran, with the cost the harness sorted it by and the time it took */
-  PetscCall(PetscMalloc3(np + nb, &cost, np + nb, &wall, np + nb, &order));
-  for (PetscInt i = 0; i < np + nb; i++) {
-    PetscBool  base = (PetscBool)(i >= np);
-    PetscReal  c = base ? bcost[i - np] : pcost[i], w = base ? bwall[i - np] : pwall[i], s = base ? bstat[i - np] : pstat[i];
-    if (s < 0 || !isfinite(w)) {
+  PetscCheck(np > 0 && nb == np, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "-input: '%s' has no /tasks table: not a slimsweep results file (or one from before /tasks existed)", input);
+  PetscCall(PetscMalloc3(np, &cost, np, &wall, np, &order));
+  for (PetscInt i = 0; i < np; i++) {
+    if (pstat[i] < 0 || !isfinite(pwall[i])) {
       skipped++;
       continue;
     }
-    cost[ntasks] = c;
-    wall[ntasks] = w;
-    total += w;
-    longest = PetscMax(longest, w);
+    cost[ntasks] = pcost[i];
+    wall[ntasks] = pwall[i];
+    total += pwall[i];
+    longest = PetscMax(longest, pwall[i]);
     ntasks++;
   }
   n = ntasks;
@@ -128,9 +122,6 @@ int main(int argc, char **argv)
   PetscCall(PetscFree(pcost));
   PetscCall(PetscFree(pwall));
   PetscCall(PetscFree(pstat));
-  PetscCall(PetscFree(bcost));
-  PetscCall(PetscFree(bwall));
-  PetscCall(PetscFree(bstat));
   PetscCall(PetscFinalize());
   return 0;
 }

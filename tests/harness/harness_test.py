@@ -442,11 +442,60 @@ def test_fits(exe, tmp):
         check(not os.path.exists(bad), f"{args}: left a file behind")
 
 
+def test_slices(exe, tmp):
+    """-sweep_slice parts (as a job array computes them) merged with -sweep_merge equal one run;
+    slimsched replays the merged file's task times."""
+    sweep = SWEEP + ["-fit_guesses", "2", "-fit_max_it", "5", "-sweep_sigma", "0"]
+    full = os.path.join(tmp, "full.h5")
+    r = mpirun(2, exe, sweep + ["-output", full])
+    check(r.returncode == 0, f"full run: {r.stderr[-400:]}")
+    parts = []
+    for i in range(3):
+        part = os.path.join(tmp, f"part{i}.h5")
+        r = mpirun(1 + i % 2, exe, sweep + ["-output", part, "-sweep_slice", f"{i}/3"])
+        check(r.returncode == 0, f"slice {i}/3: {r.stderr[-400:]}")
+        with h5py.File(part, "r") as f:
+            st = f["tasks/status"][()]
+            mine = np.arange(len(st)) % 3 == i
+            check((st[mine] >= 0).all() and (st[~mine] < 0).all(), f"slice {i}/3 computed the wrong tasks")
+            check(f.attrs["complete"] == 1 and f.attrs["slice"] == f"{i}/3", f"slice {i}/3 attributes")
+        parts.append(part)
+    merged = os.path.join(tmp, "merged.h5")
+    r = mpirun(1, exe, sweep + ["-output", merged, "-sweep_merge", ",".join(parts)])
+    check(r.returncode == 0, f"merge: {r.stderr[-400:]}")
+    compare_results(full, merged, "slices merged vs one run")
+    with h5py.File(merged, "r") as f:
+        check(f.attrs["complete"] == 1 and f["sessions/0"].attrs["kind"] == "merge", "merged file attributes")
+    # a part of another sweep is refused, and no output is left
+    other = os.path.join(tmp, "other.h5")
+    mpirun(1, exe, SWEEP[:2] + ["dho"] + SWEEP[3:] + ["-output", other])
+    bad = os.path.join(tmp, "bad.h5")
+    r = mpirun(1, exe, sweep + ["-output", bad, "-sweep_merge", parts[0] + "," + other])
+    check(r.returncode != 0 and "-sweep_merge" in r.stderr, f"merging a foreign part was not refused: {r.stderr[-300:]}")
+    # the scheduling simulation on the measured task times
+    sched = os.path.join(os.path.dirname(exe), "slimsched")
+    sim = os.path.join(tmp, "sim.h5")
+    r = subprocess.run([sched, "-input", full, "-ranks", "1,2,3,1000", "-output", sim], env=ENV,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    check(r.returncode == 0, f"slimsched: {r.stderr[-300:]}")
+    with h5py.File(full, "r") as f:
+        wall = f["tasks/wall"][()]
+    with h5py.File(sim, "r") as f:
+        mk, ideal, eff = f["simulation/makespan"][()], f["simulation/ideal"][()], f["simulation/efficiency"][()]
+    check(abs(mk[0] - wall.sum()) <= 1e-9 * wall.sum() and abs(eff[0] - 1) < 1e-12, f"slimsched at 1 rank: {mk[0]} vs {wall.sum()}")
+    check((mk >= ideal * (1 - 1e-12)).all(), f"slimsched makespans below the ideal: {mk} {ideal}")
+    check(abs(mk[-1] - wall.max()) <= 1e-12 * wall.max(), "slimsched with more ranks than tasks is not the longest task")
+
+
 def main():
+    if sys.argv[1] == "compare":  # harness_test.py compare A.h5 B.h5: used by the SLURM job tests
+        compare_results(sys.argv[2], sys.argv[3], "compare")
+        print(f"compare: {len(FAILURES)} differences")
+        sys.exit(1 if FAILURES else 0)
     test, exe = sys.argv[1], os.path.abspath(sys.argv[2])
     with tempfile.TemporaryDirectory(prefix=f"slim-{test}-") as tmp:
         {"ranks": test_ranks, "kill": test_kill, "badinput": test_badinput, "help": test_help,
-         "fits": test_fits}[test](exe, tmp)
+         "fits": test_fits, "slices": test_slices}[test](exe, tmp)
     print(f"{test}: {len(FAILURES)} failed checks")
     sys.exit(1 if FAILURES else 0)
 

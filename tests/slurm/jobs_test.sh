@@ -17,18 +17,20 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=/usr/bin/python3
 CHECK="$PY $SRC/tests/harness/harness_test.py"
 
-STATE=$(mktemp -d /tmp/slimsweep-jobs.XXXXXX)
+BASE=$(mktemp -d /tmp/slimsweep-jobs.XXXXXX)
+chmod 755 "$BASE" # munged (user munge) must reach the key below it
+STATE=$BASE/slurm
 cleanup() { bash "$here/slurm-down.sh" "$STATE" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
-if ! up=$(bash "$here/slurm-up.sh" "$STATE" 2>"$STATE/up.err"); then
-  echo "SKIP: SLURM cannot be started here: $(tail -n 1 "$STATE/up.err")"
+if ! up=$(bash "$here/slurm-up.sh" "$STATE" 2>"$BASE/up.err"); then
+  echo "SKIP: SLURM cannot be started here: $(tail -n 1 "$BASE/up.err")"
   exit 77
 fi
 eval "$up"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 # a work tree like a user's checkout: jobs/ and sweeps/ from the source, the built executable
-W=$STATE/work
+W=$BASE/work
 mkdir -p "$W/sweeps" "$W/build" "$W/results"
 ln -s "$SRC/jobs" "$W/jobs"
 ln -s "$EXE" "$W/build/slimsweep"
@@ -97,3 +99,7 @@ bash "$here/wait-job.sh" "$m" 300 || fail "merge job $m failed: $(tail -n 5 slim
 $CHECK compare results/direct.h5 results/arr.h5 || fail "array + merge differs from the direct run"
 echo "ok: job array + merge"
 echo "PASS: SLURM jobs"
+cd /
+cleanup
+trap - EXIT
+rm -rf "$BASE"

@@ -8,6 +8,10 @@ PETSC_EXTERN PetscErrorCode SlimFamilyCreate_Anharmonic(SlimFamily);
 PETSC_EXTERN PetscErrorCode SlimFamilyCreate_Kepler(SlimFamily);
 PETSC_EXTERN PetscErrorCode SlimFamilyCreate_PR(SlimFamily);
 
+/* The Poynting-Robertson callbacks, parameters (GM, beta, c, m): Kepler is their beta = 0 case. */
+PETSC_EXTERN PetscErrorCode SlimFamilyEval_PR(const PetscReal th[], PetscReal t, const PetscReal q[], const PetscReal v[], SlimEval *e);
+PETSC_EXTERN PetscErrorCode SlimFamilyEnergy_PR(const PetscReal th[], PetscReal t, const PetscReal q[], const PetscReal v[], PetscReal *E);
+
 /* SlimFamilySetFromOptions() only registers (and so only lists under -help) the options of the
  * family it is given. To show every family's options under -help, call this once: it creates
  * each registered family, runs SlimFamilySetFromOptions() on it and destroys it again. */

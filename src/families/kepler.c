@@ -1,61 +1,55 @@
 /* Kepler orbit in the plane: L = m |qdot|^2/2 + GM m/|q|, no K.
  *   F = -GM m q/r^3,  P = m qdot,  Fq = -GM m (I/r^3 - 3 q q^T/r^5).
- * m cancels from the motion, so only GM is identifiable from an orbit. */
+ * This is the Poynting-Robertson family without radiation (beta = 0), so its callbacks are
+ * those of pr.c with the parameters (GM, m) mapped onto (GM, beta = 0, c, m); only the
+ * derivatives with respect to GM and m are kept. m cancels from the motion: only GM is
+ * identifiable from an orbit. */
 #include <slim/family.h>
 #include <slim/families.h>
 
-enum {
-  KEP_GM,
-  KEP_M,
-  KEP_NP
-};
+enum { KEP_GM, KEP_M, KEP_NP };
+enum { PR_GM, PR_BETA, PR_C, PR_M, PR_NP }; /* pr.c's parameter order */
+
+static void ToPR(const PetscReal th[], PetscReal pr[])
+{
+  pr[PR_GM]   = th[KEP_GM];
+  pr[PR_BETA] = 0;
+  pr[PR_C]    = 1; /* irrelevant at beta = 0 */
+  pr[PR_M]    = th[KEP_M];
+}
 
 static PetscErrorCode KeplerEval(const PetscReal th[], PetscReal t, const PetscReal q[], const PetscReal v[], SlimEval *e)
 {
-  const PetscReal GM = th[KEP_GM], m = th[KEP_M];
-  const PetscReal r2 = q[0] * q[0] + q[1] * q[1], ir2 = 1 / r2, ir3 = ir2 / PetscSqrtReal(r2);
+  const PetscInt map[KEP_NP] = {PR_GM, PR_M};
+  PetscReal      pr[PR_NP], Fth[2 * PR_NP], Pth[2 * PR_NP], Pqth[PR_NP * 4], Pvth[PR_NP * 4];
+  SlimEval       f = *e;
 
   PetscFunctionBeginUser;
-  (void)t;
-  if (e->F)
-    for (PetscInt a = 0; a < 2; a++) e->F[a] = -GM * m * q[a] * ir3;
-  if (e->P)
-    for (PetscInt a = 0; a < 2; a++) e->P[a] = m * v[a];
-  if (e->Fq)
-    for (PetscInt a = 0; a < 2; a++)
-      for (PetscInt b = 0; b < 2; b++) e->Fq[a * 2 + b] = -GM * m * ir3 * ((a == b ? 1 : 0) - 3 * q[a] * q[b] * ir2);
-  if (e->Fv) PetscCall(PetscArrayzero(e->Fv, 4));
-  if (e->Pq) PetscCall(PetscArrayzero(e->Pq, 4));
-  if (e->Pv) {
-    e->Pv[0] = e->Pv[3] = m;
-    e->Pv[1] = e->Pv[2] = 0;
-  }
-  if (e->Fth)
+  ToPR(th, pr);
+  /* parameter derivatives come back in pr.c's layout; keep the columns of GM and m */
+  f.Fth  = e->Fth ? Fth : NULL;
+  f.Pth  = e->Pth ? Pth : NULL;
+  f.Pqth = e->Pqth ? Pqth : NULL;
+  f.Pvth = e->Pvth ? Pvth : NULL;
+  PetscCall(SlimFamilyEval_PR(pr, t, q, v, &f));
+  for (PetscInt j = 0; j < KEP_NP; j++) {
     for (PetscInt a = 0; a < 2; a++) {
-      e->Fth[a * KEP_NP + KEP_GM] = -m * q[a] * ir3;
-      e->Fth[a * KEP_NP + KEP_M]  = -GM * q[a] * ir3;
+      if (e->Fth) e->Fth[a * KEP_NP + j] = Fth[a * PR_NP + map[j]];
+      if (e->Pth) e->Pth[a * KEP_NP + j] = Pth[a * PR_NP + map[j]];
     }
-  if (e->Pth)
-    for (PetscInt a = 0; a < 2; a++) {
-      e->Pth[a * KEP_NP + KEP_GM] = 0;
-      e->Pth[a * KEP_NP + KEP_M]  = v[a];
-    }
-  if (e->Pqth) PetscCall(PetscArrayzero(e->Pqth, KEP_NP * 4));
-  if (e->Pvth) {
-    /* only dPv/dm = I is nonzero */
-    PetscCall(PetscArrayzero(e->Pvth, KEP_NP * 4));
-    e->Pvth[KEP_M * 4 + 0] = e->Pvth[KEP_M * 4 + 3] = 1;
+    if (e->Pqth) PetscCall(PetscArraycpy(e->Pqth + j * 4, Pqth + map[j] * 4, 4));
+    if (e->Pvth) PetscCall(PetscArraycpy(e->Pvth + j * 4, Pvth + map[j] * 4, 4));
   }
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode KeplerEnergy(const PetscReal th[], PetscReal t, const PetscReal q[], const PetscReal v[], PetscReal *E)
 {
-  const PetscReal m = th[KEP_M];
+  PetscReal pr[PR_NP];
 
   PetscFunctionBeginUser;
-  (void)t;
-  *E = 0.5 * m * (v[0] * v[0] + v[1] * v[1]) - th[KEP_GM] * m / PetscSqrtReal(q[0] * q[0] + q[1] * q[1]);
+  ToPR(th, pr);
+  PetscCall(SlimFamilyEnergy_PR(pr, t, q, v, E));
   PetscFunctionReturn(0);
 }
 

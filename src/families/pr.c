@@ -17,7 +17,7 @@ enum {
   PR_NP
 };
 
-static PetscErrorCode PREval(const PetscReal th[], PetscReal t, const PetscReal q[], const PetscReal v[], SlimEval *e)
+PetscErrorCode SlimFamilyEval_PR(const PetscReal th[], PetscReal t, const PetscReal q[], const PetscReal v[], SlimEval *e)
 {
   const PetscReal GM = th[PR_GM], beta = th[PR_BETA], c = th[PR_C], m = th[PR_M];
   const PetscReal A = (1 - beta) * GM * m, B = beta * GM * m / c;
@@ -77,7 +77,7 @@ static PetscErrorCode PREval(const PetscReal th[], PetscReal t, const PetscReal 
 }
 
 /* Energy of the conservative part; the drag makes it decrease. */
-static PetscErrorCode PREnergy(const PetscReal th[], PetscReal t, const PetscReal q[], const PetscReal v[], PetscReal *E)
+PetscErrorCode SlimFamilyEnergy_PR(const PetscReal th[], PetscReal t, const PetscReal q[], const PetscReal v[], PetscReal *E)
 {
   const PetscReal m = th[PR_M];
 
@@ -127,8 +127,8 @@ PetscErrorCode SlimFamilyCreate_PR(SlimFamily fam)
   fam->v0[0]  = 0;
   fam->v0[1]  = PetscSqrtReal((1 - beta) * GM * (1 + ecc) / (a * (1 - ecc)));
   fam->linear = PETSC_FALSE;
-  fam->eval   = PREval;
-  fam->energy = PREnergy;
+  fam->eval   = SlimFamilyEval_PR;
+  fam->energy = SlimFamilyEnergy_PR;
   fam->exact  = NULL;
   fam->ratios = PRRatios;
   PetscFunctionReturn(0);

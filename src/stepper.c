@@ -36,6 +36,10 @@ struct _n_SlimStepper {
   /* dense path workspace */
   PetscReal *Jd, *Rd, *Xd, *dXd;
   PetscReal *LU;  /* linear families, dense path: B factored blocks, reused every step */
+  /* linear families take one residual evaluation per step: the end-point row of the (constant)
+   * Jacobian, dpi_{n+1}/dX, updates pi_{n+1} from the predicted to the solved unknowns */
+  PetscBool  ksponly;            /* SNES path runs SNESKSPONLY (the default for linear families) */
+  PetscReal *Gend, *Xpred;       /* B*(r+1)*dof*dof, B*bs */
   PetscInt  *piv;
   /* forward sensitivities: dq, dpi [B][dof][np]; node parameter derivatives; solve workspace */
   PetscBool  sens;
@@ -66,6 +70,30 @@ static void GBlock(SlimStepper st, PetscInt k, PetscInt m, PetscReal blk[])
     const PetscReal dd = D[i * n + k] * D[i * n + m];
     if (dd == 0.0) continue;
     for (PetscInt c = 0; c < d2; c++) blk[c] += dd * st->WPv[i * d2 + c];
+  }
+}
+
+/* Linear families: after BlockEval with a Jacobian, keep dpi_{n+1}/dq^(m), m = 1..r+1. */
+static void StoreEndRow(SlimStepper st, PetscInt b)
+{
+  const PetscInt d2 = st->dof * st->dof;
+  for (PetscInt m = 1; m < st->n; m++) GBlock(st, st->r + 1, m, st->Gend + ((size_t)b * (st->n - 1) + (m - 1)) * d2);
+}
+
+/* Linear families: pi_{n+1} and qdot(t_{n+1}) at the solved unknowns Xb from their values at the
+ * predicted Xp (left by the one residual evaluation): exact, because both are linear in X. */
+static void EndUpdate(SlimStepper st, PetscInt b, const PetscReal *Xb, const PetscReal *Xp)
+{
+  const PetscInt   n = st->n, d = st->dof, d2 = d * d;
+  const PetscReal *G = st->Gend + (size_t)b * (n - 1) * d2, *Dn = st->D + (n - 1) * n;
+  for (PetscInt a = 0; a < d; a++) {
+    PetscReal p = st->pinew[b * d + a], v = Dn[0] * st->q[b * d + a];
+    for (PetscInt m = 1; m < n; m++) {
+      for (PetscInt c = 0; c < d; c++) p += G[(m - 1) * d2 + a * d + c] * (Xb[(m - 1) * d + c] - Xp[(m - 1) * d + c]);
+      v += Dn[m] * Xb[(m - 1) * d + a];
+    }
+    st->pinew[b * d + a] = p;
+    st->vend[b * d + a]  = v;
   }
 }
 
@@ -148,10 +176,14 @@ static PetscErrorCode Sensitivity(SlimStepper st, PetscInt b, const PetscReal *X
 {
   const PetscInt   n = st->n, d = st->dof, np = st->np, bs = st->bs, r = st->r;
   const PetscReal *w = st->w, *D = st->D;
-  PetscReal       *dq = st->dq + b * d * np, *dpi = st->dpi + b * d * np, *Y = st->Ys, blk[SLIM_MAX_DOF * SLIM_MAX_DOF];
+  PetscReal       *dq = st->dq + b * d * np, *dpi = st->dpi + b * d * np, *Y = st->Ys, blk[SLIM_MAX_DOF * SLIM_MAX_DOF], keep[2 * SLIM_MAX_DOF];
 
   PetscFunctionBeginUser;
+  /* the evaluation below must not change the step's result: the trajectory is the same with
+   * and without sensitivities, bit for bit */
+  for (PetscInt a = 0; a < d; a++) keep[a] = st->pinew[b * d + a], keep[d + a] = st->vend[b * d + a];
   PetscCall(BlockEval(st, b, Xb, NULL, st->Jd, bs, 1, PETSC_TRUE));
+  for (PetscInt a = 0; a < d; a++) st->pinew[b * d + a] = keep[a], st->vend[b * d + a] = keep[d + a];
   /* dG_k/dth_j = w_k Fth_k + sum_i w_i D_ik Pth_i, for every row k = 0..r+1 into Gth[k][a][j] */
   for (PetscInt k = 0; k < n; k++)
     for (PetscInt a = 0; a < d; a++)
@@ -278,7 +310,10 @@ static PetscErrorCode FormJacobian(SNES snes, Vec X, Mat J, Mat Jpre, void *ctx)
   for (PetscInt b = 0; b < st->B; b++) {
     PetscScalar *Jb = a + b * bs2;
     if (st->conv[b]) continue; /* frozen block: its zero residual makes any block give a zero update */
-    if (st->active[b]) PetscCall(BlockEval(st, b, x + b * bs, NULL, Jb, 1, bs, PETSC_FALSE));
+    if (st->active[b]) {
+      PetscCall(BlockEval(st, b, x + b * bs, NULL, Jb, 1, bs, PETSC_FALSE));
+      if (st->Gend) StoreEndRow(st, b);
+    }
     else {
       PetscCall(PetscArrayzero(Jb, bs2));
       for (PetscInt i = 0; i < bs; i++) Jb[i * bs + i] = 1.0;
@@ -389,6 +424,8 @@ PetscErrorCode SlimStepperDestroy(SlimStepper *st)
   PetscCall(PetscFree4((*st)->Fv, (*st)->Pq, (*st)->Pv, (*st)->WPv));
   PetscCall(PetscFree4((*st)->Jd, (*st)->Rd, (*st)->Xd, (*st)->dXd));
   PetscCall(PetscFree2((*st)->LU, (*st)->piv));
+  PetscCall(PetscFree((*st)->Gend));
+  PetscCall(PetscFree((*st)->Xpred));
   PetscCall(PetscFree3((*st)->dq, (*st)->dpi, (*st)->dpinew));
   PetscCall(PetscFree4((*st)->Fth, (*st)->Pth, (*st)->Gth, (*st)->Ys));
   PetscCall(PetscFree(*st));
@@ -509,6 +546,7 @@ PetscErrorCode SlimStepperSetUp(SlimStepper st)
   PetscCheck(st->dt > 0, PETSC_COMM_SELF, PETSC_ERR_ORDER, "SlimStepperSetTimeStep() must be called before the first step");
   if (!st->Jd) PetscCall(PetscMalloc4(bs * bs, &st->Jd, bs, &st->Rd, bs, &st->Xd, bs, &st->dXd));
   if (st->solver == SLIM_SOLVER_DENSE && st->fam->linear) PetscCall(PetscMalloc2((size_t)st->B * bs * bs, &st->LU, st->B * bs, &st->piv));
+  if (st->fam->linear) PetscCall(PetscMalloc1((size_t)st->B * (st->n - 1) * st->dof * st->dof, &st->Gend));
   if (st->solver == SLIM_SOLVER_SNES) {
     PetscCall(VecCreateSeq(PETSC_COMM_SELF, N, &st->X));
     PetscCall(VecDuplicate(st->X, &st->R));
@@ -535,7 +573,12 @@ PetscErrorCode SlimStepperSetUp(SlimStepper st)
     PetscCall(KSPSetType(ksp, KSPPREONLY));
     PetscCall(KSPGetPC(ksp, &pc));
     PetscCall(PCSetType(pc, PCPBJACOBI));
+    /* a linear family is solved by one exact Newton update: no residual check after it */
+    if (st->fam->linear) PetscCall(SNESSetType(st->snes, SNESKSPONLY));
     PetscCall(SNESSetFromOptions(st->snes));
+    PetscCall(PetscObjectTypeCompare((PetscObject)st->snes, SNESKSPONLY, &st->ksponly));
+    PetscCheck(!st->ksponly || st->fam->linear, PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "-slim_snes_type ksponly: family %s is nonlinear and needs Newton iterations", st->fam->name);
+    if (st->ksponly) PetscCall(PetscMalloc1(N, &st->Xpred));
   }
   st->setup = PETSC_TRUE;
   PetscFunctionReturn(0);
@@ -573,6 +616,7 @@ static PetscErrorCode StepSNES(SlimStepper st, PetscInt *its)
     if (st->active[b]) Predict(st, b, x + b * st->bs);
     else PetscCall(PetscArrayzero(x + b * st->bs, st->bs));
   }
+  if (st->ksponly) PetscCall(PetscArraycpy(st->Xpred, x, st->B * st->bs));
   PetscCall(VecRestoreArray(st->X, &x));
   PetscCall(SNESSolve(st->snes, NULL, st->X));
   PetscCall(SNESGetConvergedReason(st->snes, &reason));
@@ -582,6 +626,12 @@ static PetscErrorCode StepSNES(SlimStepper st, PetscInt *its)
   PetscCall(VecGetArray(st->X, &x));
   for (PetscInt b = 0; b < st->B; b++) {
     if (!st->active[b]) continue;
+    /* SNESKSPONLY: one exact Newton update of a linear family, no residual after it */
+    if (st->ksponly && reason > 0) {
+      EndUpdate(st, b, x + b * st->bs, st->Xpred + b * st->bs);
+      st->conv[b] = PETSC_TRUE;
+      *its        = 1;
+    }
     if (st->conv[b]) {
       if (st->sens) PetscCall(Sensitivity(st, b, x + b * st->bs));
       Accept(st, b, x + b * st->bs);
@@ -608,10 +658,33 @@ static PetscErrorCode StepDense(SlimStepper st, PetscInt *its)
       if (!st->active[b]) continue;
       Predict(st, b, Xb);
       PetscCall(BlockEval(st, b, Xb, NULL, LU, bs, 1, PETSC_FALSE));
+      StoreEndRow(st, b);
       PetscCall(SlimDenseLUFactor(bs, LU, st->piv + b * bs));
     }
     st->lu_valid = PETSC_TRUE;
     PetscCall(PetscLogEventEnd(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
+  }
+  if (st->fam->linear) {
+    /* one residual, one triangular solve, the end-point update: exact for a linear family */
+    for (PetscInt b = 0; b < st->B; b++) {
+      if (!st->active[b]) continue;
+      Predict(st, b, Xb);
+      PetscCall(PetscArraycpy(st->dXd, Xb, bs));
+      PetscCall(PetscLogEventBegin(SLIM_EVENT_Residual, 0, 0, 0, 0));
+      PetscCall(BlockEval(st, b, Xb, st->Rd, NULL, 0, 0, PETSC_FALSE));
+      PetscCall(PetscLogEventEnd(SLIM_EVENT_Residual, 0, 0, 0, 0));
+      if (!AllFinite(bs, st->Rd)) {
+        MarkFailed(st, b, SNES_DIVERGED_FNORM_NAN);
+        continue;
+      }
+      PetscCall(SlimDenseLUSolve(bs, st->LU + (size_t)b * bs * bs, st->piv + b * bs, st->Rd, 1));
+      for (PetscInt i = 0; i < bs; i++) Xb[i] -= st->Rd[i];
+      EndUpdate(st, b, Xb, st->dXd);
+      if (st->sens) PetscCall(Sensitivity(st, b, Xb));
+      Accept(st, b, Xb);
+      *its = 1;
+    }
+    PetscFunctionReturn(0);
   }
   for (PetscInt b = 0; b < st->B; b++) {
     PetscInt it;

@@ -440,7 +440,7 @@ static PetscErrorCode DefineTrajectories(SlimHarness h)
 
   PetscFunctionBeginUser;
   if (!sw->traj_stride) PetscFunctionReturn(0);
-  for (PetscInt task = 0; task < h->ntask; task++) {
+  for (PetscInt task = 0; task < h->fit0; task++) { /* points and baselines have trajectories */
     PetscInt   pi    = task < sw->npoints ? task : sw->group_point[(task - sw->npoints) / PetscMax(sw->nbase, 1)];
     SlimPoint *p     = &sw->points[pi];
     PetscInt   d     = sw->fam[p->family]->dof;

@@ -75,7 +75,8 @@ def test_ranks(exe, tmp):
     files = {}
     for n in (1, 2, 3):
         out = os.path.join(tmp, f"ranks{n}.h5")
-        r = mpirun(n, exe, SWEEP + ["-output", out])
+        # trajectories and fits together: every kind of task and dataset in one file
+        r = mpirun(n, exe, SWEEP + ["-output", out, "-fit_guesses", "2", "-fit_max_it", "5"])
         check(r.returncode == 0, f"{n} ranks: exit {r.returncode}: {r.stderr.strip()[-500:]}")
         files[n] = out
         with h5py.File(out, "r") as f:
@@ -83,7 +84,8 @@ def test_ranks(exe, tmp):
             check((st == 0).all(), f"{n} ranks: not every point finished: {st}")
             check(set(f["points/rank"][()]) <= set(range(n)), f"{n} ranks: bad rank column")
             ranks = f["sessions/0/ranks"]
-            ntask = len(st) + len(f["baselines/status"][()])
+            ntask = len(f["tasks/status"][()])
+            check((f["tasks/status"][()] == 0).all(), f"{n} ranks: /tasks not all finished")
             # every task computed exactly once: the per-rank task counts add up to the task count
             check(ranks["tasks"][()].sum() == ntask, f"{n} ranks: {ranks['tasks'][()].sum()} tasks run, {ntask} expected")
             check(len(ranks["busy"][()]) == n and (ranks["busy"][()] > 0).all(), f"{n} ranks: busy times {ranks['busy'][()]}")

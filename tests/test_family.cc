@@ -12,30 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "testing.h"
+
+using slimtest::FamilyNames;
+
 namespace
 {
 
-typedef std::vector<double> Vec;
+typedef std::vector<double> RVec;
 
-std::vector<std::string> FamilyNames()
-{
-  char                     buf[1024];
-  std::vector<std::string> names;
-
-  if (SlimFamilyListNames(buf, sizeof(buf))) return names;
-  std::string s(buf);
-  size_t      pos = 0;
-  while (pos <= s.size()) {
-    size_t      comma = s.find(',', pos);
-    std::string tok   = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    tok.erase(0, tok.find_first_not_of(' '));
-    tok.erase(tok.find_last_not_of(' ') + 1);
-    if (!tok.empty()) names.push_back(tok);
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  return names;
-}
 
 // Deterministic uniform numbers in [-1, 1].
 struct Rng {
@@ -50,7 +35,7 @@ struct Rng {
 
 // All outputs of one eval, sized for the family.
 struct Out {
-  Vec      F, P, Fq, Fv, Pq, Pv, Fth, Pth, Pqth, Pvth;
+  RVec      F, P, Fq, Fv, Pq, Pv, Fth, Pth, Pqth, Pvth;
   SlimEval e;
   Out(PetscInt n, PetscInt np) : F(n), P(n), Fq(n * n), Fv(n * n), Pq(n * n), Pv(n * n), Fth(n * np), Pth(n * np), Pqth(np * n * n), Pvth(np * n * n)
   {
@@ -63,7 +48,7 @@ PetscErrorCode EvalAll(SlimFamily fam, const double *th, const double *q, const 
   return fam->eval(th, 0.25, q, v, &o.e);
 }
 
-double MaxAbs(const Vec &x)
+double MaxAbs(const RVec &x)
 {
   double m = 0;
   for (double y : x) m = std::max(m, std::fabs(y));
@@ -91,10 +76,10 @@ void RandomState(SlimFamily fam, Rng &rng, double q[], double v[], double *sq = 
 // Parameter sets for the generic checks: defaults, defaults perturbed by up to 20%, and O(1)
 // values (where e.g. the PR drag is no longer a 1e-5 correction, so its derivatives are tested
 // well above the finite-difference rounding floor).
-std::vector<Vec> ParamSets(SlimFamily fam, Rng &rng, bool o1)
+std::vector<RVec> ParamSets(SlimFamily fam, Rng &rng, bool o1)
 {
-  std::vector<Vec> sets;
-  Vec              d(fam->theta, fam->theta + fam->nparam), p(d), u(d);
+  std::vector<RVec> sets;
+  RVec              d(fam->theta, fam->theta + fam->nparam), p(d), u(d);
   for (PetscInt j = 0; j < fam->nparam; j++) {
     p[j] *= 1 + 0.2 * rng();
     u[j] = 1 + 0.5 * rng();
@@ -108,7 +93,7 @@ std::vector<Vec> ParamSets(SlimFamily fam, Rng &rng, bool o1)
 // Compares an analytic derivative block with its central-difference estimate: ~1e-6 relative
 // per entry plus 1e-8 of the block's size, plus the difference quotient's rounding floor
 // (eps |Y| / h, Y the differentiated output).
-void ExpectDerivClose(const Vec &an, const Vec &fd, double ymax, double h, const std::string &what)
+void ExpectDerivClose(const RVec &an, const RVec &fd, double ymax, double h, const std::string &what)
 {
   const double scale = std::max(MaxAbs(an), MaxAbs(fd));
   const double floor = 1e-8 * scale + 1e3 * DBL_EPSILON * ymax / h;
@@ -116,7 +101,7 @@ void ExpectDerivClose(const Vec &an, const Vec &fd, double ymax, double h, const
 }
 
 // Small LU determinant, for skipping near-singular kinetic matrices.
-double Det(Vec A, PetscInt n)
+double Det(RVec A, PetscInt n)
 {
   double det = 1;
   for (PetscInt p = 0; p < n; p++) {
@@ -217,7 +202,7 @@ TEST(Family, RatiosOfBuiltins)
 {
   struct Case {
     const char *name;
-    Vec         theta, ratio;
+    RVec         theta, ratio;
   } cases[] = {
     {"dho",        {2, 3, 0.4},        {1.5, 0.2}      },
     {"anharmonic", {2, 3, 0.5, 0.4},   {1.5, 0.25, 0.2}},
@@ -270,7 +255,7 @@ TEST(Family, EvalDerivativesMatchFiniteDifferences)
     ASSERT_EQ(0, SlimFamilyCreate(name.c_str(), "-family", &g.fam));
     SlimFamily     f = g.fam;
     const PetscInt n = f->dof, np = f->nparam;
-    for (const Vec &th : ParamSets(f, rng, true)) {
+    for (const RVec &th : ParamSets(f, rng, true)) {
       for (int trial = 0; trial < 4; trial++) {
         double q[SLIM_MAX_DOF], v[SLIM_MAX_DOF], sq, sv;
         RandomState(f, rng, q, v, &sq, &sv);
@@ -279,7 +264,7 @@ TEST(Family, EvalDerivativesMatchFiniteDifferences)
         ASSERT_EQ(0, EvalAll(f, th.data(), q, v, o));
 
         // state derivatives: column b of Fq, Fv, Pq, Pv
-        Vec    fdFq(n * n), fdFv(n * n), fdPq(n * n), fdPv(n * n), fdPqthQ(np * n * n);
+        RVec    fdFq(n * n), fdFv(n * n), fdPq(n * n), fdPv(n * n), fdPqthQ(np * n * n);
         double ymaxF = 0, ymaxP = 0, ymaxPth = 0;
         for (PetscInt b = 0; b < n; b++) {
           for (int which = 0; which < 2; which++) {
@@ -316,13 +301,13 @@ TEST(Family, EvalDerivativesMatchFiniteDifferences)
         // parameter derivatives: column j of Fth, Pth and block j of Pqth, Pvth
         for (PetscInt j = 0; j < np; j++) {
           const double h = 1e-5 * std::max(std::fabs(th[j]), 1.0);
-          Vec          tp(th), tm(th);
+          RVec          tp(th), tm(th);
           tp[j] += h;
           tm[j] -= h;
           Out op(n, np), om(n, np);
           ASSERT_EQ(0, EvalAll(f, tp.data(), q, v, op));
           ASSERT_EQ(0, EvalAll(f, tm.data(), q, v, om));
-          Vec anF(n), fdF(n), anP(n), fdP(n), anPq(n * n), fdPq2(n * n), anPv(n * n), fdPv2(n * n);
+          RVec anF(n), fdF(n), anP(n), fdP(n), anPq(n * n), fdPq2(n * n), anPv(n * n), fdPv2(n * n);
           for (PetscInt a = 0; a < n; a++) {
             anF[a] = o.Fth[a * np + j];
             fdF[a] = (op.F[a] - om.F[a]) / (2 * h);
@@ -365,8 +350,8 @@ TEST(Family, EvalPartialOutputsMatchFull)
       for (int k = 0; k < 10; k++) {
         Out      one(n, np);
         SlimEval e     = {};
-        Vec     *src[] = {&full.F, &full.P, &full.Fq, &full.Fv, &full.Pq, &full.Pv, &full.Fth, &full.Pth, &full.Pqth, &full.Pvth};
-        Vec     *dst[] = {&one.F, &one.P, &one.Fq, &one.Fv, &one.Pq, &one.Pv, &one.Fth, &one.Pth, &one.Pqth, &one.Pvth};
+        RVec     *src[] = {&full.F, &full.P, &full.Fq, &full.Fv, &full.Pq, &full.Pv, &full.Fth, &full.Pth, &full.Pqth, &full.Pvth};
+        RVec     *dst[] = {&one.F, &one.P, &one.Fq, &one.Fv, &one.Pq, &one.Pv, &one.Fth, &one.Pth, &one.Pqth, &one.Pvth};
         double **ptr[] = {&e.F, &e.P, &e.Fq, &e.Fv, &e.Pq, &e.Pv, &e.Fth, &e.Pth, &e.Pqth, &e.Pvth};
         std::fill(dst[k]->begin(), dst[k]->end(), std::nan(""));
         *ptr[k] = dst[k]->data();
@@ -385,7 +370,7 @@ TEST(Family, VelocityInvertsMomentum)
     FamilyGuard g;
     ASSERT_EQ(0, SlimFamilyCreate(name.c_str(), "-family", &g.fam));
     SlimFamily f = g.fam;
-    for (const Vec &th : ParamSets(f, rng, true)) {
+    for (const RVec &th : ParamSets(f, rng, true)) {
       for (int trial = 0; trial < 5; trial++) {
         double q[SLIM_MAX_DOF], v[SLIM_MAX_DOF], pi[SLIM_MAX_DOF], w[SLIM_MAX_DOF], sv;
         RandomState(f, rng, q, v, nullptr, &sv);
@@ -449,12 +434,12 @@ TEST(Family, AccelerationSolvesTheEquationOfMotion)
     ASSERT_EQ(0, SlimFamilyCreate(name.c_str(), "-family", &g.fam));
     SlimFamily     f = g.fam;
     const PetscInt n = f->dof, np = f->nparam;
-    for (const Vec &th : ParamSets(f, rng, true)) {
+    for (const RVec &th : ParamSets(f, rng, true)) {
       for (int trial = 0; trial < 4; trial++) {
         double q[SLIM_MAX_DOF], v[SLIM_MAX_DOF], acc[SLIM_MAX_DOF], acc2[SLIM_MAX_DOF];
         RandomState(f, rng, q, v);
         if (!WellConditionedPv(f, th.data(), q, v)) continue;
-        Vec dacc(n * np);
+        RVec dacc(n * np);
         ASSERT_EQ(0, SlimFamilyAcceleration(f, th.data(), 0.0, q, v, acc, dacc.data()));
         ASSERT_EQ(0, SlimFamilyAcceleration(f, th.data(), 0.0, q, v, acc2, nullptr));
         for (PetscInt a = 0; a < n; a++) EXPECT_EQ(acc[a], acc2[a]);
@@ -472,13 +457,13 @@ TEST(Family, AccelerationSolvesTheEquationOfMotion)
         // dacc against central differences in theta
         for (PetscInt j = 0; j < np; j++) {
           const double h = 1e-5 * std::max(std::fabs(th[j]), 1.0);
-          Vec          tp(th), tm(th);
+          RVec          tp(th), tm(th);
           double       ap[SLIM_MAX_DOF], am[SLIM_MAX_DOF];
           tp[j] += h;
           tm[j] -= h;
           ASSERT_EQ(0, SlimFamilyAcceleration(f, tp.data(), 0.0, q, v, ap, nullptr));
           ASSERT_EQ(0, SlimFamilyAcceleration(f, tm.data(), 0.0, q, v, am, nullptr));
-          Vec an(n), fd(n), ya(acc, acc + n);
+          RVec an(n), fd(n), ya(acc, acc + n);
           for (PetscInt a = 0; a < n; a++) {
             an[a] = dacc[a * np + j];
             fd[a] = (ap[a] - am[a]) / (2 * h);
@@ -611,15 +596,15 @@ TEST(Family, PRDragDissipates)
   ASSERT_EQ(0, SlimFamilyGetParamIndex(f, "beta", &ib));
   ASSERT_EQ(0, SlimFamilyGetParamIndex(f, "c", &ic));
   ASSERT_EQ(0, SlimFamilyGetParamIndex(f, "m", &im));
-  Vec strong(f->theta, f->theta + f->nparam);
+  RVec strong(f->theta, f->theta + f->nparam);
   strong[ib] = 0.2;
   strong[ic] = 10;
   strong[im] = 2;
-  for (const Vec &th : {Vec(f->theta, f->theta + f->nparam), strong}) {
+  for (const RVec &th : {RVec(f->theta, f->theta + f->nparam), strong}) {
     for (int trial = 0; trial < 5; trial++) {
       double q[2], v[2], F[2], Fc[2];
       RandomState(f, rng, q, v);
-      Vec      thc(th);
+      RVec      thc(th);
       SlimEval e = {};
       thc[ic]    = PETSC_INFINITY;
       e.F        = F;
@@ -644,7 +629,7 @@ TEST(Family, EnergyBalanceAlongTheFlow)
 {
   struct Case {
     const char *name;
-    Vec         theta; // empty: defaults
+    RVec         theta; // empty: defaults
   } cases[] = {
     {"kepler",     {}                        },
     {"kepler",     {1.3, 2.0}                },
@@ -662,7 +647,7 @@ TEST(Family, EnergyBalanceAlongTheFlow)
     ASSERT_EQ(0, SlimFamilyCreate(c.name, "-family", &g.fam));
     SlimFamily     f  = g.fam;
     const PetscInt n  = f->dof;
-    Vec            th = c.theta.empty() ? Vec(f->theta, f->theta + f->nparam) : c.theta;
+    RVec            th = c.theta.empty() ? RVec(f->theta, f->theta + f->nparam) : c.theta;
     for (int trial = 0; trial < 4; trial++) {
       double q[SLIM_MAX_DOF], v[SLIM_MAX_DOF], acc[SLIM_MAX_DOF], F[SLIM_MAX_DOF], sq, sv;
       RandomState(f, rng, q, v, &sq, &sv);
@@ -767,7 +752,7 @@ TEST(Family, DenseSolveMatchesResidual)
   Rng rng(31);
   for (PetscInt n : {1, 2, 3, 7, 40, 150}) {
     const PetscInt nrhs = 3;
-    Vec            A(n * n), A0, b(n * nrhs), b0;
+    RVec            A(n * n), A0, b(n * nrhs), b0;
     for (PetscInt i = 0; i < n; i++)
       for (PetscInt j = 0; j < n; j++) A[i * n + j] = rng() + (i == (j + 1) % n ? 2.0 : 0.0); // needs pivoting
     for (double &x : b) x = rng();

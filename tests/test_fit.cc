@@ -9,13 +9,11 @@
 #include <vector>
 #include <slim/fit.h>
 
-namespace {
+#include "testing.h"
 
-struct Fam {
-  SlimFamily f = nullptr;
-  explicit Fam(const char *name) { EXPECT_EQ(0, SlimFamilyCreate(name, "-family", &f)); }
-  ~Fam() { SlimFamilyDestroy(&f); }
-};
+using namespace slimtest;
+
+namespace {
 
 struct Fit {
   SlimFit f = nullptr;
@@ -32,22 +30,6 @@ struct Loss {
   SlimFitLoss l = nullptr;
   ~Loss() { SlimFitLossDestroy(&l); }
 };
-
-std::vector<std::string> FamilyNames()
-{
-  char buf[1024];
-  EXPECT_EQ(0, SlimFamilyListNames(buf, sizeof buf));
-  std::vector<std::string> names;
-  std::string              all(buf), cur;
-  for (char c : all) {
-    if (c == ',') {
-      if (!cur.empty()) names.push_back(cur);
-      cur.clear();
-    } else if (c != ' ') cur += c;
-  }
-  if (!cur.empty()) names.push_back(cur);
-  return names;
-}
 
 // A short stretch of motion in each family's natural time scale.
 SlimFitProblem Problem(SlimFamily fam, double sigma, PetscInt N = 0, double dt = 0)

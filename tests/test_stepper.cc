@@ -5,41 +5,11 @@
 #include <string>
 #include <vector>
 #include <slim/slim.h>
+#include "testing.h"
+
+using namespace slimtest;
 
 namespace {
-
-struct Fam {
-  SlimFamily f = nullptr;
-  explicit Fam(const char *name) { EXPECT_EQ(0, SlimFamilyCreate(name, "-family", &f)); }
-  ~Fam() { SlimFamilyDestroy(&f); }
-};
-
-struct Stepper {
-  SlimStepper s = nullptr;
-  Stepper(SlimFamily f, PetscInt r, PetscInt B, PetscReal dt, SlimSolverType type = SLIM_SOLVER_SNES)
-  {
-    EXPECT_EQ(0, SlimStepperCreate(f, r, B, &s));
-    EXPECT_EQ(0, SlimStepperSetSolverType(s, type));
-    EXPECT_EQ(0, SlimStepperSetTimeStep(s, dt));
-  }
-  ~Stepper() { SlimStepperDestroy(&s); }
-};
-
-std::vector<std::string> FamilyNames()
-{
-  char buf[1024];
-  EXPECT_EQ(0, SlimFamilyListNames(buf, sizeof buf));
-  std::vector<std::string> names;
-  std::string              all(buf), cur;
-  for (char c : all) {
-    if (c == ',') {
-      if (!cur.empty()) names.push_back(cur);
-      cur.clear();
-    } else if (c != ' ') cur += c;
-  }
-  if (!cur.empty()) names.push_back(cur);
-  return names;
-}
 
 // Final-time error in q of the damped oscillator against its exact solution.
 double DhoError(PetscInt r, double dt, double T, SlimSolverType type = SLIM_SOLVER_SNES)

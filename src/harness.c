@@ -55,6 +55,8 @@ struct _n_SlimHarness {
   PetscReal   order_floor;         /* errors below floor * |q0| are round-off: left out of order fits */
   PetscInt    nother;              /* tasks of other slices */
   TaskRecord *trec;                /* finished tasks not yet written to /tasks */
+  PetscInt    fail_task, nfailed;  /* lowest failed task of this rank; failures of this run */
+  char        fail_text[512];
   PetscInt    ntrec;
   PetscReal   progress_interval, flush_interval;
   PetscInt    flush_tasks;
@@ -200,6 +202,7 @@ PetscErrorCode SlimHarnessCreate(MPI_Comm comm, SlimHarness *h)
   (*h)->flush_interval    = 1; /* a killed job loses at most ~1 s of cheap finished tasks */
   (*h)->flush_tasks       = 16;
   (*h)->nslices           = 1;
+  (*h)->fail_task         = -1;
   (*h)->order_floor       = 1e-12;
   PetscCall(SlimSweepCreate(&(*h)->sw));
   PetscCall(PetscLogStageRegister("Sweep setup", &(*h)->stage_setup));
@@ -1153,6 +1156,26 @@ static PetscErrorCode WriteSamples(SlimHarness h, PetscInt task, const SlimSampl
   PetscFunctionReturn(0);
 }
 
+/* One line naming a failed task's parameters and why it failed. */
+static PetscErrorCode DescribeFailure(SlimHarness h, PetscInt task, const SlimResult *res)
+{
+  SlimSweep   sw = h->sw;
+  const char *kind;
+  PetscInt    ref, pt;
+  SlimPoint  *p;
+  char        why[160];
+
+  PetscFunctionBeginUser;
+  TaskInfo(h, task, &kind, &ref, &pt);
+  p            = &sw->points[pt];
+  h->fail_task = task;
+  if (res->fail_reason <= -1000) PetscCall(PetscSNPrintf(why, sizeof(why), "a PETSc error (see the line above)"));
+  else if (res->fail_reason < 0) PetscCall(PetscSNPrintf(why, sizeof(why), "%s at step %" PetscInt_FMT " of trajectory %" PetscInt_FMT, SNESConvergedReasons[res->fail_reason], res->fail_step, res->fail_traj));
+  else PetscCall(PetscSNPrintf(why, sizeof(why), "see its row"));
+  PetscCall(PetscSNPrintf(h->fail_text, sizeof(h->fail_text), "%s %" PetscInt_FMT " (family %s, r %" PetscInt_FMT ", dt %g, N %" PetscInt_FMT ", B %" PetscInt_FMT "%s%s): %s", kind, ref, sw->famname[p->family], p->r, (double)p->dt, p->N, p->B, task >= sw->npoints && task < h->fit0 ? ", RK " : "", task >= sw->npoints && task < h->fit0 ? sw->base[ref % sw->nbase] : "", why));
+  PetscFunctionReturn(0);
+}
+
 /* Runs one task. Points and baselines leave their row in res for the batched writes
  * (*pending = PETSC_TRUE); fit and landscape tasks write their larger results themselves and
  * only set res->status. */
@@ -1630,7 +1653,10 @@ PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete)
     h->cost_done += h->tcost[task];
     h->ntasks_done++;
     ndone_now++;
-    nfail += pe->res.status != 0;
+    if (pe->res.status != 0) {
+      nfail++;
+      if (h->fail_task < 0 || task < h->fail_task) PetscCall(DescribeFailure(h, task, &pe->res));
+    }
     if (h->ntrec == h->flush_tasks || b - h->tlast_flush >= h->flush_interval || SlimStopRequested) PetscCall(FlushPending(h));
     PetscCall(SlimQueueDone(h->queue, h->tcost[task]));
     PetscCall(Progress(h, PETSC_FALSE));
@@ -1648,6 +1674,15 @@ PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete)
     ndone_now = (PetscInt)tot[0];
   }
   PetscCall(Progress(h, PETSC_TRUE));
+  {
+    /* the lowest failed task of all ranks, named on rank 0 */
+    struct {
+      int task, rank;
+    } in = {h->fail_task < 0 ? PETSC_MAX_INT : (int)h->fail_task, h->rank}, out;
+    PetscCallMPI(MPI_Allreduce(&in, &out, 1, MPI_2INT, MPI_MINLOC, h->comm));
+    if (out.task != PETSC_MAX_INT) PetscCallMPI(MPI_Bcast(h->fail_text, sizeof(h->fail_text), MPI_CHAR, out.rank, h->comm));
+    h->nfailed = nfail;
+  }
   PetscCall(SlimQueueDestroy(&h->queue));
   PetscCall(WriteOrders(h));
   PetscCall(WriteSession(h, makespan, *complete));
@@ -1655,7 +1690,15 @@ PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete)
   PetscCall(PetscTime(&tend));
   if (!h->rank) {
     if (*complete) PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: done: %" PetscInt_FMT " tasks (%" PetscInt_FMT " failed) in %.2f s on %d ranks; results in %s\n", ndone_now, nfail, tend - h->tstart, h->size, h->output));
+    if (nfail) PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: %" PetscInt_FMT " task(s) failed and are recorded as failed in %s; first: %s\n", nfail, h->output, h->fail_text));
     else PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: stopped by signal after %" PetscInt_FMT " of %" PetscInt_FMT " remaining tasks; finished results are in %s; rerun with -sweep_resume to finish\n", ndone_now, todo, h->output));
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimHarnessGetFailed(SlimHarness h, PetscInt *nfailed)
+{
+  PetscFunctionBeginUser;
+  *nfailed = h->nfailed;
   PetscFunctionReturn(0);
 }

@@ -20,6 +20,8 @@ PETSC_EXTERN PetscErrorCode SlimHarnessSetFromOptions(SlimHarness h);
  * (point, fit configuration) and per block of landscape rows. *complete is PETSC_FALSE when a
  * signal stopped it early. */
 PETSC_EXTERN PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete);
+/* Tasks of the last run whose solve failed (recorded as failed in the file; the sweep went on). */
+PETSC_EXTERN PetscErrorCode SlimHarnessGetFailed(SlimHarness h, PetscInt *nfailed);
 
 /* Set by the SIGTERM/SIGUSR1 handler that SlimHarnessRun installs. */
 PETSC_EXTERN volatile int SlimStopRequested;

@@ -219,6 +219,19 @@ def test_badinput(exe, tmp):
             check(len(lines) == 1 and opt in lines[0], f"{args} on {n} ranks: expected one 'slimsweep:' line naming {opt}, got {r.stderr.strip()[:400]!r}")
         check(not os.path.exists(os.path.join(tmp, "bad.h5")), f"{args}: left a file behind")
     check(open(good, "rb").read() == before, "an existing results file was modified by a refused run")
+    # a diverging solve is not bad input: the point is recorded as failed, the sweep completes,
+    # one line names the failed point and the reason, and the exit status (4) says so
+    div = os.path.join(tmp, "diverging.h5")
+    r = mpirun(2, exe, ["-sweep_family", "kepler,dho", "-sweep_r", "1,2", "-sweep_N", "20", "-sweep_dt", "0.01",
+                        "-slim_step_maxit", "1", "-sweep_quiet", "-output", div])
+    lines = [l for l in r.stderr.splitlines() if l.startswith("slimsweep:")]
+    check(r.returncode == 4, f"diverging solve: exit {r.returncode}, expected 4")
+    check(len(lines) == 1 and "DIVERGED_MAX_IT" in lines[0] and "family kepler" in lines[0], f"diverging solve: {lines}")
+    with h5py.File(div, "r") as f:
+        st, fam = f["points/status"][()], f["points/family"][()]
+        check(f.attrs["complete"] == 1, "diverging solve: sweep not complete")
+        check(((st == 1) == (fam == b"kepler")).all(), f"diverging solve: statuses {st} for {fam}")
+        check((f["points/fail_reason"][()][st == 1] == -5).all(), "diverging solve: fail_reason is not SNES_DIVERGED_MAX_IT")
     r = mpirun(1, exe, ["-sweep_N", "10", "-sweep_quiet", "-output", good, "-force"])
     check(r.returncode == 0, "-force did not replace the file")
 

@@ -23,6 +23,7 @@
 #include <slim/point.h>
 #include <slim/queue.h>
 #include <slim/log.h>
+#include "slim_revision.h" /* SLIM_GIT_REVISION, generated at build time */
 
 volatile int SlimStopRequested  = 0;
 PetscBool    SlimHarnessRunning = PETSC_FALSE;

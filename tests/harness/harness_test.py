@@ -78,6 +78,7 @@ def test_ranks(exe, tmp):
         # trajectories and fits together: every kind of task and dataset in one file
         r = mpirun(n, exe, SWEEP + ["-output", out, "-fit_guesses", "2", "-fit_max_it", "5"])
         check(r.returncode == 0, f"{n} ranks: exit {r.returncode}: {r.stderr.strip()[-500:]}")
+        check("slimsweep: done:" in r.stdout and "stopped" not in r.stdout, f"{n} ranks: summary lines: {r.stdout[-300:]!r}")
         files[n] = out
         with h5py.File(out, "r") as f:
             st = f["points/status"][()]

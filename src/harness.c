@@ -23,6 +23,7 @@
 #include <slim/point.h>
 #include <slim/queue.h>
 #include <slim/log.h>
+#include <slim/poll.h>
 #include "slim_revision.h" /* SLIM_GIT_REVISION, generated at build time */
 
 volatile int SlimStopRequested  = 0;
@@ -1240,6 +1241,20 @@ static PetscErrorCode Progress(SlimHarness h, PetscBool final)
   PetscFunctionReturn(0);
 }
 
+/* Rank 0 hosts the task counter: while it integrates, poll MPI so other ranks' one-sided
+ * requests progress (components such as osc/pt2pt need the target's help), and print the
+ * progress lines that are due even in the middle of a long task. */
+static PetscErrorCode PollHook(void *ctx)
+{
+  SlimHarness h = (SlimHarness)ctx;
+  int         flag;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, h->comm, &flag, MPI_STATUS_IGNORE));
+  PetscCall(Progress(h, PETSC_FALSE));
+  PetscFunctionReturn(0);
+}
+
 /* Least-squares slope of log(err) against log(dt) for every order group, written by rank 0. */
 static PetscErrorCode WriteOrders(SlimHarness h)
 {
@@ -1633,6 +1648,7 @@ PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete)
     ndone_now       = h->rank ? 0 : h->ndone_before; /* summed over ranks below */
     h->ndone_before = 0;
   }
+  if (!h->rank) PetscCall(SlimPollSet(PollHook, h, 32));
   while (!SlimStopRequested && !h->merge[0]) {
     PetscInt       pos, task;
     PetscLogDouble a, b;
@@ -1662,6 +1678,7 @@ PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete)
     PetscCall(SlimQueueDone(h->queue, h->tcost[task]));
     PetscCall(Progress(h, PETSC_FALSE));
   }
+  PetscCall(SlimPollSet(NULL, NULL, 256));
   PetscCall(FlushPending(h));
   if (SlimStopRequested) PetscCall(SlimQueueStop(h->queue));
   PetscCall(PetscTime(&t1));

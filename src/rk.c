@@ -3,6 +3,7 @@
  * The TS, its work vectors and the state vector are created once in SlimRKCreate() and reused
  * by every SlimRKIntegrate(), so repeated integrations (timed by the harness) pay no setup. */
 #include <slim/rk.h>
+#include <slim/poll.h>
 
 struct _n_SlimRK {
   SlimFamily      fam;                   /* referenced, not owned */
@@ -48,6 +49,7 @@ static PetscErrorCode SlimRKTSMonitor(TS ts, PetscInt step, PetscReal t, Vec X, 
 
   PetscFunctionBeginUser;
   (void)ts;
+  if (step > 0) PetscCall(SlimPoll());
   if (!rk->monitor || step % rk->stride || step == rk->lastmon) PetscFunctionReturn(0);
   rk->lastmon = step;
   PetscCall(VecGetArrayRead(X, &x));

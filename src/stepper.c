@@ -8,6 +8,7 @@
  * two solver paths run the same arithmetic and their cost ratio measures only solver overhead. */
 #include <slim/stepper.h>
 #include <slim/log.h>
+#include <slim/poll.h>
 
 const char *const SlimSolverTypes[] = {"snes", "dense", "SlimSolverType", "SLIM_SOLVER_", NULL};
 
@@ -738,6 +739,7 @@ PetscErrorCode SlimStepperStep(SlimStepper st)
   st->stats.newton_total += its;
   st->stats.newton_max = PetscMax(st->stats.newton_max, its);
   PetscCall(PetscLogEventEnd(SLIM_EVENT_Step, 0, 0, 0, 0));
+  PetscCall(SlimPoll());
   PetscFunctionReturn(0);
 }
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 #include <slim/slim.h>
+#include <slim/poll.h>
+#include <slim/rk.h>
 #include "testing.h"
 
 using namespace slimtest;
@@ -332,4 +334,32 @@ TEST(Stepper, SensitivitiesMatchFiniteDifferences)
       }
     }
   }
+}
+
+// The poll hook (the harness keeps MPI progressing with it) runs every `every` steps of any
+// integration, slimplectic or Runge-Kutta, and not at all once cleared.
+TEST(Stepper, PollHookRunsDuringLongIntegrations)
+{
+  int  calls = 0;
+  auto hook  = [](void *ctx) -> PetscErrorCode {
+    ++*(int *)ctx;
+    return 0;
+  };
+  Fam fam("dho");
+  ASSERT_EQ(0, SlimPollSet(hook, &calls, 10));
+  {
+    Stepper st(fam.f, 1, 1, 0.1);
+    ASSERT_EQ(0, SlimStepperSetInitialState(st.s, 0, 0.0, fam.f->q0, fam.f->v0));
+    ASSERT_EQ(0, SlimStepperIntegrate(st.s, 100));
+  }
+  EXPECT_EQ(calls, 10);
+  SlimRK    rk;
+  PetscReal q, v;
+  ASSERT_EQ(0, SlimRKCreate(fam.f, fam.f->theta, "4", &rk));
+  ASSERT_EQ(0, SlimRKIntegrate(rk, 0.1, 50, 0, fam.f->q0, fam.f->v0, &q, &v));
+  EXPECT_EQ(calls, 15);
+  ASSERT_EQ(0, SlimPollSet(NULL, NULL, 10));
+  ASSERT_EQ(0, SlimRKIntegrate(rk, 0.1, 50, 0, fam.f->q0, fam.f->v0, &q, &v));
+  EXPECT_EQ(calls, 15);
+  ASSERT_EQ(0, SlimRKDestroy(&rk));
 }

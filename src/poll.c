@@ -1,0 +1,27 @@
+/* SlimPoll (include/slim/poll.h). */
+#include <slim/poll.h>
+
+static SlimPollFn poll_fn;
+static void      *poll_ctx;
+static PetscInt   poll_every = 256, poll_count;
+
+PetscErrorCode SlimPollSet(SlimPollFn fn, void *ctx, PetscInt every)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(every >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "poll interval %" PetscInt_FMT " must be >= 1", every);
+  poll_fn    = fn;
+  poll_ctx   = ctx;
+  poll_every = every;
+  poll_count = 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimPoll(void)
+{
+  PetscFunctionBeginUser;
+  if (poll_fn && ++poll_count >= poll_every) {
+    poll_count = 0;
+    PetscCall(poll_fn(poll_ctx));
+  }
+  PetscFunctionReturn(0);
+}

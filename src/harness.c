@@ -446,7 +446,9 @@ static PetscErrorCode DefineTrajectories(SlimHarness h)
   PetscFunctionBeginUser;
   if (!sw->traj_stride) PetscFunctionReturn(0);
   for (PetscInt task = 0; task < h->fit0; task++) { /* points and baselines have trajectories */
-    PetscInt   pi    = task < sw->npoints ? task : sw->group_point[(task - sw->npoints) / PetscMax(sw->nbase, 1)];
+    const char *kind;
+    PetscInt    ref, pi;
+    TaskInfo(h, task, &kind, &ref, &pi);
     SlimPoint *p     = &sw->points[pi];
     PetscInt   d     = sw->fam[p->family]->dof;
     PetscInt   dims[2] = {p->N / sw->traj_stride + 1, 3 + 2 * d};
@@ -1185,7 +1187,8 @@ static PetscErrorCode RunTask(SlimHarness h, PetscInt task, SlimResult *res, Pet
 {
   SlimSweep      sw = h->sw;
   SlimSamples    s;
-  PetscInt       pi, st;
+  PetscInt       pi, ref, st;
+  const char    *kind;
   SlimPoint     *p;
   TaskError      err = {{0}, 0};
   PetscErrorCode ierr;
@@ -1200,14 +1203,14 @@ static PetscErrorCode RunTask(SlimHarness h, PetscInt task, SlimResult *res, Pet
     PetscFunctionReturn(0);
   }
   *pending = PETSC_TRUE;
-  pi       = task < sw->npoints ? task : sw->group_point[(task - sw->npoints) / sw->nbase];
+  TaskInfo(h, task, &kind, &ref, &pi);
   p        = &sw->points[pi];
   PetscCall(SlimSamplesCreate(p->N, sw->traj_stride, sw->fam[p->family]->dof, &s));
   PetscCall(PetscLogStagePush(task < sw->npoints ? h->stage_points : h->stage_baselines));
   /* an error inside one task (e.g. a momentum that cannot be inverted) fails that task only */
   PetscCall(PetscPushErrorHandler(TaskErrorHandler, &err));
   if (task < sw->npoints) ierr = SlimPointRun(sw, p, res, &s);
-  else ierr = SlimBaselineRun(sw, p, sw->base[(task - sw->npoints) % sw->nbase], res, &s);
+  else ierr = SlimBaselineRun(sw, p, sw->base[ref % sw->nbase], res, &s);
   PetscCall(PetscPopErrorHandler());
   PetscCall(PetscLogStagePop());
   if (ierr) {

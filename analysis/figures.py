@@ -191,13 +191,18 @@ def legend(ax, below=False, **kw):
 
 # ---------------------------------------------------------------- time vs N
 
-def fig_time_vs_N(res):
+def timed_points(res):
+    """The /points table and the mask of its finished rows with a measured time."""
     P = res.points
     if P is None:
         raise Skip("no /points table")
     ok = P.ok() & finite_pos(P.col("t_min"))
     if not ok.any():
         raise Skip("no finished points with timings")
+    return P, ok
+
+def fig_time_vs_N(res):
+    P, ok = timed_points(res)
 
     def multi_n(keys):
         G = groups(P, ok, keys)
@@ -257,12 +262,7 @@ def fig_time_vs_N(res):
 # ---------------------------------------------------------------- time vs r
 
 def fig_time_vs_r(res):
-    P = res.points
-    if P is None:
-        raise Skip("no /points table")
-    ok = P.ok() & finite_pos(P.col("t_min"))
-    if not ok.any():
-        raise Skip("no finished points with timings")
+    P, ok = timed_points(res)
     keys = ["family", "dt", "N", "B", "solver"]
     G = {k: v for k, v in groups(P, ok, keys).items() if len(np.unique(P["r"][v])) >= 2}
     if not G:

@@ -40,6 +40,17 @@ def check(cond, what):
         print("FAIL:", what, flush=True)
 
 
+def slimsweep_lines(stderr):
+    return [l for l in stderr.splitlines() if l.startswith("slimsweep:")]
+
+
+def check_refused(returncode, stderr, opt, label):
+    """Bad input: a non-zero exit and exactly one 'slimsweep:' line, naming the option."""
+    lines = slimsweep_lines(stderr)
+    check(returncode != 0, f"{label}: exit 0")
+    check(len(lines) == 1 and opt in lines[0], f"{label}: expected one 'slimsweep:' line naming {opt}, got {returncode} {stderr.strip()[:400]!r}")
+
+
 def mpirun(np_, exe, args, **kw):
     return subprocess.run(["mpirun", "-n", str(np_), "--oversubscribe", exe] + args, env=ENV,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
@@ -215,9 +226,7 @@ def test_badinput(exe, tmp):
         for n in ((0, 2) if opt in ("-sweep_r", "-output", "-sweep_family") else (0,)):
             r = mpirun(n, exe, full) if n else subprocess.run([exe] + full, env=ENV, stdout=subprocess.PIPE,
                                                                stderr=subprocess.PIPE, text=True)
-            lines = [l for l in r.stderr.splitlines() if l.startswith("slimsweep:")]
-            check(r.returncode != 0, f"{args} on {n} ranks: exit 0")
-            check(len(lines) == 1 and opt in lines[0], f"{args} on {n} ranks: expected one 'slimsweep:' line naming {opt}, got {r.stderr.strip()[:400]!r}")
+            check_refused(r.returncode, r.stderr, opt, f"{args} on {n} ranks")
         check(not os.path.exists(os.path.join(tmp, "bad.h5")), f"{args}: left a file behind")
     check(open(good, "rb").read() == before, "an existing results file was modified by a refused run")
     # a diverging solve is not bad input: the point is recorded as failed, the sweep completes,
@@ -225,7 +234,7 @@ def test_badinput(exe, tmp):
     div = os.path.join(tmp, "diverging.h5")
     r = mpirun(2, exe, ["-sweep_family", "kepler,dho", "-sweep_r", "1,2", "-sweep_N", "20", "-sweep_dt", "0.01",
                         "-slim_step_maxit", "1", "-sweep_quiet", "-output", div])
-    lines = [l for l in r.stderr.splitlines() if l.startswith("slimsweep:")]
+    lines = slimsweep_lines(r.stderr)
     check(r.returncode == 4, f"diverging solve: exit {r.returncode}, expected 4")
     check(len(lines) == 1 and "DIVERGED_MAX_IT" in lines[0] and "family kepler" in lines[0], f"diverging solve: {lines}")
     with h5py.File(div, "r") as f:
@@ -452,9 +461,7 @@ def test_fits(exe, tmp):
                                                        env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
     for args, opt, bad, p in procs:
         _, err = p.communicate(timeout=120)
-        lines = [l for l in err.splitlines() if l.startswith("slimsweep:")]
-        check(p.returncode != 0 and len(lines) == 1 and opt in lines[0],
-              f"{args}: expected one 'slimsweep:' line naming {opt}, got {p.returncode} {err.strip()[:300]!r}")
+        check_refused(p.returncode, err, opt, f"{args}")
         check(not os.path.exists(bad), f"{args}: left a file behind")
 
 

@@ -6,7 +6,7 @@
 #include <petsctao.h>
 #include <petsctime.h>
 #include <slim/fit.h>
-#include <slim/sweep.h>
+#include <slim/output.h>
 #include "fitimpl.h"
 
 const char *const SlimFitMethods[]     = {"gd", "tao", "SlimFitMethod", "SLIM_FIT_", NULL};
@@ -227,7 +227,7 @@ PetscErrorCode SlimFitSetFromOptions(SlimFit fit, PetscInt nfam, const SlimFamil
   PetscCall(PetscFree(fit->obs));
   if (fset) {
     /* every rank reads it now: bad data are an input error that every rank sees alike */
-    PetscCall(SlimFitDataReadHDF5(fit->obs_file, fit->obs_dataset, "-fit_obs_file", &fit->obs_rows, &fit->obs_cols, &fit->obs));
+    PetscCall(SlimOutputReadMatrix(fit->obs_file, fit->obs_dataset, "-fit_obs_file", &fit->obs_rows, &fit->obs_cols, &fit->obs));
     for (PetscInt f = 0; f < nfam; f++)
       for (PetscInt l = 0; l < fit->nloss; l++)
         for (PetscInt i = 0; i < ndt; i++) {
@@ -394,7 +394,7 @@ PetscErrorCode SlimFitGuesses(SlimFit fit, const SlimFitProblem *prob, PetscReal
   PetscCall(PetscRandomSetType(rnd, PETSCRANDER48));
   /* a stream of its own (the noise uses the point's seed itself): same guesses for every loss,
    * method and sigma of a point */
-  PetscCall(PetscRandomSetSeed(rnd, (unsigned long)SlimSweepPointSeed(prob->seed, 1)));
+  PetscCall(PetscRandomSetSeed(rnd, (unsigned long)SlimSeedDerive(prob->seed, 1)));
   PetscCall(PetscRandomSeed(rnd));
   for (PetscInt k = 0; k < fit->guesses; k++) {
     PetscReal *th = theta0 + k * fam->nparam;

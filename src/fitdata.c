@@ -2,42 +2,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <hdf5.h>
 #include <slim/fitdata.h>
 #include "fitimpl.h"
 
 const char *const SlimLossTypes[] = {"trajectory", "acceleration", "SlimLossType", "SLIM_LOSS_", NULL};
-
-PetscErrorCode SlimCatchHandler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
-{
-  SlimCatch *c = (SlimCatch *)ctx;
-
-  (void)comm, (void)line, (void)file;
-  if (p == PETSC_ERROR_INITIAL && !c->set) {
-    PetscSNPrintf(c->msg, sizeof(c->msg), "%s (in %s)", mess && mess[0] ? mess : "error", fun);
-    c->set = 1;
-  }
-  return n;
-}
-
-static int CmpReal(const void *a, const void *b)
-{
-  const PetscReal x = *(const PetscReal *)a, y = *(const PetscReal *)b;
-  return (x > y) - (x < y);
-}
-
-PetscReal SlimQuantile(PetscInt n, PetscReal x[], PetscReal q)
-{
-  PetscReal pos;
-  PetscInt  i;
-
-  if (n <= 0) return NAN;
-  qsort(x, (size_t)n, sizeof(PetscReal), CmpReal);
-  pos = q * (n - 1);
-  i   = (PetscInt)floor(pos);
-  if (i >= n - 1) return x[n - 1];
-  return x[i] + (pos - i) * (x[i + 1] - x[i]);
-}
 
 PetscErrorCode SlimRandomNormal(PetscRandom rnd, PetscReal *z)
 {
@@ -268,41 +236,3 @@ PetscErrorCode SlimFitDataCreateFromArray(SlimLossType kind, PetscInt dof, Petsc
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SlimFitDataReadHDF5(const char file[], const char dataset[], const char option[], PetscInt *rows, PetscInt *cols, PetscReal **vals)
-{
-  hid_t       f = -1, ds = -1, sp = -1;
-  hsize_t     dims[2] = {0, 0};
-  int         rank    = -1;
-  herr_t      st      = -1;
-  H5E_auto2_t func;
-  void       *fdata;
-
-  PetscFunctionBeginUser;
-  *vals = NULL;
-  /* the default (sec2) driver: a plain serial read by whichever rank needs the data */
-  H5Eget_auto2(H5E_DEFAULT, &func, &fdata);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f >= 0) ds = H5Dopen2(f, dataset, H5P_DEFAULT);
-  if (ds >= 0) sp = H5Dget_space(ds);
-  if (sp >= 0) rank = H5Sget_simple_extent_ndims(sp);
-  if (rank >= 1 && rank <= 2) H5Sget_simple_extent_dims(sp, dims, NULL);
-  if (rank == 1) dims[1] = 1;
-  if (rank >= 1 && rank <= 2 && dims[0] * dims[1] > 0) {
-    PetscCall(PetscMalloc1(dims[0] * dims[1], vals));
-    st = H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *vals);
-  }
-  if (sp >= 0) H5Sclose(sp);
-  if (ds >= 0) H5Dclose(ds);
-  if (f >= 0) H5Fclose(f);
-  H5Eset_auto2(H5E_DEFAULT, func, fdata);
-  PetscCheck(f >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot open HDF5 file '%s'", option, file);
-  PetscCheck(ds >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: file '%s' has no dataset '%s'", option, file, dataset);
-  PetscCheck(rank >= 1 && rank <= 2, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: dataset '%s' of '%s' must be 2-D (rows of t, q..., qdot...), it has rank %d", option, dataset, file, rank);
-  if (st < 0) PetscCall(PetscFree(*vals));
-  PetscCheck(dims[0] * dims[1] > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: dataset '%s' of '%s' is empty", option, dataset, file);
-  PetscCheck(st >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read dataset '%s' of '%s' as real numbers", option, dataset, file);
-  *rows = (PetscInt)dims[0];
-  *cols = (PetscInt)dims[1];
-  PetscFunctionReturn(0);
-}

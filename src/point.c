@@ -4,6 +4,7 @@
 #include <slim/point.h>
 #include <slim/rk.h>
 #include <slim/log.h>
+#include <slim/private/util.h>
 
 PetscErrorCode SlimSamplesCreate(PetscInt N, PetscInt stride, PetscInt dof, SlimSamples *s)
 {
@@ -124,12 +125,6 @@ static void TrackerResult(const SlimTracker *tr, SlimResult *res)
   res->err_E_max   = tr->kind == SLIM_ERROR_NONE ? NAN : tr->eEmax;
 }
 
-static int CmpReal(const void *a, const void *b)
-{
-  PetscReal x = *(const PetscReal *)a, y = *(const PetscReal *)b;
-  return (x > y) - (x < y);
-}
-
 /* min / median / max of the timed repeats */
 static void Timings(PetscInt n, PetscReal *t, SlimResult *res, PetscInt steps, PetscInt B)
 {
@@ -137,7 +132,7 @@ static void Timings(PetscInt n, PetscReal *t, SlimResult *res, PetscInt steps, P
     res->t_min = res->t_median = res->t_max = res->ns_per_step = res->ns_per_traj_step = NAN;
     return;
   }
-  qsort(t, (size_t)n, sizeof(PetscReal), CmpReal);
+  SlimSortReal(n, t);
   res->t_min            = t[0];
   res->t_max            = t[n - 1];
   res->t_median         = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 #include <slim/sweep.h>
+#include <slim/private/util.h>
 
 PetscErrorCode SlimSweepCreate(SlimSweep *sw)
 {
@@ -22,15 +23,6 @@ PetscErrorCode SlimSweepDestroy(SlimSweep *sw)
   PetscCall(SlimFitDestroy(&(*sw)->fit));
   PetscCall(PetscFree(*sw));
   PetscFunctionReturn(0);
-}
-
-/* splitmix64: decorrelates neighbouring indices so every point gets an independent stream */
-PetscInt64 SlimSweepPointSeed(PetscInt64 base, PetscInt index)
-{
-  unsigned long long z = (unsigned long long)base * 0x9E3779B97F4A7C15ULL + (unsigned long long)index + 1;
-  z                    = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z                    = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return (PetscInt64)((z ^ (z >> 31)) & 0x7FFFFFFFFFFFFFFFULL);
 }
 
 /* Rough cost of a point in units of floating-point work, so that expensive points start first.
@@ -175,7 +167,7 @@ PetscErrorCode SlimSweepSetFromOptions(SlimSweep sw)
                   p->sigma     = sw->sigma[is];
                   p->B         = sw->B[iB];
                   p->solver    = sw->solver[iv];
-                  p->seed      = SlimSweepPointSeed(sw->seed, k);
+                  p->seed      = SlimSeedDerive(sw->seed, k);
                   /* baseline group: (family, dt, N) -- the point with r, sigma, B, solver all first */
                   p->group = -1;
                   p->cost  = PointCost(sw, p, PETSC_TRUE);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 #include <slim/fit.h>
+#include <slim/output.h>
 
 #include "testing.h"
 
@@ -392,7 +393,7 @@ TEST(Fit, FitsMeasuredObservationsFromHDF5)
   }
   Fit fit;
   fit.f->guesses = 8;
-  ASSERT_EQ(0, SlimFitDataReadHDF5(path, "obs/run1", "-fit_obs_file", &fit.f->obs_rows, &fit.f->obs_cols, &fit.f->obs));
+  ASSERT_EQ(0, SlimOutputReadMatrix(path, "obs/run1", "-fit_obs_file", &fit.f->obs_rows, &fit.f->obs_cols, &fit.f->obs));
   EXPECT_EQ(fit.f->obs_rows, n);
   EXPECT_EQ(fit.f->obs_cols, 3);
   std::vector<SlimFitResult> res;
@@ -405,8 +406,8 @@ TEST(Fit, FitsMeasuredObservationsFromHDF5)
   PetscInt  r, c;
   PetscReal *v = NULL;
   PetscPushErrorHandler(PetscReturnErrorHandler, NULL);
-  EXPECT_NE(0, SlimFitDataReadHDF5(path, "obs/nosuch", "-fit_obs_file", &r, &c, &v));
-  EXPECT_NE(0, SlimFitDataReadHDF5("/nonexistent/x.h5", "obs/run1", "-fit_obs_file", &r, &c, &v));
+  EXPECT_NE(0, SlimOutputReadMatrix(path, "obs/nosuch", "-fit_obs_file", &r, &c, &v));
+  EXPECT_NE(0, SlimOutputReadMatrix("/nonexistent/x.h5", "obs/run1", "-fit_obs_file", &r, &c, &v));
   PetscPopErrorHandler();
   unlink(path);
 }

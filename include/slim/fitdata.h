@@ -49,9 +49,5 @@ PETSC_EXTERN PetscErrorCode SlimFitDataCreateSynthetic(SlimFamily fam, const Pet
  * acceleration rows are q[dof], qdot[dof], qddot[dof]. Errors name `what` (e.g. the file). */
 PETSC_EXTERN PetscErrorCode SlimFitDataCreateFromArray(SlimLossType kind, PetscInt dof, PetscReal dt, PetscInt rows, PetscInt cols, const PetscReal vals[], const char what[], SlimFitData *data);
 PETSC_EXTERN PetscErrorCode SlimFitDataDestroy(SlimFitData *data);
-/* Reads a 2-D real dataset of an HDF5 file (serial read, any rank); *vals is PetscMalloc'ed.
- * Errors name `option` and the file or dataset. */
-PETSC_EXTERN PetscErrorCode SlimFitDataReadHDF5(const char file[], const char dataset[], const char option[], PetscInt *rows, PetscInt *cols, PetscReal **vals);
-
 /* Standard normal numbers from a PetscRandom (Box-Muller, one number per pair of uniforms). */
 PETSC_EXTERN PetscErrorCode SlimRandomNormal(PetscRandom rnd, PetscReal *z);

@@ -73,3 +73,14 @@ PETSC_EXTERN PetscErrorCode SlimOutputSetAttrInt(SlimOutput out, const char obj[
  * in buf of length len) into buf. Independent. HasAttr answers false also when obj is missing. */
 PETSC_EXTERN PetscErrorCode SlimOutputGetAttrString(SlimOutput out, const char obj[], const char name[], char buf[], size_t len);
 PETSC_EXTERN PetscErrorCode SlimOutputHasAttr(SlimOutput out, const char obj[], const char name[], PetscBool *has);
+
+/* Copies every finished row of part file `part` (a results file of the same sweep, e.g. from
+ * -sweep_slice) into out: table rows whose status is set and free arrays that were written.
+ * /orders and /sessions are not copied (recomputed by the caller). Errors name `opt` and the
+ * part: not HDF5, not a results file, or a different sweep (signature). Serial (one rank). */
+PETSC_EXTERN PetscErrorCode SlimOutputMerge(SlimOutput out, const char part[], const char signature[], const char opt[], PetscInt *copied);
+/* Reads a 1-D or 2-D real dataset of an HDF5 file (serial read, any rank) as rows x cols;
+ * *vals is PetscMalloc'ed. Errors name `option` and the file or dataset. */
+PETSC_EXTERN PetscErrorCode SlimOutputReadMatrix(const char file[], const char dataset[], const char option[], PetscInt *rows, PetscInt *cols, PetscReal **vals);
+/* "major.minor.release" of the HDF5 library (provenance). */
+PETSC_EXTERN PetscErrorCode SlimOutputGetLibraryVersion(char buf[], size_t len);

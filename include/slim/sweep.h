@@ -50,5 +50,4 @@ PETSC_EXTERN PetscErrorCode SlimSweepDestroy(SlimSweep *sw);
  * options (-fit_*, -landscape_*); enumerates the points. Errors name the option and the
  * offending value. */
 PETSC_EXTERN PetscErrorCode SlimSweepSetFromOptions(SlimSweep sw);
-/* Seed of point i's random stream: a hash of (base seed, i), independent of ranks. */
-PETSC_EXTERN PetscInt64 SlimSweepPointSeed(PetscInt64 base, PetscInt index);
+

@@ -8,6 +8,10 @@
   harness_test.py fits     EXE   coefficient fits: issue 4 acceptance from sweeps/fits.opts, the noise
                                  study sweeps/noise.opts, rank independence, resume, measured data,
                                  bad fit options
+  harness_test.py slices   EXE   -sweep_slice parts merged with -sweep_merge equal one run
+  harness_test.py preserved EXE  small variants of sweeps/default.opts and sweeps/fits.opts give the
+                                 files in tests/harness/expected/ (written before the issue-9
+                                 redesign): same groups, columns, attributes, non-timing values
 
 Exit status 0 on success; every failed check prints a line starting with FAIL.
 """
@@ -510,6 +514,36 @@ def test_slices(exe, tmp):
     check(abs(mk[-1] - wall.max()) <= 1e-12 * wall.max(), "slimsched with more ranks than tasks is not the longest task")
 
 
+# The options of the committed files in tests/harness/expected/ (see its README.md).
+PRESERVED = {
+    "default_small": ["-options_file", "sweeps/default.opts", "-sweep_r", "0,1", "-sweep_dt", "0.2,0.1",
+                      "-sweep_T", "4", "-sweep_sigma", "0,0.1", "-sweep_repeats", "0", "-fit_max_it", "20",
+                      "-landscape_n", "4", "-fit_slice_n", "3"],
+    "fits_small": ["-options_file", "sweeps/fits.opts", "-sweep_N", "20", "-fit_guesses", "3",
+                   "-fit_max_it", "40", "-landscape_n", "6", "-fit_slice_n", "5", "-fit_grid", "4"],
+}
+
+
+def test_preserved(exe, tmp):
+    here = os.path.dirname(os.path.abspath(__file__))
+    src = os.path.dirname(os.path.dirname(here))
+    compare = [sys.executable, os.path.join(here, "compare_results.py")]
+    for name, opts in PRESERVED.items():
+        expected, out = os.path.join(here, "expected", name + ".h5"), os.path.join(tmp, name + ".h5")
+        r = mpirun(2, exe, opts + ["-sweep_quiet", "-output", out], cwd=src)
+        check(r.returncode == 0, f"{name}: exit {r.returncode}: {r.stderr[-500:]}")
+        r = subprocess.run(compare + [expected, out], stdout=subprocess.PIPE, text=True)
+        check(r.returncode == 0, f"{name}: differs from the expected file:\n{r.stdout[-2000:]}")
+    # the comparison itself must be able to fail: one perturbed value is caught
+    with h5py.File(out, "r+") as f:
+        d = f["fit_summary/loss_true"]
+        v = d[()]
+        v[np.nonzero(v)[0][0]] *= 1 + 1e-9
+        d[...] = v
+    r = subprocess.run(compare + [expected, out], stdout=subprocess.PIPE, text=True)
+    check(r.returncode == 1 and "fit_summary/loss_true" in r.stdout, f"a perturbed value was not caught: {r.stdout[-500:]}")
+
+
 def main():
     if sys.argv[1] == "compare":  # harness_test.py compare A.h5 B.h5: used by the SLURM job tests
         compare_results(sys.argv[2], sys.argv[3], "compare")
@@ -518,7 +552,7 @@ def main():
     test, exe = sys.argv[1], os.path.abspath(sys.argv[2])
     with tempfile.TemporaryDirectory(prefix=f"slim-{test}-") as tmp:
         {"ranks": test_ranks, "kill": test_kill, "badinput": test_badinput, "help": test_help,
-         "fits": test_fits, "slices": test_slices}[test](exe, tmp)
+         "fits": test_fits, "slices": test_slices, "preserved": test_preserved}[test](exe, tmp)
     print(f"{test}: {len(FAILURES)} failed checks")
     sys.exit(1 if FAILURES else 0)
 

@@ -1,0 +1,167 @@
+#pragma once
+/* Private to the harness and its task kinds (src/harness*.c, src/task_*.c), like PETSc's
+ * tsimpl.h: the SlimHarness struct and the task-kind ops table.
+ *
+ * Data flow: options -> SlimSweep (the plan: points, groups, fit settings) -> task kinds (each
+ * turns the plan into numbered tasks with costs) -> SlimQueue (hands tasks out, most expensive
+ * first) -> a kind's run (SlimPointRun / SlimFitRun ...) -> its record tables
+ * (include/slim/private/record.h) -> SlimOutput (HDF5).
+ *
+ * A task kind is one file src/task_<kind>.c with a SlimTaskKindCreate_<Kind>() that fills the
+ * ops below, and one line in the kind list of src/harness.c. The harness loop knows no kind:
+ * the flat task index is decoded in one place (SlimHarnessTaskDecode). */
+#include <slim/harness.h>
+#include <slim/output.h>
+#include <slim/point.h>
+#include <slim/queue.h>
+#include <slim/private/record.h>
+#include <slim/private/util.h>
+
+typedef struct _n_SlimTaskKind *SlimTaskKind;
+
+/* Why a task failed: the typed outcome every kind reports instead of a coded integer. */
+typedef enum {
+  SLIM_TASK_OK = 0,
+  SLIM_TASK_SOLVE_FAILED, /* the nonlinear solve of a step did not converge (see the row) */
+  SLIM_TASK_PETSC_ERROR   /* a PETSc error was raised inside the task and caught */
+} SlimTaskFailureType;
+PETSC_EXTERN const char *const SlimTaskFailureTypes[];
+
+typedef struct {
+  SlimTaskFailureType type;
+  PetscErrorCode      ierr;     /* SLIM_TASK_PETSC_ERROR: the caught error code */
+  char                msg[256]; /* one line: what failed */
+} SlimTaskFailure;
+
+typedef struct {
+  /* number of tasks of this kind in the sweep (called once, after the sweep is set up) */
+  PetscErrorCode (*count)(SlimTaskKind, PetscInt *n);
+  /* estimated cost of local task i, in the sweep's cost units (queue order) */
+  PetscErrorCode (*cost)(SlimTaskKind, PetscInt i, PetscReal *cost);
+  /* the sweep point local task i serves (/tasks/point) */
+  PetscErrorCode (*point)(SlimTaskKind, PetscInt i, PetscInt *point);
+  /* collective: define (or, resuming, check) the kind's tables; new file: `fresh` */
+  PetscErrorCode (*definetables)(SlimTaskKind, PetscBool fresh);
+  /* rank 0, new files only: columns known before any work (definitions) */
+  PetscErrorCode (*writedefinitions)(SlimTaskKind);
+  /* which tasks a previous session (or a merge) finished, from the status columns */
+  PetscErrorCode (*isdone)(SlimTaskKind, PetscBool done[]);
+  /* runs local task i; never raises for a failure of the task itself, which goes in *fail */
+  PetscErrorCode (*run)(SlimTaskKind, PetscInt i, SlimTaskFailure *fail);
+  /* writes rows the kind buffered (optional) */
+  PetscErrorCode (*flush)(SlimTaskKind);
+  /* one line naming failed task i's parameters (the summary line of a run with failures) */
+  PetscErrorCode (*describe)(SlimTaskKind, PetscInt i, const SlimTaskFailure *fail, char buf[], size_t len);
+  PetscErrorCode (*destroy)(SlimTaskKind);
+} SlimTaskOps;
+
+struct _n_SlimTaskKind {
+  char        name[16]; /* /tasks/kind */
+  SlimTaskOps ops;
+  SlimHarness h;
+  PetscInt    n, first; /* tasks of this kind: flat indices [first, first + n) */
+  void       *data;     /* the kind's own state */
+};
+
+#define SLIM_TASK_KINDS_MAX 8
+
+/* finished tasks not yet written to /tasks */
+typedef struct {
+  PetscInt  task, status;
+  PetscReal wall;
+} SlimTaskRecord;
+
+struct _n_SlimHarness {
+  MPI_Comm    comm;
+  PetscMPIInt rank, size;
+  SlimSweep   sw;
+  /* options */
+  char        output[PETSC_MAX_PATH_LEN];
+  PetscBool   force, resume, quiet;
+  PetscInt    slice, nslices; /* -sweep_slice i/n: this run computes tasks with index % n == i */
+  char       *merge;          /* -sweep_merge: part files to combine instead of computing */
+  PetscReal   order_floor;    /* errors below floor * |q0| are round-off: left out of order fits */
+  PetscReal   progress_interval, flush_interval;
+  PetscInt    flush_tasks;
+  /* the task kinds, in flat-index order */
+  SlimTaskKind kinds[SLIM_TASK_KINDS_MAX];
+  PetscInt     nkinds, ntask;
+  PetscReal   *tcost, total_cost;
+  PetscInt    *order;
+  PetscBool   *done;
+  PetscInt     ndone_before, nother; /* finished by earlier sessions; other slices' tasks */
+  /* file */
+  SlimOutput   out;
+  SlimQueue    queue;
+  PetscInt     session;
+  void        *orders; /* the /orders table (src/task_orders.c) */
+  /* this rank's accounting */
+  SlimTaskRecord *trec;
+  PetscInt        ntrec;
+  PetscInt        fail_task, nfailed;
+  char            fail_text[512];
+  PetscReal       busy, cost_done;
+  PetscInt        ntasks_done;
+  PetscLogDouble  tstart, tlast_flush, tlast_progress;
+  char            start_time[64];
+  PetscLogStage   stage_setup, stage_points, stage_baselines, stage_output, stage_fits;
+};
+
+/* The kind list (src/harness.c) and the one place a flat task index is decoded. */
+PETSC_EXTERN PetscErrorCode SlimHarnessSetUpKinds(SlimHarness h);
+PETSC_EXTERN PetscErrorCode SlimHarnessTaskDecode(SlimHarness h, PetscInt task, SlimTaskKind *kind, PetscInt *local);
+
+/* The built-in kinds. */
+PETSC_EXTERN PetscErrorCode SlimTaskKindCreate_Point(SlimTaskKind);
+PETSC_EXTERN PetscErrorCode SlimTaskKindCreate_Baseline(SlimTaskKind);
+PETSC_EXTERN PetscErrorCode SlimTaskKindCreate_Fit(SlimTaskKind);
+PETSC_EXTERN PetscErrorCode SlimTaskKindCreate_Landscape(SlimTaskKind);
+
+/* Shared by the point and baseline kinds (src/task_result.c): the result record, its buffer
+ * of rows awaiting a batched write, and the trajectory datasets. */
+typedef struct _n_SlimResultTable *SlimResultTable;
+/* Sets k->data up as a result table. table: "points" or "baselines"; def: the kind's
+ * definition columns (written once by rank 0); traj: the group of the trajectory datasets;
+ * pname: name of their momentum columns. The functions below serve directly as ops. */
+PETSC_EXTERN PetscErrorCode SlimResultKindSetUp(SlimTaskKind k, const char table[], const SlimRecordTable *def, const char traj[], const char pname[]);
+PETSC_EXTERN PetscErrorCode SlimResultKindDestroy(SlimTaskKind k);
+PETSC_EXTERN PetscErrorCode SlimResultKindDefineTables(SlimTaskKind k, PetscBool fresh);
+PETSC_EXTERN PetscErrorCode SlimResultKindIsDone(SlimTaskKind k, PetscBool done[]);
+PETSC_EXTERN PetscErrorCode SlimResultKindFlush(SlimTaskKind k);
+/* k->n definition records (rank 0) */
+PETSC_EXTERN PetscErrorCode SlimResultKindWriteDefinitions(SlimTaskKind k, const void *defs);
+/* Runs one point (rktype NULL) or Runge-Kutta baseline with errors caught, writes its samples
+ * and queues its row for the next flush. */
+PETSC_EXTERN PetscErrorCode SlimResultKindRun(SlimTaskKind k, PetscInt row, const SlimPoint *p, const char rktype[], PetscLogStage stage, SlimTaskFailure *fail);
+/* "<kind> <ref> (family f, r, dt, N, B<extra>): <failure>", the line naming a failed task */
+PETSC_EXTERN PetscErrorCode SlimTaskDescribePoint(const SlimPoint *p, const char famname[], const char kind[], PetscInt ref, const char extra[], const SlimTaskFailure *fail, char buf[], size_t len);
+
+/* Helpers of the fit and landscape kinds: the fit problem of sweep point `point`; names[idx[i]]
+ * (idx NULL: names[i]) joined by commas; an ops.destroy that frees k->data. */
+PETSC_EXTERN PetscErrorCode SlimHarnessFitProblem(SlimHarness h, PetscInt point, SlimFitProblem *prob);
+PETSC_EXTERN PetscErrorCode SlimJoinNames(PetscInt n, const char *const names[], const PetscInt idx[], char buf[], size_t len);
+PETSC_EXTERN PetscErrorCode SlimTaskKindDestroyData(SlimTaskKind k);
+
+/* UTC now as 2026-01-31T12:00:00Z (session times). */
+PETSC_EXTERN void SlimNowISO(char buf[], size_t len);
+
+/* The /orders table (src/task_orders.c): groups of points differing only in dt, and the
+ * observed convergence order of each, written by rank 0 at the end of every session. */
+PETSC_EXTERN PetscErrorCode SlimOrdersCreate(SlimHarness h);
+PETSC_EXTERN PetscErrorCode SlimOrdersDestroy(SlimHarness h);
+PETSC_EXTERN PetscErrorCode SlimOrdersDefine(SlimHarness h);
+PETSC_EXTERN PetscErrorCode SlimOrdersWrite(SlimHarness h);
+/* The least-squares order fit of one group: slope of log err against log dt over the n usable
+ * (dt, err) pairs, and the slope between the two smallest dt; NaN with fewer than two. */
+PETSC_EXTERN void SlimOrderFit(PetscInt n, const PetscReal dt[], const PetscReal err[], PetscReal *order, PetscReal *order_finest);
+
+/* /sessions/<k> and the provenance attributes on "/" (src/harness_session.c). Collective. */
+PETSC_EXTERN PetscErrorCode SlimSessionFind(SlimHarness h);
+PETSC_EXTERN PetscErrorCode SlimSessionWrite(SlimHarness h, PetscReal makespan, PetscBool complete);
+/* The /tasks table (src/harness_session.c) */
+PETSC_EXTERN PetscErrorCode SlimTasksDefine(SlimHarness h);
+PETSC_EXTERN PetscErrorCode SlimTasksWriteDefinitions(SlimHarness h);
+PETSC_EXTERN PetscErrorCode SlimTasksFlush(SlimHarness h);
+
+/* Sets a typed failure; msg says what failed (a caught PETSc error's message, a solve's reason). */
+PETSC_EXTERN void SlimTaskFailureSet(SlimTaskFailure *f, SlimTaskFailureType type, PetscErrorCode ierr, const char msg[]);

@@ -1,0 +1,222 @@
+/* The harness's own tables (include/slim/private/harnessimpl.h): /tasks (every unit of work:
+ * kind, estimated cost, measured time, who ran it) and /sessions/<k> (per-rank accounting of
+ * one run), and the provenance attributes on "/". */
+#include <string.h>
+#include <slim/private/harnessimpl.h>
+#include "slim_revision.h" /* SLIM_GIT_REVISION, generated at build time */
+
+typedef struct {
+  const char *kind;
+  PetscInt    ref, point;
+  PetscReal   cost, wall;
+  PetscInt    rank, session, status;
+} TaskRow;
+#define TASK_NDEF 4 /* kind, ref, point, cost: known before any work */
+
+static const SlimRecordColumn TaskCols[] = {
+  SLIM_REC(TaskRow, kind, SLIM_RECORD_STRPTR, 16, "kind", "", "point, baseline, fit or landscape"),
+  SLIM_REC(TaskRow, ref, SLIM_RECORD_INT, 1, "ref", "", "row of the task in its table (/points, /baselines, /fit_summary) or landscape block"),
+  SLIM_REC(TaskRow, point, SLIM_RECORD_INT, 1, "point", "", "sweep point the task belongs to"),
+  SLIM_REC(TaskRow, cost, SLIM_RECORD_REAL, 1, "cost", "", "estimated cost: tasks are handed out in decreasing cost"),
+  SLIM_REC(TaskRow, wall, SLIM_RECORD_REAL, 1, "wall", "s", "measured wall time of the task"),
+  SLIM_REC(TaskRow, rank, SLIM_RECORD_INT, 1, "rank", "", "MPI rank that ran it"),
+  SLIM_REC(TaskRow, session, SLIM_RECORD_INT, 1, "session", "", "run that ran it (see /sessions/<k>)"),
+  SLIM_REC(TaskRow, status, SLIM_RECORD_INT, 1, "status", "", "-1 not run yet, 0 finished, 1 finished with a failure"),
+};
+static const SlimRecordTable TaskTable = SLIM_RECORD_TABLE("every unit of work the ranks were handed: its estimated cost and measured time", TaskCols, TaskRow);
+
+typedef struct {
+  PetscInt   rank;
+  char       host[64];
+  PetscReal  busy, idle;
+  PetscInt64 tasks;
+  PetscReal  cost;
+} RankRow;
+
+static const SlimRecordColumn RankCols[] = {
+  SLIM_REC(RankRow, rank, SLIM_RECORD_INT, 1, "rank", "", "MPI rank"),
+  SLIM_REC(RankRow, host, SLIM_RECORD_STRING, 64, "host", "", "host name"),
+  SLIM_REC(RankRow, busy, SLIM_RECORD_REAL, 1, "busy", "s", "time spent computing tasks"),
+  SLIM_REC(RankRow, idle, SLIM_RECORD_REAL, 1, "idle", "s", "makespan minus busy: waiting for the slowest rank, I/O"),
+  SLIM_REC(RankRow, tasks, SLIM_RECORD_INT64, 1, "tasks", "", "tasks computed"),
+  SLIM_REC(RankRow, cost, SLIM_RECORD_REAL, 1, "cost", "", "estimated cost of the tasks computed"),
+};
+static const SlimRecordTable RankTable = SLIM_RECORD_TABLE("per-rank accounting of this run", RankCols, RankRow);
+
+PetscErrorCode SlimTasksDefine(SlimHarness h)
+{
+  const SlimRecordTable *const t[] = {&TaskTable};
+
+  PetscFunctionBeginUser;
+  PetscCall(SlimRecordDefine(h->out, "tasks", 1, t, NULL, h->ntask));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimTasksWriteDefinitions(SlimHarness h)
+{
+  TaskRow  *t;
+  PetscInt *rows;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc2(h->ntask, &t, h->ntask, &rows));
+  for (PetscInt i = 0; i < h->ntask; i++) {
+    SlimTaskKind kind;
+    PetscInt     local, point;
+    PetscCall(SlimHarnessTaskDecode(h, i, &kind, &local));
+    PetscCall(kind->ops.point(kind, local, &point));
+    rows[i] = i;
+    t[i]    = (TaskRow){kind->name, local, point, h->tcost[i], 0, 0, 0, 0};
+  }
+  PetscCall(SlimRecordWrite(h->out, "tasks", &TaskTable, NULL, 0, TASK_NDEF, h->ntask, rows, t));
+  PetscCall(PetscFree2(t, rows));
+  PetscFunctionReturn(0);
+}
+
+/* The accounting of the finished tasks this rank buffered, status last. */
+PetscErrorCode SlimTasksFlush(SlimHarness h)
+{
+  TaskRow  *t;
+  PetscInt *rows;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc2(h->ntrec, &t, h->ntrec, &rows));
+  for (PetscInt k = 0; k < h->ntrec; k++) {
+    rows[k] = h->trec[k].task;
+    t[k]    = (TaskRow){NULL, 0, 0, 0, h->trec[k].wall, h->rank, h->session, h->trec[k].status ? 1 : 0};
+  }
+  PetscCall(SlimRecordWrite(h->out, "tasks", &TaskTable, NULL, TASK_NDEF, -1, h->ntrec, rows, t));
+  PetscCall(PetscFree2(t, rows));
+  h->ntrec = 0;
+  PetscFunctionReturn(0);
+}
+
+/* A resumed file: this run is the first session without a /sessions/<k>/ranks table. */
+PetscErrorCode SlimSessionFind(SlimHarness h)
+{
+  PetscBool exists;
+
+  PetscFunctionBeginUser;
+  for (h->session = 1;; h->session++) {
+    char path[64];
+    PetscCall(PetscSNPrintf(path, sizeof(path), "sessions/%" PetscInt_FMT "/ranks", h->session));
+    PetscCall(SlimOutputTableExists(h->out, path, &exists));
+    if (!exists) break;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* /sessions/<k>/ranks: every rank's host, busy and idle time, tasks and their cost. */
+static PetscErrorCode WriteRanks(SlimHarness h, const char tab[], PetscReal makespan, char hosts[])
+{
+  char                         host[MPI_MAX_PROCESSOR_NAME] = "", mine[64] = "";
+  int                          hl;
+  PetscInt64                   nt = h->ntasks_done;
+  RankRow                     *r;
+  PetscReal                   *busy, *cost;
+  PetscInt64                  *tasks;
+  PetscInt                    *rows;
+  const SlimRecordTable *const t[] = {&RankTable};
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Get_processor_name(host, &hl));
+  PetscCall(PetscStrncpy(mine, host, sizeof(mine)));
+  PetscCall(PetscMalloc5(h->size, &r, h->size, &busy, h->size, &cost, h->size, &tasks, h->size, &rows));
+  PetscCallMPI(MPI_Allgather(mine, 64, MPI_CHAR, hosts, 64, MPI_CHAR, h->comm));
+  PetscCallMPI(MPI_Allgather(&h->busy, 1, MPIU_REAL, busy, 1, MPIU_REAL, h->comm));
+  PetscCallMPI(MPI_Allgather(&nt, 1, MPIU_INT64, tasks, 1, MPIU_INT64, h->comm));
+  PetscCallMPI(MPI_Allgather(&h->cost_done, 1, MPIU_REAL, cost, 1, MPIU_REAL, h->comm));
+  PetscCall(SlimRecordDefine(h->out, tab, 1, t, NULL, h->size));
+  PetscCall(SlimOutputFlush(h->out));
+  for (PetscMPIInt i = 0; i < h->size; i++) {
+    rows[i] = i;
+    r[i]    = (RankRow){i, "", busy[i], makespan - busy[i], tasks[i], cost[i]};
+    PetscCall(PetscStrncpy(r[i].host, hosts + 64 * i, sizeof(r[i].host)));
+  }
+  if (!h->rank) PetscCall(SlimRecordWrite(h->out, tab, &RankTable, NULL, 0, -1, h->size, rows, r));
+  PetscCall(PetscFree5(r, busy, cost, tasks, rows));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SetAttrInt(SlimHarness h, const char obj[], const char name[], PetscInt64 v)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SlimOutputSetAttrInt(h->out, obj, name, 1, &v));
+  PetscFunctionReturn(0);
+}
+
+/* Attributes of /sessions/<k>; the slice and options also go on "/". */
+static PetscErrorCode WriteSessionAttrs(SlimHarness h, const char grp[], const char end[], PetscReal makespan, PetscBool complete)
+{
+  char *opts;
+
+  PetscFunctionBeginUser;
+  PetscCall(SlimOutputSetAttrString(h->out, grp, "start_time", h->start_time));
+  PetscCall(SlimOutputSetAttrString(h->out, grp, "end_time", end));
+  PetscCall(SlimOutputSetAttrReal(h->out, grp, "makespan", 1, &makespan));
+  PetscCall(SetAttrInt(h, grp, "nranks", h->size));
+  PetscCall(SetAttrInt(h, grp, "tasks_done_before", h->ndone_before));
+  PetscCall(SetAttrInt(h, grp, "complete", complete));
+  PetscCall(SlimOutputSetAttrString(h->out, grp, "kind", h->merge[0] ? "merge" : h->session ? "resume" : "initial run"));
+  if (h->merge[0]) PetscCall(SlimOutputSetAttrString(h->out, "/", "merged_from", h->merge));
+  if (h->nslices > 1) {
+    char sl[64];
+    PetscCall(PetscSNPrintf(sl, sizeof(sl), "%" PetscInt_FMT "/%" PetscInt_FMT, h->slice, h->nslices));
+    PetscCall(SlimOutputSetAttrString(h->out, grp, "slice", sl));
+    PetscCall(SlimOutputSetAttrString(h->out, "/", "slice", sl));
+  }
+  PetscCall(PetscOptionsGetAll(NULL, &opts));
+  PetscCall(SlimOutputSetAttrString(h->out, grp, "options", opts));
+  PetscCall(SlimOutputSetAttrString(h->out, "/", "options", opts));
+  PetscCall(PetscFree(opts));
+  PetscFunctionReturn(0);
+}
+
+/* Provenance of the latest session on the root. */
+static PetscErrorCode WriteProvenance(SlimHarness h, const char end[], const char hosts[], PetscBool complete)
+{
+  char  buf[1024], mpiv[MPI_MAX_LIBRARY_VERSION_STRING], *nl, *list;
+  int   len;
+
+  PetscFunctionBeginUser;
+  PetscCall(SlimOutputSetAttrString(h->out, "/", "program", "slimsweep"));
+  PetscCall(SlimOutputSetAttrString(h->out, "/", "version", SLIM_VERSION));
+  PetscCall(SlimOutputSetAttrString(h->out, "/", "git_revision", SLIM_GIT_REVISION));
+  PetscCall(PetscGetVersion(buf, sizeof(buf)));
+  PetscCall(SlimOutputSetAttrString(h->out, "/", "petsc_version", buf));
+  PetscCallMPI(MPI_Get_library_version(mpiv, &len));
+  if ((nl = strchr(mpiv, '\n'))) *nl = 0;
+  PetscCall(SlimOutputSetAttrString(h->out, "/", "mpi_version", mpiv));
+  PetscCall(SlimOutputGetLibraryVersion(buf, sizeof(buf)));
+  PetscCall(SlimOutputSetAttrString(h->out, "/", "hdf5_version", buf));
+  PetscCall(SetAttrInt(h, "/", "nranks", h->size));
+  PetscCall(PetscCalloc1(h->size * 65 + 1, &list));
+  for (PetscMPIInt r = 0; r < h->size; r++) {
+    PetscCall(PetscStrlcat(list, hosts + 64 * r, h->size * 65 + 1));
+    if (r + 1 < h->size) PetscCall(PetscStrlcat(list, ",", h->size * 65 + 1));
+  }
+  PetscCall(SlimOutputSetAttrString(h->out, "/", "hostnames", list));
+  PetscCall(PetscFree(list));
+  if (!h->session) PetscCall(SlimOutputSetAttrString(h->out, "/", "start_time", h->start_time));
+  PetscCall(SlimOutputSetAttrString(h->out, "/", "end_time", end));
+  PetscCall(SetAttrInt(h, "/", "sessions", h->session + 1));
+  PetscCall(SetAttrInt(h, "/", "complete", complete));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimSessionWrite(SlimHarness h, PetscReal makespan, PetscBool complete)
+{
+  char grp[64], tab[80], end[64], *hosts;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogStagePush(h->stage_output));
+  PetscCall(PetscSNPrintf(grp, sizeof(grp), "sessions/%" PetscInt_FMT, h->session));
+  PetscCall(PetscSNPrintf(tab, sizeof(tab), "%s/ranks", grp));
+  PetscCall(PetscMalloc1(h->size * 64, &hosts));
+  PetscCall(WriteRanks(h, tab, makespan, hosts));
+  SlimNowISO(end, sizeof(end));
+  PetscCall(WriteSessionAttrs(h, grp, end, makespan, complete));
+  PetscCall(WriteProvenance(h, end, hosts, complete));
+  PetscCall(PetscFree(hosts));
+  PetscCall(PetscLogStagePop());
+  PetscFunctionReturn(0);
+}

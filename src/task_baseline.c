@@ -1,0 +1,104 @@
+/* Task kind "baseline": one Runge-Kutta baseline (PETSc TSRK) per (baseline group, type)
+ * (include/slim/private/harnessimpl.h) -- a row of /baselines and the trajectory
+ * /baselines/trajectories/<row>. Points sharing (family, dt, N) form a group. */
+#include <slim/private/harnessimpl.h>
+
+/* An RK4 step costs about 4 right-hand sides and TS overhead: comparable to an r = 0 SNES step
+ * of the point cost model (SlimSweep), which this many units represent. */
+#define SLIM_BASELINE_STEP_COST 4000.0
+
+typedef struct {
+  PetscInt    group, point;
+  const char *family, *type;
+  PetscReal   dt;
+  PetscInt    N;
+  PetscReal   T;
+} BaselineDef;
+
+static const SlimRecordColumn BaselineCols[] = {
+  SLIM_REC(BaselineDef, group, SLIM_RECORD_INT, 1, "group", "", "baseline group"),
+  SLIM_REC(BaselineDef, point, SLIM_RECORD_INT, 1, "point", "", "representative point of the group"),
+  SLIM_REC(BaselineDef, family, SLIM_RECORD_STRPTR, SLIM_NAME_LEN, "family", "", "Lagrangian family"),
+  SLIM_REC(BaselineDef, type, SLIM_RECORD_STRPTR, 16, "type", "", "PETSc TSRK type (2a: RK2, 4: classical RK4)"),
+  SLIM_REC(BaselineDef, dt, SLIM_RECORD_REAL, 1, "dt", "time", "time step"),
+  SLIM_REC(BaselineDef, N, SLIM_RECORD_INT, 1, "N", "", "steps"),
+  SLIM_REC(BaselineDef, T, SLIM_RECORD_REAL, 1, "T", "time", "final time"),
+};
+static const SlimRecordTable BaselineTable = SLIM_RECORD_TABLE("Runge-Kutta baselines (PETSc TSRK), one row per (group, type)", BaselineCols, BaselineDef);
+
+static PetscErrorCode Count(SlimTaskKind k, PetscInt *n)
+{
+  PetscFunctionBeginUser;
+  *n = k->h->sw->ngroups * k->h->sw->nbase;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Point(SlimTaskKind k, PetscInt i, PetscInt *point)
+{
+  PetscFunctionBeginUser;
+  *point = k->h->sw->group_point[i / k->h->sw->nbase];
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Cost(SlimTaskKind k, PetscInt i, PetscReal *cost)
+{
+  SlimSweep  sw = k->h->sw;
+  PetscInt   pi;
+  SlimPoint *p;
+
+  PetscFunctionBeginUser;
+  PetscCall(Point(k, i, &pi));
+  p     = &sw->points[pi];
+  *cost = (sw->repeats + 1) * p->N * SLIM_BASELINE_STEP_COST * (sw->fam[p->family]->exact ? 1 : 1 + sw->ref_dt_factor);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode WriteDefinitions(SlimTaskKind k)
+{
+  SlimSweep    sw = k->h->sw;
+  BaselineDef *d;
+
+  PetscFunctionBeginUser;
+  if (!k->n) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc1(k->n, &d));
+  for (PetscInt i = 0; i < k->n; i++) {
+    PetscInt         pi = sw->group_point[i / sw->nbase];
+    const SlimPoint *p  = &sw->points[pi];
+    d[i]                = (BaselineDef){i / sw->nbase, pi, sw->famname[p->family], sw->base[i % sw->nbase], p->dt, p->N, p->N * p->dt};
+  }
+  PetscCall(SlimResultKindWriteDefinitions(k, d));
+  PetscCall(PetscFree(d));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Run(SlimTaskKind k, PetscInt i, SlimTaskFailure *fail)
+{
+  SlimSweep sw = k->h->sw;
+  PetscInt  pi;
+
+  PetscFunctionBeginUser;
+  PetscCall(Point(k, i, &pi));
+  PetscCall(SlimResultKindRun(k, i, &sw->points[pi], sw->base[i % sw->nbase], k->h->stage_baselines, fail));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Describe(SlimTaskKind k, PetscInt i, const SlimTaskFailure *fail, char buf[], size_t len)
+{
+  SlimSweep sw = k->h->sw;
+  PetscInt  pi;
+  char      extra[64];
+
+  PetscFunctionBeginUser;
+  PetscCall(Point(k, i, &pi));
+  PetscCall(PetscSNPrintf(extra, sizeof(extra), ", RK %s", sw->base[i % sw->nbase]));
+  PetscCall(SlimTaskDescribePoint(&sw->points[pi], sw->famname[sw->points[pi].family], k->name, i, extra, fail, buf, len));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimTaskKindCreate_Baseline(SlimTaskKind k)
+{
+  PetscFunctionBeginUser;
+  k->ops = (SlimTaskOps){Count, Cost, Point, SlimResultKindDefineTables, WriteDefinitions, SlimResultKindIsDone, Run, SlimResultKindFlush, Describe, SlimResultKindDestroy};
+  PetscCall(SlimResultKindSetUp(k, "baselines", &BaselineTable, "baselines/trajectories", "qdot"));
+  PetscFunctionReturn(0);
+}

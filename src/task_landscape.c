@@ -1,0 +1,195 @@
+/* Task kind "landscape": a block of rows of the loss landscape over two parameters
+ * (-landscape_params; docs/fits.md) of one (point, loss) -- one ensemble run of its
+ * rows x n parameter sets, written to /landscape/<point>/<loss>. */
+#include <slim/private/harnessimpl.h>
+
+enum { W_LAND = 1, W_NSLOTS };
+
+typedef struct {
+  const PetscReal *loss, *loss_clean;
+  PetscInt         rank, status;
+} LandRow;
+
+static const SlimRecordColumn LandCols[] = {
+  SLIM_REC(LandRow, loss, SLIM_RECORD_REALPTR, SLIM_RECORD_SLOT(W_LAND), "loss", "", "loss[i, j] at (p0 = p0_values[i], p1 = p1_values[j]), the other parameters at the truth"),
+  SLIM_REC(LandRow, loss_clean, SLIM_RECORD_REALPTR, SLIM_RECORD_SLOT(W_LAND), "loss_clean", "", "the same against the observations without noise"),
+  SLIM_REC(LandRow, rank, SLIM_RECORD_INT, 1, "rank", "", "MPI rank that computed the row"),
+  SLIM_REC(LandRow, status, SLIM_RECORD_INT, 1, "status", "", "-1 not computed yet, 0 finished, 1 failed"),
+};
+static const SlimRecordTable LandTable = SLIM_RECORD_TABLE("loss landscape over two parameters (-landscape_params)", LandCols, LandRow);
+
+typedef struct {
+  PetscInt nblk; /* blocks of -landscape_rows rows per (point, loss) */
+  PetscInt widths[W_NSLOTS];
+} LandKind;
+
+/* Task t = (point * nloss + loss) * nblk + block. */
+static void Decode(SlimTaskKind k, PetscInt t, PetscInt *point, PetscInt *l, PetscInt *blk)
+{
+  const PetscInt nblk = ((LandKind *)k->data)->nblk, nloss = k->h->sw->fit->nloss;
+
+  *point = t / (nloss * nblk);
+  *l     = (t / nblk) % nloss;
+  *blk   = t % nblk;
+}
+
+static PetscErrorCode Path(SlimTaskKind k, PetscInt point, PetscInt l, char path[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(path, len, "landscape/%" PetscInt_FMT "/%s", point, SlimLossTypes[k->h->sw->fit->loss[l]]));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Count(SlimTaskKind k, PetscInt *n)
+{
+  SlimFit   fit = k->h->sw->fit;
+  LandKind *lk  = (LandKind *)k->data;
+
+  PetscFunctionBeginUser;
+  lk->nblk           = fit->landscape ? (fit->land_n + fit->land_rows - 1) / fit->land_rows : 0;
+  lk->widths[W_LAND] = fit->land_n;
+  *n                 = k->h->sw->npoints * fit->nloss * lk->nblk;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Point(SlimTaskKind k, PetscInt t, PetscInt *point)
+{
+  PetscInt l, blk;
+
+  PetscFunctionBeginUser;
+  Decode(k, t, point, &l, &blk);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Cost(SlimTaskKind k, PetscInt t, PetscReal *cost)
+{
+  SlimFit        fit = k->h->sw->fit;
+  SlimFitProblem prob;
+  PetscInt       point, l, blk;
+
+  PetscFunctionBeginUser;
+  Decode(k, t, &point, &l, &blk);
+  PetscCall(SlimHarnessFitProblem(k->h, point, &prob));
+  *cost = (PetscReal)fit->land_rows * fit->land_n * SlimFitEvalCost(fit, &prob, fit->loss[l]);
+  PetscFunctionReturn(0);
+}
+
+/* One table per (point, loss), with its axes as attributes. */
+static PetscErrorCode DefineTables(SlimTaskKind k, PetscBool fresh)
+{
+  SlimSweep                    sw  = k->h->sw;
+  SlimFit                      fit = sw->fit;
+  const SlimRecordTable *const t[] = {&LandTable};
+  const PetscInt               n   = fit->land_n;
+  PetscReal                   *x0, *x1;
+
+  PetscFunctionBeginUser;
+  (void)fresh;
+  if (!k->n) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc2(n, &x0, n, &x1));
+  for (PetscInt p = 0; p < sw->npoints; p++)
+    for (PetscInt l = 0; l < fit->nloss; l++) {
+      SlimFamily fam = sw->fam[sw->points[p].family];
+      PetscInt   idx[2];
+      PetscInt64 iv = p;
+      char       names[160], path[256];
+      PetscCall(Path(k, p, l, path, sizeof(path)));
+      PetscCall(SlimRecordDefine(k->h->out, path, 1, t, ((LandKind *)k->data)->widths, n));
+      PetscCall(SlimFitLandscapeAxes(fit, fam, idx, x0, x1));
+      PetscCall(SlimJoinNames(2, fam->pname, idx, names, sizeof(names)));
+      PetscCall(SlimOutputSetAttrString(k->h->out, path, "params", names));
+      PetscCall(SlimOutputSetAttrString(k->h->out, path, "loss_type", SlimLossTypes[fit->loss[l]]));
+      PetscCall(SlimOutputSetAttrReal(k->h->out, path, "p0_values", n, x0));
+      PetscCall(SlimOutputSetAttrReal(k->h->out, path, "p1_values", n, x1));
+      PetscCall(SlimOutputSetAttrInt(k->h->out, path, "point", 1, &iv));
+    }
+  PetscCall(PetscFree2(x0, x1));
+  PetscFunctionReturn(0);
+}
+
+/* A block is done when all its rows are (the status column is written last). */
+static PetscErrorCode IsDone(SlimTaskKind k, PetscBool done[])
+{
+  SlimFit     fit  = k->h->sw->fit;
+  PetscInt    nblk = ((LandKind *)k->data)->nblk;
+  PetscInt64 *ls;
+  char        path[256];
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(fit->land_n, &ls));
+  for (PetscInt p = 0; p < k->h->sw->npoints; p++)
+    for (PetscInt l = 0; l < fit->nloss; l++) {
+      PetscCall(Path(k, p, l, path, sizeof(path)));
+      PetscCall(SlimOutputReadColumn(k->h->out, path, "status", ls));
+      for (PetscInt b = 0; b < nblk; b++) {
+        PetscBool d = PETSC_TRUE;
+        for (PetscInt i = b * fit->land_rows; i < PetscMin(fit->land_n, (b + 1) * fit->land_rows); i++) d = (PetscBool)(d && ls[i] >= 0);
+        done[(p * fit->nloss + l) * nblk + b] = d;
+      }
+    }
+  PetscCall(PetscFree(ls));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Run(SlimTaskKind k, PetscInt t, SlimTaskFailure *fail)
+{
+  SlimFit        fit = k->h->sw->fit;
+  const PetscInt n   = fit->land_n;
+  PetscInt       point, l, blk, i0, i1, nr, *rows;
+  SlimFitProblem prob;
+  SlimFitData    data = NULL;
+  PetscReal     *loss, *lossc;
+  LandRow       *rec;
+  SlimCatch      c;
+  PetscErrorCode ierr;
+  char           path[256];
+
+  PetscFunctionBeginUser;
+  Decode(k, t, &point, &l, &blk);
+  i0 = blk * fit->land_rows, i1 = PetscMin(n, i0 + fit->land_rows), nr = i1 - i0;
+  PetscCall(SlimHarnessFitProblem(k->h, point, &prob));
+  PetscCall(PetscMalloc4(nr * n, &loss, nr * n, &lossc, nr, &rows, nr, &rec));
+  PetscCall(PetscLogStagePush(k->h->stage_fits));
+  SlimCatchBegin(&c);
+  ierr = SlimFitCreateData(fit, &prob, fit->loss[l], &data);
+  if (!ierr) ierr = SlimFitLandscapeRows(fit, &prob, data, i0, i1, loss, lossc);
+  SlimCatchEnd(&c);
+  PetscCall(PetscLogStagePop());
+  PetscCall(SlimFitDataDestroy(&data));
+  if (ierr) {
+    PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] landscape task %" PetscInt_FMT " (point %" PetscInt_FMT ") failed: %s\n", k->h->rank, k->first + t, point, c.msg));
+    SlimTaskFailureSet(fail, SLIM_TASK_PETSC_ERROR, ierr, c.msg);
+  }
+  for (PetscInt i = 0; i < nr; i++) {
+    rows[i] = i0 + i;
+    rec[i]  = (LandRow){ierr ? NULL : loss + i * n, ierr ? NULL : lossc + i * n, k->h->rank, ierr ? 1 : 0};
+  }
+  PetscCall(PetscLogStagePush(k->h->stage_output));
+  PetscCall(Path(k, point, l, path, sizeof(path)));
+  PetscCall(SlimRecordWrite(k->h->out, path, &LandTable, ((LandKind *)k->data)->widths, 0, -1, nr, rows, rec));
+  PetscCall(PetscLogStagePop());
+  PetscCall(PetscFree4(loss, lossc, rows, rec));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Describe(SlimTaskKind k, PetscInt t, const SlimTaskFailure *fail, char buf[], size_t len)
+{
+  PetscInt         point, l, blk;
+  const SlimPoint *p;
+  char             extra[64];
+
+  PetscFunctionBeginUser;
+  Decode(k, t, &point, &l, &blk);
+  p = &k->h->sw->points[point];
+  PetscCall(PetscSNPrintf(extra, sizeof(extra), ", %s loss, block %" PetscInt_FMT, SlimLossTypes[k->h->sw->fit->loss[l]], blk));
+  PetscCall(SlimTaskDescribePoint(p, k->h->sw->famname[p->family], k->name, t, extra, fail, buf, len));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimTaskKindCreate_Landscape(SlimTaskKind k)
+{
+  PetscFunctionBeginUser;
+  k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, NULL, IsDone, Run, NULL, Describe, SlimTaskKindDestroyData};
+  PetscCall(PetscNew((LandKind **)&k->data));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,370 @@
+// Unit tests of the harness's parts without mpirun (one rank, PETSC_COMM_SELF): sweep
+// enumeration and seeds, the flat task index and its decoding into kinds, the cost-ordered
+// queue and its simulation, the order fit of /orders, record tables written and read back, and
+// merging part files.
+#include <gtest/gtest.h>
+#include <slim/private/harnessimpl.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace
+{
+// An options database of its own for one test: the global one is left as it was.
+struct Options {
+  PetscOptions o = nullptr;
+  explicit Options(const char *text)
+  {
+    EXPECT_EQ(0, PetscOptionsCreate(&o));
+    EXPECT_EQ(0, PetscOptionsInsertString(o, text));
+    EXPECT_EQ(0, PetscOptionsPush(o));
+  }
+  ~Options()
+  {
+    PetscOptionsPop();
+    PetscOptionsDestroy(&o);
+  }
+};
+
+struct QuietErrors {
+  QuietErrors() { PetscPushErrorHandler(PetscReturnErrorHandler, NULL); }
+  ~QuietErrors() { PetscPopErrorHandler(); }
+};
+
+struct TmpDir {
+  std::string dir;
+  TmpDir()
+  {
+    char tmpl[] = "/tmp/slim_harness_XXXXXX";
+    EXPECT_NE(nullptr, mkdtemp(tmpl));
+    dir = tmpl;
+  }
+  ~TmpDir() { EXPECT_EQ(0, system(("rm -rf " + dir).c_str())); }
+  std::string File(const char *name) const { return dir + "/" + name; }
+};
+
+const char *kSweep = "-sweep_family dho,anharmonic -sweep_r 0,1 -sweep_dt 0.1,0.05 -sweep_N 10 -sweep_sigma 0,0.1 "
+                     "-sweep_baselines 2a,4 -sweep_seed 99 -fit_guesses 2 -fit_loss trajectory,acceleration "
+                     "-fit_method gd -fit_max_it 5 -landscape_params m,k -landscape_n 5 -landscape_rows_per_task 2";
+
+// splitmix64's published finaliser (Steele, Lea & Flood 2014), written out independently
+uint64_t Mix(uint64_t z)
+{
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+} // namespace
+
+TEST(Sweep, EnumerationIsLexicographicWithDerivedSeeds)
+{
+  Options   opt(kSweep);
+  SlimSweep sw = nullptr;
+  ASSERT_EQ(0, SlimSweepCreate(&sw));
+  ASSERT_EQ(0, SlimSweepSetFromOptions(sw));
+  ASSERT_EQ(16, sw->npoints); // 2 families x 2 r x 2 dt x 2 sigma
+  std::set<PetscInt64> seeds;
+  for (PetscInt i = 0; i < sw->npoints; i++) {
+    const SlimPoint &p = sw->points[i];
+    EXPECT_EQ(i, p.index);
+    EXPECT_EQ(i / 8, p.family);
+    EXPECT_EQ((i / 4) % 2, p.r);
+    EXPECT_EQ((i / 2) % 2 ? 0.05 : 0.1, p.dt);
+    EXPECT_EQ(i % 2 ? 0.1 : 0.0, p.sigma);
+    EXPECT_EQ(SlimSeedDerive(99, i), p.seed);
+    EXPECT_EQ((PetscInt64)(Mix(99ULL * 0x9E3779B97F4A7C15ULL + i + 1) & 0x7FFFFFFFFFFFFFFFULL), p.seed);
+    seeds.insert(p.seed);
+    // baseline group: same (family, dt, N)
+    const SlimPoint &g = sw->points[sw->group_point[p.group]];
+    EXPECT_TRUE(g.family == p.family && g.dt == p.dt && g.N == p.N);
+  }
+  EXPECT_EQ(16u, seeds.size());
+  EXPECT_EQ(4, sw->ngroups);
+  EXPECT_NE(SlimSeedDerive(99, 0), SlimSeedDerive(100, 0));
+  ASSERT_EQ(0, SlimSweepDestroy(&sw));
+}
+
+TEST(Seed, NeighbouringIndicesGiveIndependentBits)
+{
+  // every bit of the derived seeds is set about half of the time over consecutive indices
+  const int n = 4096;
+  for (int bit = 0; bit < 63; bit++) {
+    int ones = 0;
+    for (int i = 0; i < n; i++) ones += (int)((SlimSeedDerive(2026, i) >> bit) & 1);
+    EXPECT_NEAR(0.5, (double)ones / n, 0.05) << "bit " << bit;
+  }
+}
+
+TEST(TaskMap, FlatIndexDecodesToKindsInOrder)
+{
+  Options     opt(kSweep);
+  SlimHarness h = nullptr;
+  ASSERT_EQ(0, SlimHarnessCreate(PETSC_COMM_SELF, &h));
+  ASSERT_EQ(0, SlimHarnessSetFromOptions(h));
+  ASSERT_EQ(0, SlimHarnessSetUpKinds(h));
+  // 16 points, 4 groups x 2 RK types, 16 x 2 fit configurations, 16 x 2 losses x 3 blocks
+  const char    *names[] = {"point", "baseline", "fit", "landscape"};
+  const PetscInt counts[] = {16, 8, 32, 96};
+  ASSERT_EQ(4, h->nkinds);
+  PetscInt first = 0;
+  for (PetscInt k = 0; k < 4; k++) {
+    EXPECT_STREQ(names[k], h->kinds[k]->name);
+    EXPECT_EQ(counts[k], h->kinds[k]->n);
+    EXPECT_EQ(first, h->kinds[k]->first);
+    first += counts[k];
+  }
+  EXPECT_EQ(first, h->ntask);
+  for (PetscInt t = 0; t < h->ntask; t++) {
+    SlimTaskKind kind;
+    PetscInt     local, point;
+    ASSERT_EQ(0, SlimHarnessTaskDecode(h, t, &kind, &local));
+    EXPECT_EQ(t, kind->first + local);
+    ASSERT_EQ(0, kind->ops.point(kind, local, &point));
+    ASSERT_TRUE(point >= 0 && point < 16);
+    PetscInt expect = local;                                         // points
+    if (kind == h->kinds[1]) expect = h->sw->group_point[local / 2]; // (group, RK type)
+    if (kind == h->kinds[2]) expect = local / 2;                     // (point, configuration)
+    if (kind == h->kinds[3]) expect = local / (2 * 3);               // (point, loss, block)
+    EXPECT_EQ(expect, point);
+  }
+  {
+    QuietErrors  q;
+    SlimTaskKind kind;
+    PetscInt     local;
+    EXPECT_NE(0, SlimHarnessTaskDecode(h, h->ntask, &kind, &local));
+  }
+  ASSERT_EQ(0, SlimHarnessDestroy(&h));
+}
+
+TEST(Queue, OrderIsByDecreasingCostStableOnTies)
+{
+  const PetscReal cost[] = {1, 5, 3, 5, -1, 3};
+  PetscInt        order[6];
+  ASSERT_EQ(0, SlimScheduleOrder(6, cost, order));
+  const PetscInt expect[] = {1, 3, 2, 5, 0, 4};
+  for (int i = 0; i < 6; i++) EXPECT_EQ(expect[i], order[i]);
+}
+
+TEST(Queue, SimulationIsGreedyListScheduling)
+{
+  const PetscReal cost[]  = {5, 4, 3, 3, 3};
+  const PetscInt  order[] = {0, 1, 2, 3, 4};
+  PetscReal       mk, busy[8];
+  // 2 ranks: 5 | 4, then 3 -> rank 1 (7), 3 -> rank 0 (8), 3 -> rank 1 (10)
+  ASSERT_EQ(0, SlimScheduleSimulate(5, order, cost, 2, &mk, busy));
+  EXPECT_DOUBLE_EQ(10, mk);
+  EXPECT_DOUBLE_EQ(8, busy[0]);
+  EXPECT_DOUBLE_EQ(10, busy[1]);
+  ASSERT_EQ(0, SlimScheduleSimulate(5, order, cost, 1, &mk, NULL));
+  EXPECT_DOUBLE_EQ(18, mk);
+  ASSERT_EQ(0, SlimScheduleSimulate(5, order, cost, 8, &mk, NULL));
+  EXPECT_DOUBLE_EQ(5, mk);
+}
+
+TEST(Queue, HandsOutEveryPositionOnceThenStops)
+{
+  SlimQueue q = nullptr;
+  PetscInt  pos, done;
+  PetscReal cost;
+  PetscBool stop;
+  ASSERT_EQ(0, SlimQueueCreate(PETSC_COMM_SELF, 3, &q));
+  for (PetscInt i = 0; i < 3; i++) {
+    ASSERT_EQ(0, SlimQueueNext(q, &pos));
+    EXPECT_EQ(i, pos);
+    ASSERT_EQ(0, SlimQueueDone(q, 2.0));
+  }
+  ASSERT_EQ(0, SlimQueueNext(q, &pos));
+  EXPECT_EQ(-1, pos);
+  ASSERT_EQ(0, SlimQueueProgress(q, &done, &cost, &stop));
+  EXPECT_EQ(3, done);
+  EXPECT_DOUBLE_EQ(6.0, cost);
+  EXPECT_FALSE(stop);
+  ASSERT_EQ(0, SlimQueueDestroy(&q));
+  ASSERT_EQ(0, SlimQueueCreate(PETSC_COMM_SELF, 3, &q));
+  ASSERT_EQ(0, SlimQueueStop(q));
+  ASSERT_EQ(0, SlimQueueNext(q, &pos));
+  EXPECT_EQ(-1, pos);
+  ASSERT_EQ(0, SlimQueueProgress(q, &done, &cost, &stop));
+  EXPECT_TRUE(stop);
+  ASSERT_EQ(0, SlimQueueDestroy(&q));
+}
+
+TEST(Orders, LeastSquaresSlopeAndFinestPair)
+{
+  // err = 3 dt^4 exactly, given in no particular order
+  const PetscReal dt[] = {0.05, 0.2, 0.1, 0.025};
+  PetscReal       err[4], order, fin;
+  for (int i = 0; i < 4; i++) err[i] = 3 * std::pow(dt[i], 4);
+  SlimOrderFit(4, dt, err, &order, &fin);
+  EXPECT_NEAR(4, order, 1e-12);
+  EXPECT_NEAR(4, fin, 1e-12);
+  // a coarse point off the power law moves the least-squares slope, not the finest pair's
+  err[1] *= 10;
+  SlimOrderFit(4, dt, err, &order, &fin);
+  EXPECT_GT(std::fabs(order - 4), 0.1);
+  EXPECT_NEAR(4, fin, 1e-12);
+  SlimOrderFit(1, dt, err, &order, &fin);
+  EXPECT_TRUE(std::isnan(order) && std::isnan(fin));
+}
+
+namespace
+{
+struct Row {
+  PetscInt    id;
+  PetscInt64  big;
+  int         kind;
+  PetscReal   x, v[4];
+  char        name[16];
+  const char *label;
+  PetscReal  *series;
+  PetscInt    status;
+};
+enum { W_V = 1, W_SERIES };
+const SlimRecordColumn kRowCols[] = {
+  SLIM_REC(Row, id, SLIM_RECORD_INT, 1, "id", "", "identifier"),
+  SLIM_REC(Row, big, SLIM_RECORD_INT64, 1, "big", "", "a 64-bit number"),
+  SLIM_REC(Row, kind, SLIM_RECORD_ENUM, 1, "kind", "", "an enum"),
+  SLIM_REC(Row, x, SLIM_RECORD_REAL, 1, "x", "m", "position"),
+  SLIM_REC(Row, v, SLIM_RECORD_REAL, SLIM_RECORD_SLOT(W_V), "v", "", "a run-time width"),
+  SLIM_REC(Row, name, SLIM_RECORD_STRING, 16, "name", "", "inline string"),
+  SLIM_REC(Row, label, SLIM_RECORD_STRPTR, 8, "label", "", "string by pointer"),
+  SLIM_REC_OPT(Row, series, SLIM_RECORD_REALPTR, SLIM_RECORD_SLOT(W_SERIES), W_SERIES, "series", "", "optional"),
+  SLIM_REC(Row, status, SLIM_RECORD_INT, 1, "status", "", "written last"),
+};
+const SlimRecordTable kRowTable = SLIM_RECORD_TABLE("test rows", kRowCols, Row);
+} // namespace
+
+TEST(Record, RoundTripOfEveryTypeWithSlotsAndFill)
+{
+  TmpDir                       tmp;
+  SlimOutput                   out = nullptr;
+  const SlimRecordTable *const t[] = {&kRowTable};
+  const PetscInt               widths[] = {0, 3, 2}, nowidths[] = {0, 3, 0};
+  PetscReal                    s0[2] = {7, 8}, s1[2] = {9, 10};
+  Row                          rows[2];
+  const PetscInt               idx[2] = {4, 1};
+
+  ASSERT_EQ(0, SlimOutputOpen(PETSC_COMM_SELF, tmp.File("r.h5").c_str(), SLIM_OUTPUT_CREATE, "-output", &out));
+  ASSERT_EQ(0, SlimRecordDefine(out, "a", 1, t, widths, 6));
+  ASSERT_EQ(0, SlimRecordDefine(out, "b", 1, t, nowidths, 2));
+  ASSERT_EQ(0, SlimOutputFlush(out));
+  for (int k = 0; k < 2; k++) {
+    SlimRecordFill(&kRowTable, widths, &rows[k]);
+    EXPECT_TRUE(std::isnan(rows[k].v[2]));
+    rows[k].id = 10 + k, rows[k].big = (PetscInt64)1 << 40, rows[k].kind = k, rows[k].x = 0.5 * k;
+    rows[k].v[0] = k, rows[k].v[1] = -k; // v[2] stays at the fill value
+    snprintf(rows[k].name, sizeof rows[k].name, "row%d", k);
+    rows[k].label = k ? "a-long-label" : "short";
+    rows[k].series = k ? s1 : s0;
+    rows[k].status = 0;
+  }
+  // columns in two steps, as definitions and results are
+  ASSERT_EQ(0, SlimRecordWrite(out, "a", &kRowTable, widths, 0, 4, 2, idx, rows));
+  ASSERT_EQ(0, SlimRecordWrite(out, "a", &kRowTable, widths, 4, -1, 2, idx, rows));
+  {
+    PetscInt64 id[6], big[6], st[6];
+    PetscReal  x[6], v[18], series[12];
+    char       name[6 * 16], label[6 * 8];
+    ASSERT_EQ(0, SlimOutputReadColumn(out, "a", "id", id));
+    ASSERT_EQ(0, SlimOutputReadColumn(out, "a", "big", big));
+    ASSERT_EQ(0, SlimOutputReadColumn(out, "a", "x", x));
+    ASSERT_EQ(0, SlimOutputReadColumn(out, "a", "v", v));
+    ASSERT_EQ(0, SlimOutputReadColumn(out, "a", "name", name));
+    ASSERT_EQ(0, SlimOutputReadColumn(out, "a", "label", label));
+    ASSERT_EQ(0, SlimOutputReadColumn(out, "a", "series", series));
+    ASSERT_EQ(0, SlimOutputReadColumn(out, "a", "status", st));
+    EXPECT_EQ(10, id[4]);
+    EXPECT_EQ(11, id[1]);
+    EXPECT_EQ(-1, id[0]); // never written: fill
+    EXPECT_EQ((PetscInt64)1 << 40, big[1]);
+    EXPECT_DOUBLE_EQ(0.5, x[1]);
+    EXPECT_TRUE(std::isnan(x[2]));
+    EXPECT_DOUBLE_EQ(-1, v[3 * 1 + 1]);
+    EXPECT_TRUE(std::isnan(v[3 * 1 + 2]));
+    EXPECT_EQ(std::string("row0"), std::string(name + 16 * 4, strnlen(name + 16 * 4, 16)));
+    EXPECT_EQ(std::string("a-long-"), std::string(label + 8 * 1, strnlen(label + 8 * 1, 8))); // cut to width - 1
+    EXPECT_DOUBLE_EQ(10, series[2 * 1 + 1]);
+    EXPECT_EQ(0, st[1]);
+    EXPECT_EQ(-1, st[3]);
+  }
+  {
+    // a width slot of 0 leaves the optional column out
+    QuietErrors q;
+    PetscReal   series[4];
+    EXPECT_NE(0, SlimOutputReadColumn(out, "b", "series", series));
+  }
+  EXPECT_EQ(7, SlimRecordFind(&kRowTable, "series"));
+  EXPECT_EQ(-1, SlimRecordFind(&kRowTable, "nosuch"));
+  ASSERT_EQ(0, SlimOutputDestroy(&out));
+}
+
+namespace
+{
+// A results-like file: signature, a table with a status, a free array.
+void WritePart(const std::string &path, const char *sig, std::vector<PetscInt> rows, bool array)
+{
+  SlimOutput       out = nullptr;
+  const SlimColumn cols[] = {{"x", SLIM_COL_REAL, 1, "", ""}, {"status", SLIM_COL_INT, 1, "", ""}};
+  const PetscInt   dims[1] = {3};
+  ASSERT_EQ(0, SlimOutputOpen(PETSC_COMM_SELF, path.c_str(), SLIM_OUTPUT_FORCE, "-output", &out));
+  ASSERT_EQ(0, SlimOutputSetAttrString(out, "/", "sweep_signature", sig));
+  ASSERT_EQ(0, SlimOutputDefineTable(out, "t", "", 4, 2, cols));
+  ASSERT_EQ(0, SlimOutputDefineArray(out, "trajectories/0", 1, dims, NULL, ""));
+  ASSERT_EQ(0, SlimOutputFlush(out));
+  for (PetscInt r : rows) {
+    PetscReal  x  = 100 + r;
+    PetscInt64 st = 0;
+    ASSERT_EQ(0, SlimOutputWriteRows(out, "t", "x", 1, &r, &x));
+    ASSERT_EQ(0, SlimOutputWriteRows(out, "t", "status", 1, &r, &st));
+  }
+  if (array) {
+    const PetscReal a[3] = {1, 2, 3};
+    ASSERT_EQ(0, SlimOutputWriteArray(out, "trajectories/0", a));
+  }
+  ASSERT_EQ(0, SlimOutputDestroy(&out));
+}
+} // namespace
+
+TEST(Merge, CopiesFinishedRowsAndWrittenArraysOfEachPart)
+{
+  TmpDir     tmp;
+  SlimOutput out = nullptr;
+  PetscInt   copied;
+  WritePart(tmp.File("a.h5"), "S", {0, 2}, false);
+  WritePart(tmp.File("b.h5"), "S", {3}, true);
+  WritePart(tmp.File("c.h5"), "other", {1}, false);
+  WritePart(tmp.File("m.h5"), "S", {}, false);
+  ASSERT_EQ(0, SlimOutputOpen(PETSC_COMM_SELF, tmp.File("m.h5").c_str(), SLIM_OUTPUT_RESUME, "-output", &out));
+  {
+    const SlimColumn cols[] = {{"x", SLIM_COL_REAL, 1, "", ""}, {"status", SLIM_COL_INT, 1, "", ""}};
+    const PetscInt   dims[1] = {3};
+    ASSERT_EQ(0, SlimOutputDefineTable(out, "t", "", 4, 2, cols));
+    ASSERT_EQ(0, SlimOutputDefineArray(out, "trajectories/0", 1, dims, NULL, ""));
+  }
+  ASSERT_EQ(0, SlimOutputMerge(out, tmp.File("a.h5").c_str(), "S", "-sweep_merge", &copied));
+  EXPECT_EQ(4, copied); // 2 rows x 2 columns
+  ASSERT_EQ(0, SlimOutputMerge(out, tmp.File("b.h5").c_str(), "S", "-sweep_merge", &copied));
+  {
+    QuietErrors q;
+    EXPECT_NE(0, SlimOutputMerge(out, tmp.File("c.h5").c_str(), "S", "-sweep_merge", &copied));
+    EXPECT_NE(0, SlimOutputMerge(out, tmp.File("none.h5").c_str(), "S", "-sweep_merge", &copied));
+  }
+  PetscReal  x[4], a[3];
+  PetscInt64 st[4];
+  ASSERT_EQ(0, SlimOutputReadColumn(out, "t", "x", x));
+  ASSERT_EQ(0, SlimOutputReadColumn(out, "t", "status", st));
+  ASSERT_EQ(0, SlimOutputReadArray(out, "trajectories/0", a));
+  EXPECT_DOUBLE_EQ(100, x[0]);
+  EXPECT_TRUE(std::isnan(x[1])); // only in the foreign part: not merged
+  EXPECT_DOUBLE_EQ(102, x[2]);
+  EXPECT_DOUBLE_EQ(103, x[3]);
+  EXPECT_EQ(-1, st[1]);
+  EXPECT_DOUBLE_EQ(2, a[1]);
+  ASSERT_EQ(0, SlimOutputDestroy(&out));
+}

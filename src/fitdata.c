@@ -5,6 +5,9 @@
 #include <slim/fitdata.h>
 #include "fitimpl.h"
 
+/* Acceleration grids beyond this many points (2^20) are refused: memory and time grow as grid^(2 dof). */
+#define SLIM_FIT_GRID_MAX (1 << 20)
+
 const char *const SlimLossTypes[] = {"trajectory", "acceleration", "SlimLossType", "SLIM_LOSS_", NULL};
 
 PetscErrorCode SlimRandomNormal(PetscRandom rnd, PetscReal *z)
@@ -79,14 +82,9 @@ static PetscErrorCode TruthMonitor(SlimStepper st, PetscInt step, void *ctx)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode IntegrateTruth(SlimFamily fam, const PetscReal theta[], const SlimFitDataSpec *spec, TruthCtx *c)
+static PetscErrorCode IntegrateTruthWith(SlimStepper st, SlimFamily fam, const PetscReal theta[], const SlimFitDataSpec *spec, TruthCtx *c, SlimFailure *f)
 {
-  SlimStepper st;
-  SlimFailure f;
-
   PetscFunctionBeginUser;
-  for (PetscInt a = 0; a < 2 * fam->dof; a++) c->lo[a] = PETSC_MAX_REAL, c->hi[a] = -PETSC_MAX_REAL;
-  PetscCall(SlimStepperCreate(fam, spec->r, 1, &st));
   PetscCall(SlimStepperSetFromOptions(st));
   PetscCall(SlimStepperSetSolverType(st, spec->solver));
   PetscCall(SlimStepperSetTimeStep(st, spec->dt));
@@ -94,105 +92,154 @@ static PetscErrorCode IntegrateTruth(SlimFamily fam, const PetscReal theta[], co
   PetscCall(SlimStepperSetInitialState(st, 0, 0.0, fam->q0, fam->v0));
   PetscCall(SlimStepperSetMonitor(st, 1, TruthMonitor, c));
   PetscCall(SlimStepperIntegrate(st, spec->N));
-  PetscCall(SlimStepperGetFailure(st, 0, &f));
+  PetscCall(SlimStepperGetFailure(st, 0, f));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode IntegrateTruth(SlimFamily fam, const PetscReal theta[], const SlimFitDataSpec *spec, TruthCtx *c)
+{
+  SlimStepper    st;
+  SlimFailure    f;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  for (PetscInt a = 0; a < 2 * fam->dof; a++) c->lo[a] = PETSC_MAX_REAL, c->hi[a] = -PETSC_MAX_REAL;
+  PetscCall(SlimStepperCreate(fam, spec->r, 1, &st));
+  ierr = IntegrateTruthWith(st, fam, theta, spec, c, &f);
   PetscCall(SlimStepperDestroy(&st));
+  PetscCall(ierr);
   PetscCheck(f.step < 0, PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "synthetic fit data: the integration of the true parameters failed at step %" PetscInt_FMT " (%s)", f.step, SNESConvergedReasons[f.reason]);
+  PetscFunctionReturn(0);
+}
+
+/* Trajectory samples every stride steps of the true motion, with noise. */
+static PetscErrorCode SyntheticTrajectory(SlimFamily fam, const PetscReal theta[], const SlimFitDataSpec *spec, PetscRandom rnd, SlimFitData *data)
+{
+  const PetscInt d = fam->dof;
+  TruthCtx       c;
+  SlimFitData    D;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(&c, sizeof(c)));
+  c.dof    = d;
+  c.stride = PetscMax(spec->stride, 1);
+  const PetscInt ns = spec->N / c.stride + 1;
+  PetscCall(DataAlloc(SLIM_LOSS_TRAJECTORY, d, ns, PETSC_TRUE, data));
+  D   = *data;
+  c.t = D->t, c.q = D->qc, c.v = D->vc;
+  PetscCall(IntegrateTruth(fam, theta, spec, &c));
+  for (PetscInt i = 0; i < ns; i++) {
+    D->step[i] = i * c.stride;
+    for (PetscInt a = 0; a < d; a++) {
+      PetscReal z1, z2;
+      PetscCall(SlimRandomNormal(rnd, &z1));
+      PetscCall(SlimRandomNormal(rnd, &z2));
+      D->q[i * d + a] = D->qc[i * d + a] + spec->sigma * z1;
+      D->v[i * d + a] = D->vc[i * d + a] + spec->sigma * z2;
+    }
+  }
+  D->t0 = 0;
+  PetscCall(PetscArraycpy(D->q0, fam->q0, d));
+  PetscCall(PetscArraycpy(D->v0, fam->v0, d));
+  PetscFunctionReturn(0);
+}
+
+/* Grid limits of every coordinate: the ranges set, else the extent of the true motion. */
+static PetscErrorCode GridBox(SlimFamily fam, const PetscReal theta[], const SlimFitDataSpec *spec, PetscReal lo[], PetscReal hi[])
+{
+  const PetscInt d = fam->dof;
+  TruthCtx       c;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(&c, sizeof(c)));
+  c.dof    = d;
+  c.stride = PetscMax(spec->stride, 1);
+  if (!spec->qrange_set || !spec->vrange_set) PetscCall(IntegrateTruth(fam, theta, spec, &c));
+  for (PetscInt a = 0; a < d; a++) {
+    lo[a]     = spec->qrange_set ? spec->qrange[0] : c.lo[a];
+    hi[a]     = spec->qrange_set ? spec->qrange[1] : c.hi[a];
+    lo[d + a] = spec->vrange_set ? spec->vrange[0] : c.lo[d + a];
+    hi[d + a] = spec->vrange_set ? spec->vrange[1] : c.hi[d + a];
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Accelerations on a grid of `grid` values per coordinate, with noise on q, qdot and qddot. */
+static PetscErrorCode SyntheticAcceleration(SlimFamily fam, const PetscReal theta[], const SlimFitDataSpec *spec, PetscRandom rnd, SlimFitData *data)
+{
+  const PetscInt d = fam->dof, nc = 2 * d, g = spec->grid;
+  PetscReal      lo[2 * SLIM_MAX_DOF], hi[2 * SLIM_MAX_DOF], ntot = 1;
+  PetscInt       n = 0, total;
+  SlimFitData    D;
+
+  PetscFunctionBeginUser;
+  PetscCheck(g >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-fit_grid %" PetscInt_FMT " must be >= 1", g);
+  for (PetscInt k = 0; k < nc; k++) ntot *= g;
+  PetscCheck(ntot <= SLIM_FIT_GRID_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-fit_grid %" PetscInt_FMT ": %" PetscInt_FMT "^%" PetscInt_FMT " = %g acceleration grid points for family '%s' (limit 2^20)", g, g, nc, (double)ntot, fam->name);
+  total = (PetscInt)ntot;
+  PetscCall(GridBox(fam, theta, spec, lo, hi));
+  PetscCall(DataAlloc(SLIM_LOSS_ACCELERATION, d, total, PETSC_TRUE, data));
+  D = *data;
+  for (PetscInt idx = 0; idx < total; idx++) {
+    PetscReal      x[2 * SLIM_MAX_DOF], acc[SLIM_MAX_DOF];
+    PetscInt       rest = idx;
+    PetscBool      ok   = PETSC_TRUE;
+    PetscErrorCode ierr;
+    SlimCatch      cat;
+
+    for (PetscInt k = nc - 1; k >= 0; k--) {
+      const PetscInt j = rest % g;
+      rest /= g;
+      x[k] = g > 1 ? lo[k] + (hi[k] - lo[k]) * j / (g - 1) : 0.5 * (lo[k] + hi[k]);
+    }
+    /* a grid point where qddot is undefined (singular momentum map, the orbit's centre) is dropped */
+    SlimCatchBegin(&cat);
+    ierr = SlimFamilyAcceleration(fam, theta, 0.0, x, x + d, acc, NULL);
+    SlimCatchEnd(&cat);
+    for (PetscInt a = 0; a < d && !ierr; a++) ok = (PetscBool)(ok && isfinite(acc[a]));
+    if (ierr || !ok) {
+      D->ndropped++;
+      continue;
+    }
+    for (PetscInt a = 0; a < d; a++) {
+      PetscReal z[3];
+      for (PetscInt k = 0; k < 3; k++) PetscCall(SlimRandomNormal(rnd, &z[k]));
+      D->qc[n * d + a] = x[a];
+      D->vc[n * d + a] = x[d + a];
+      D->ac[n * d + a] = acc[a];
+      D->q[n * d + a]  = x[a] + spec->sigma * z[0];
+      D->v[n * d + a]  = x[d + a] + spec->sigma * z[1];
+      D->a[n * d + a]  = acc[a] + spec->sigma * z[2];
+    }
+    n++;
+  }
+  PetscCheck(n > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "acceleration fit data: no grid point of family '%s' has a finite acceleration (set -fit_grid_q / -fit_grid_v)", fam->name);
+  D->n = n;
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode SlimFitDataCreateSynthetic(SlimFamily fam, const PetscReal theta[], const SlimFitDataSpec *spec, SlimFitData *data)
 {
-  const PetscInt d = fam->dof;
-  SlimFitData    D;
+  SlimFitData    D = NULL;
   PetscRandom    rnd;
-  TruthCtx       c;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
+  *data = NULL;
   PetscCheck(spec->sigma >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "noise sigma %g must be >= 0", (double)spec->sigma);
-  PetscCall(PetscMemzero(&c, sizeof(c)));
-  c.dof    = d;
-  c.stride = PetscMax(spec->stride, 1);
   PetscCall(PetscRandomCreate(PETSC_COMM_SELF, &rnd));
   /* rander48 keeps its state in the object (rand48 would share libc's global state) */
   PetscCall(PetscRandomSetType(rnd, PETSCRANDER48));
   PetscCall(PetscRandomSetSeed(rnd, (unsigned long)spec->seed));
   PetscCall(PetscRandomSeed(rnd));
-  if (spec->kind == SLIM_LOSS_TRAJECTORY) {
-    const PetscInt ns = spec->N / c.stride + 1;
-
-    PetscCall(DataAlloc(SLIM_LOSS_TRAJECTORY, d, ns, PETSC_TRUE, &D));
-    c.t = D->t, c.q = D->qc, c.v = D->vc;
-    PetscCall(IntegrateTruth(fam, theta, spec, &c));
-    for (PetscInt i = 0; i < ns; i++) {
-      D->step[i] = i * c.stride;
-      for (PetscInt a = 0; a < d; a++) {
-        PetscReal z1, z2;
-        PetscCall(SlimRandomNormal(rnd, &z1));
-        PetscCall(SlimRandomNormal(rnd, &z2));
-        D->q[i * d + a] = D->qc[i * d + a] + spec->sigma * z1;
-        D->v[i * d + a] = D->vc[i * d + a] + spec->sigma * z2;
-      }
-    }
-    D->t0 = 0;
-    PetscCall(PetscArraycpy(D->q0, fam->q0, d));
-    PetscCall(PetscArraycpy(D->v0, fam->v0, d));
-  } else {
-    const PetscInt nc = 2 * d, g = spec->grid;
-    PetscReal      lo[2 * SLIM_MAX_DOF], hi[2 * SLIM_MAX_DOF], ntot = 1;
-    PetscInt       n = 0, total;
-
-    PetscCheck(g >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-fit_grid %" PetscInt_FMT " must be >= 1", g);
-    for (PetscInt k = 0; k < nc; k++) ntot *= g;
-    PetscCheck(ntot <= 1 << 20, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-fit_grid %" PetscInt_FMT ": %" PetscInt_FMT "^%" PetscInt_FMT " = %g acceleration grid points for family '%s' (limit 2^20)", g, g, nc, (double)ntot, fam->name);
-    total = (PetscInt)ntot;
-    if (!spec->qrange_set || !spec->vrange_set) PetscCall(IntegrateTruth(fam, theta, spec, &c));
-    for (PetscInt a = 0; a < d; a++) {
-      lo[a] = spec->qrange_set ? spec->qrange[0] : c.lo[a];
-      hi[a] = spec->qrange_set ? spec->qrange[1] : c.hi[a];
-      lo[d + a] = spec->vrange_set ? spec->vrange[0] : c.lo[d + a];
-      hi[d + a] = spec->vrange_set ? spec->vrange[1] : c.hi[d + a];
-    }
-    PetscCall(DataAlloc(SLIM_LOSS_ACCELERATION, d, total, PETSC_TRUE, &D));
-    for (PetscInt idx = 0; idx < total; idx++) {
-      PetscReal      x[2 * SLIM_MAX_DOF], acc[SLIM_MAX_DOF];
-      PetscInt       rest = idx;
-      PetscBool      ok   = PETSC_TRUE;
-      PetscErrorCode ierr;
-      SlimCatch      cat;
-
-      for (PetscInt k = nc - 1; k >= 0; k--) {
-        const PetscInt j = rest % g;
-        rest /= g;
-        x[k] = g > 1 ? lo[k] + (hi[k] - lo[k]) * j / (g - 1) : 0.5 * (lo[k] + hi[k]);
-      }
-      /* a grid point where qddot is undefined (singular momentum map, the orbit's centre) is dropped */
-      SlimCatchBegin(&cat);
-      ierr = SlimFamilyAcceleration(fam, theta, 0.0, x, x + d, acc, NULL);
-      SlimCatchEnd(&cat);
-      for (PetscInt a = 0; a < d && !ierr; a++) ok = (PetscBool)(ok && isfinite(acc[a]));
-      if (ierr || !ok) {
-        D->ndropped++;
-        continue;
-      }
-      for (PetscInt a = 0; a < d; a++) {
-        PetscReal z[3];
-        for (PetscInt k = 0; k < 3; k++) PetscCall(SlimRandomNormal(rnd, &z[k]));
-        D->qc[n * d + a] = x[a];
-        D->vc[n * d + a] = x[d + a];
-        D->ac[n * d + a] = acc[a];
-        D->q[n * d + a]  = x[a] + spec->sigma * z[0];
-        D->v[n * d + a]  = x[d + a] + spec->sigma * z[1];
-        D->a[n * d + a]  = acc[a] + spec->sigma * z[2];
-      }
-      n++;
-    }
-    PetscCheck(n > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "acceleration fit data: no grid point of family '%s' has a finite acceleration (set -fit_grid_q / -fit_grid_v)", fam->name);
-    D->n = n;
-  }
+  if (spec->kind == SLIM_LOSS_TRAJECTORY) ierr = SyntheticTrajectory(fam, theta, spec, rnd, &D);
+  else ierr = SyntheticAcceleration(fam, theta, spec, rnd, &D);
+  PetscCall(PetscRandomDestroy(&rnd));
+  if (ierr) PetscCall(SlimFitDataDestroy(&D)); /* what was built before the failure */
+  PetscCall(ierr);
   D->dt    = spec->dt;
   D->sigma = spec->sigma;
-  PetscCall(PetscRandomDestroy(&rnd));
-  *data = D;
+  *data    = D;
   PetscFunctionReturn(0);
 }
 

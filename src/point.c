@@ -164,39 +164,30 @@ static void MemberState(SlimFamily fam, PetscInt b, PetscInt B, PetscReal q[], P
   }
 }
 
-PetscErrorCode SlimPointRun(SlimSweep sw, const SlimPoint *p, SlimResult *res, SlimSamples *samples)
+/* What a measurement owns: destroyed by its caller whether the measurement succeeded or not. */
+typedef struct {
+  SlimStepper st;
+  SlimRK      rk;
+  SlimTracker tr;
+  PetscReal  *times;
+} Owned;
+
+static PetscErrorCode OwnedDestroy(Owned *o)
 {
-  SlimFamily    fam = sw->fam[p->family];
-  SlimStepper   st;
-  SlimTracker   tr;
+  PetscFunctionBeginUser;
+  PetscCall(SlimStepperDestroy(&o->st));
+  PetscCall(SlimRKDestroy(&o->rk));
+  PetscCall(TrackerDestroy(&o->tr));
+  PetscCall(PetscFree(o->times));
+  PetscFunctionReturn(0);
+}
+
+/* Solver statistics and the earliest failure of any ensemble member. */
+static PetscErrorCode PointStats(SlimStepper st, PetscInt B, SlimResult *res)
+{
   SlimStepStats stats;
-  PetscLogDouble t0, t1, tstart;
-  PetscReal     q[SLIM_MAX_DOF], v[SLIM_MAX_DOF], *times;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMemzero(res, sizeof(*res)));
-  PetscCall(PetscTime(&tstart));
-  /* setup: objects, options, solver construction */
-  PetscCall(PetscTime(&t0));
-  PetscCall(SlimStepperCreate(fam, p->r, p->B, &st));
-  PetscCall(SlimStepperSetFromOptions(st));
-  PetscCall(SlimStepperSetSolverType(st, p->solver));
-  PetscCall(SlimStepperSetTimeStep(st, p->dt));
-  for (PetscInt b = 0; b < p->B; b++) {
-    MemberState(fam, b, p->B, q, v);
-    PetscCall(SlimStepperSetInitialState(st, b, 0, q, v));
-  }
-  PetscCall(SlimStepperSetUp(st));
-  PetscCall(PetscTime(&t1));
-  res->t_setup = t1 - t0;
-
-  /* measurement run (untimed; also the warm-up): errors and samples of trajectory 0 */
-  PetscCall(TrackerCreate(sw, p, fam->q0, fam->v0, samples, &tr));
-  PetscCall(SlimStepperSetMonitor(st, 1, StepperMonitor, &tr));
-  PetscCall(SlimStepperIntegrate(st, p->N));
-  PetscCall(SlimStepperSetMonitor(st, 0, NULL, NULL));
-  TrackerResult(&tr, res);
-  PetscCall(TrackerDestroy(&tr));
   PetscCall(SlimStepperGetStats(st, &stats));
   res->steps           = stats.steps;
   res->newton_total    = stats.newton_total;
@@ -207,7 +198,7 @@ PetscErrorCode SlimPointRun(SlimSweep sw, const SlimPoint *p, SlimResult *res, S
   res->fail_reason     = 0;
   res->fail_step       = -1;
   res->fail_traj       = -1;
-  for (PetscInt b = 0; b < p->B; b++) {
+  for (PetscInt b = 0; b < B; b++) {
     SlimFailure f;
     PetscCall(SlimStepperGetFailure(st, b, &f));
     if (f.step >= 0 && (res->fail_traj < 0 || f.step < res->fail_step)) {
@@ -217,24 +208,74 @@ PetscErrorCode SlimPointRun(SlimSweep sw, const SlimPoint *p, SlimResult *res, S
     }
   }
   res->status = res->nfailed ? 1 : 0;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SetMemberStates(SlimStepper st, SlimFamily fam, PetscInt B)
+{
+  PetscReal q[SLIM_MAX_DOF], v[SLIM_MAX_DOF];
+
+  PetscFunctionBeginUser;
+  for (PetscInt b = 0; b < B; b++) {
+    MemberState(fam, b, B, q, v);
+    PetscCall(SlimStepperSetInitialState(st, b, 0, q, v));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode PointMeasure(SlimSweep sw, const SlimPoint *p, SlimResult *res, SlimSamples *samples, Owned *o)
+{
+  SlimFamily     fam = sw->fam[p->family];
+  PetscLogDouble t0, t1;
+
+  PetscFunctionBeginUser;
+  /* setup: objects, options, solver construction */
+  PetscCall(PetscTime(&t0));
+  PetscCall(SlimStepperCreate(fam, p->r, p->B, &o->st));
+  PetscCall(SlimStepperSetFromOptions(o->st));
+  PetscCall(SlimStepperSetSolverType(o->st, p->solver));
+  PetscCall(SlimStepperSetTimeStep(o->st, p->dt));
+  PetscCall(SetMemberStates(o->st, fam, p->B));
+  PetscCall(SlimStepperSetUp(o->st));
+  PetscCall(PetscTime(&t1));
+  res->t_setup = t1 - t0;
+
+  /* measurement run (untimed; also the warm-up): errors and samples of trajectory 0 */
+  PetscCall(TrackerCreate(sw, p, fam->q0, fam->v0, samples, &o->tr));
+  PetscCall(SlimStepperSetMonitor(o->st, 1, StepperMonitor, &o->tr));
+  PetscCall(SlimStepperIntegrate(o->st, p->N));
+  PetscCall(SlimStepperSetMonitor(o->st, 0, NULL, NULL));
+  TrackerResult(&o->tr, res);
+  PetscCall(PointStats(o->st, p->B, res));
 
   /* timed repeats, from the same initial states, without monitor */
-  PetscCall(PetscMalloc1(sw->repeats + 1, &times));
+  PetscCall(PetscMalloc1(sw->repeats + 1, &o->times));
   for (PetscInt k = 0; k < sw->repeats && !res->status; k++) {
-    for (PetscInt b = 0; b < p->B; b++) {
-      MemberState(fam, b, p->B, q, v);
-      PetscCall(SlimStepperSetInitialState(st, b, 0, q, v));
-    }
+    PetscCall(SetMemberStates(o->st, fam, p->B));
     PetscCall(PetscTime(&t0));
-    PetscCall(SlimStepperIntegrate(st, p->N));
+    PetscCall(SlimStepperIntegrate(o->st, p->N));
     PetscCall(PetscTime(&t1));
-    times[k] = t1 - t0;
+    o->times[k] = t1 - t0;
   }
-  Timings(res->status ? 0 : sw->repeats, times, res, p->N, p->B);
-  PetscCall(PetscFree(times));
-  PetscCall(SlimStepperDestroy(&st));
-  PetscCall(PetscTime(&t1));
-  res->wall = t1 - tstart;
+  Timings(res->status ? 0 : sw->repeats, o->times, res, p->N, p->B);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimPointRun(SlimSweep sw, const SlimPoint *p, SlimResult *res, SlimSamples *samples)
+{
+  Owned          o;
+  PetscLogDouble tstart, tend;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(res, sizeof(*res)));
+  PetscCall(PetscMemzero(&o, sizeof(o)));
+  PetscCall(PetscTime(&tstart));
+  ierr = PointMeasure(sw, p, res, samples, &o);
+  PetscCall(OwnedDestroy(&o));
+  PetscCall(ierr);
+  PetscCall(PetscTime(&tend));
+  res->wall = tend - tstart;
   PetscFunctionReturn(0);
 }
 
@@ -254,34 +295,28 @@ static PetscErrorCode RKMonitor(PetscInt step, PetscReal t, const PetscReal q[],
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SlimBaselineRun(SlimSweep sw, const SlimPoint *p, const char type[], SlimResult *res, SlimSamples *samples)
+static PetscErrorCode BaselineMeasure(SlimSweep sw, const SlimPoint *p, const char type[], SlimResult *res, SlimSamples *samples, Owned *o)
 {
   SlimFamily     fam = sw->fam[p->family];
-  SlimRK         rk;
-  SlimTracker    tr;
   RKCtx          ctx;
-  PetscLogDouble t0, t1, tstart;
-  PetscReal      q[SLIM_MAX_DOF], v[SLIM_MAX_DOF], *times;
+  PetscLogDouble t0, t1;
+  PetscReal      q[SLIM_MAX_DOF], v[SLIM_MAX_DOF];
   PetscBool      finite = PETSC_TRUE;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMemzero(res, sizeof(*res)));
-  PetscCall(PetscLogEventBegin(SLIM_EVENT_RK, 0, 0, 0, 0));
-  PetscCall(PetscTime(&tstart));
   PetscCall(PetscTime(&t0));
-  PetscCall(SlimRKCreate(fam, fam->theta, type, &rk));
-  PetscCall(SlimRKSetFromOptions(rk));
+  PetscCall(SlimRKCreate(fam, fam->theta, type, &o->rk));
+  PetscCall(SlimRKSetFromOptions(o->rk));
   PetscCall(PetscTime(&t1));
   res->t_setup = t1 - t0;
 
-  PetscCall(TrackerCreate(sw, p, fam->q0, fam->v0, samples, &tr));
-  ctx.tr  = &tr;
+  PetscCall(TrackerCreate(sw, p, fam->q0, fam->v0, samples, &o->tr));
+  ctx.tr  = &o->tr;
   ctx.fam = fam;
-  PetscCall(SlimRKSetMonitor(rk, 1, RKMonitor, &ctx));
-  PetscCall(SlimRKIntegrate(rk, p->dt, p->N, 0, fam->q0, fam->v0, q, v));
-  PetscCall(SlimRKSetMonitor(rk, 1, NULL, NULL));
-  TrackerResult(&tr, res);
-  PetscCall(TrackerDestroy(&tr));
+  PetscCall(SlimRKSetMonitor(o->rk, 1, RKMonitor, &ctx));
+  PetscCall(SlimRKIntegrate(o->rk, p->dt, p->N, 0, fam->q0, fam->v0, q, v));
+  PetscCall(SlimRKSetMonitor(o->rk, 1, NULL, NULL));
+  TrackerResult(&o->tr, res);
   for (PetscInt a = 0; a < fam->dof; a++) finite = (PetscBool)(finite && isfinite(q[a]) && isfinite(v[a]));
   res->status          = finite ? 0 : 1;
   res->fail_reason     = finite ? 0 : (PetscInt)SNES_DIVERGED_FNORM_NAN;
@@ -291,18 +326,33 @@ PetscErrorCode SlimBaselineRun(SlimSweep sw, const SlimPoint *p, const char type
   res->steps           = p->N;
   res->newton_per_step = NAN;
 
-  PetscCall(PetscMalloc1(sw->repeats + 1, &times));
+  PetscCall(PetscMalloc1(sw->repeats + 1, &o->times));
   for (PetscInt k = 0; k < sw->repeats && !res->status; k++) {
     PetscCall(PetscTime(&t0));
-    PetscCall(SlimRKIntegrate(rk, p->dt, p->N, 0, fam->q0, fam->v0, q, v));
+    PetscCall(SlimRKIntegrate(o->rk, p->dt, p->N, 0, fam->q0, fam->v0, q, v));
     PetscCall(PetscTime(&t1));
-    times[k] = t1 - t0;
+    o->times[k] = t1 - t0;
   }
-  Timings(res->status ? 0 : sw->repeats, times, res, p->N, 1);
-  PetscCall(PetscFree(times));
-  PetscCall(SlimRKDestroy(&rk));
-  PetscCall(PetscTime(&t1));
-  res->wall = t1 - tstart;
+  Timings(res->status ? 0 : sw->repeats, o->times, res, p->N, 1);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimBaselineRun(SlimSweep sw, const SlimPoint *p, const char type[], SlimResult *res, SlimSamples *samples)
+{
+  Owned          o;
+  PetscLogDouble tstart, tend;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(res, sizeof(*res)));
+  PetscCall(PetscMemzero(&o, sizeof(o)));
+  PetscCall(PetscLogEventBegin(SLIM_EVENT_RK, 0, 0, 0, 0));
+  PetscCall(PetscTime(&tstart));
+  ierr = BaselineMeasure(sw, p, type, res, samples, &o);
+  PetscCall(OwnedDestroy(&o));
   PetscCall(PetscLogEventEnd(SLIM_EVENT_RK, 0, 0, 0, 0));
+  PetscCall(ierr);
+  PetscCall(PetscTime(&tend));
+  res->wall = tend - tstart;
   PetscFunctionReturn(0);
 }

@@ -9,6 +9,8 @@
                                  study sweeps/noise.opts, rank independence, resume, measured data,
                                  bad fit options
   harness_test.py slices   EXE   -sweep_slice parts merged with -sweep_merge equal one run
+  harness_test.py leaks    EXE   valgrind: a sweep whose points, baselines, fits and landscapes fail
+                                 (PETSc errors and solve failures) leaks nothing of its own
   harness_test.py preserved EXE  small variants of sweeps/default.opts and sweeps/fits.opts give the
                                  files in tests/harness/expected/ (written before the issue-9
                                  redesign): same groups, columns, attributes, non-timing values
@@ -544,6 +546,41 @@ def test_preserved(exe, tmp):
     check(r.returncode == 1 and "fit_summary/loss_true" in r.stdout, f"a perturbed value was not caught: {r.stdout[-500:]}")
 
 
+def definitely_lost_in(log, exe):
+    """The valgrind 'definitely lost' records with a frame in exe's own code (not only main:
+    MPI's and PETSc's initialisation keep a few blocks for the life of the process)."""
+    name = os.path.basename(exe)
+    ours = []
+    for rec in log.split("definitely lost in loss record")[1:]:
+        frames = [l for l in rec.splitlines()[:40] if "by 0x" in l or "at 0x" in l]
+        frames = frames[:next((i for i, l in enumerate(frames) if ": main " in l), len(frames))]
+        if any(f"({name})" in l or f"/{name})" in l for l in frames):
+            ours.append("\n".join(frames))
+    return ours
+
+
+def test_leaks(exe, tmp):
+    out, log = os.path.join(tmp, "fail.h5"), os.path.join(tmp, "valgrind.log")
+    # dho with m = 0: a singular momentum map, a PETSc error in its point, fit data and
+    # landscape; anharmonic with one Newton iteration per step: a solve failure
+    args = ["-sweep_family", "dho,anharmonic", "-dho_m", "0", "-sweep_r", "1", "-sweep_dt", "0.5",
+            "-sweep_N", "10", "-slim_step_maxit", "1", "-sweep_baselines", "4", "-fit_guesses", "2",
+            "-fit_max_it", "5", "-fit_slice_n", "3", "-landscape_params", "m,k", "-landscape_n", "3",
+            "-sweep_quiet", "-output", out]
+    r = subprocess.run(["valgrind", "--leak-check=full", "--show-leak-kinds=definite", "--num-callers=40",
+                        f"--log-file={log}", exe] + args, env=ENV, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    check(r.returncode == 4, f"failing sweep under valgrind: exit {r.returncode}, expected 4: {r.stderr[-500:]}")
+    with h5py.File(out, "r") as f:
+        check((f["points/status"][()] == 1).all(), "not every point failed")
+        check((f["fit_summary/status"][()] == 1).any(), "no fit task failed")
+        check(any((f[f"landscape/{p}/trajectory/status"][()] == 1).all() for p in f["landscape"]), "no landscape task failed")
+    text = open(log).read()
+    check("ERROR SUMMARY" in text, "valgrind wrote no summary")
+    for rec in definitely_lost_in(text, exe):
+        check(False, f"leak in slimsweep's code:\n{rec}")
+
+
 def main():
     if sys.argv[1] == "compare":  # harness_test.py compare A.h5 B.h5: used by the SLURM job tests
         compare_results(sys.argv[2], sys.argv[3], "compare")
@@ -552,7 +589,8 @@ def main():
     test, exe = sys.argv[1], os.path.abspath(sys.argv[2])
     with tempfile.TemporaryDirectory(prefix=f"slim-{test}-") as tmp:
         {"ranks": test_ranks, "kill": test_kill, "badinput": test_badinput, "help": test_help,
-         "fits": test_fits, "slices": test_slices, "preserved": test_preserved}[test](exe, tmp)
+         "fits": test_fits, "slices": test_slices, "preserved": test_preserved,
+         "leaks": test_leaks}[test](exe, tmp)
     print(f"{test}: {len(FAILURES)} failed checks")
     sys.exit(1 if FAILURES else 0)
 

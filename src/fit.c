@@ -107,15 +107,13 @@ static PetscErrorCode TaoCreateFit(SlimFit fit, Tao *tao)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SlimFitSetFromOptions(SlimFit fit, PetscInt nfam, const SlimFamily fam[], PetscInt ndt, const PetscReal dt[])
+/* -fit_guesses, -fit_loss, -fit_method, -fit_params: what is fitted, how often, how. */
+static PetscErrorCode FitOptions_Configs(PetscOptionItems *PetscOptionsObject, SlimFit fit)
 {
-  char      items[SLIM_LIST_MAX][64], sval[PETSC_MAX_PATH_LEN];
-  PetscInt  n, v;
-  PetscBool set, bset[2], fset, dset;
-  PetscReal vals[SLIM_LIST_MAX];
+  char     items[SLIM_LIST_MAX][64];
+  PetscInt n, v = 0;
 
   PetscFunctionBeginUser;
-  PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Coefficient fits (docs/fits.md)", NULL);
   PetscCall(PetscOptionsInt("-fit_guesses", "Fits per point and configuration, from random initial guesses (0: no fits)", NULL, fit->guesses, &fit->guesses, NULL));
   PetscCall(SlimOptionsStringList(PetscOptionsObject, "-fit_loss", "Losses, comma separated: trajectory (student paper eq. 28) and/or acceleration (weekly report eq. 1)", "trajectory", 2, 64, items, &n, NULL));
   fit->nloss = n;
@@ -135,6 +133,17 @@ PetscErrorCode SlimFitSetFromOptions(SlimFit fit, PetscInt nfam, const SlimFamil
     for (PetscInt i = 0; i < n; i++) PetscCall(PetscStrncpy(fit->params[i], items[i], sizeof(fit->params[i])));
     fit->nparams = n;
   }
+  PetscFunctionReturn(0);
+}
+
+/* -fit_box*: the box the initial guesses are drawn from. */
+static PetscErrorCode FitOptions_Guesses(PetscOptionItems *PetscOptionsObject, SlimFit fit, PetscInt nfam, const SlimFamily fam[])
+{
+  PetscInt  n, v;
+  PetscBool bset[2];
+  PetscReal vals[SLIM_LIST_MAX];
+
+  PetscFunctionBeginUser;
   PetscCall(PetscOptionsEnum("-fit_box_mode", "Initial guesses: relative (truth x (1 + box u), u uniform in [-1, 1]) or absolute (uniform in [-fit_box_lower, -fit_box_upper])", NULL, SlimFitBoxModes, (PetscEnum)fit->box_mode, (PetscEnum *)&fit->box_mode, NULL));
   PetscCall(PetscOptionsReal("-fit_box", "Relative half-width of the box of initial guesses around the truth", NULL, fit->box, &fit->box, NULL));
   PetscCall(SlimOptionsRealList(PetscOptionsObject, "-fit_box_lower", "Absolute box: lower bounds, one per fitted parameter", "0", SLIM_MAX_PARAM, vals, &n, &bset[0]));
@@ -150,6 +159,13 @@ PetscErrorCode SlimFitSetFromOptions(SlimFit fit, PetscInt nfam, const SlimFamil
     PetscCheck(!fit->nparams || n == fit->nparams, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "-fit_box_lower: %" PetscInt_FMT " values for %" PetscInt_FMT " fitted parameters (-fit_params)", n, fit->nparams);
     for (PetscInt i = 0; i < n; i++) PetscCheck(fit->box_lo[i] <= fit->box_hi[i], PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-fit_box_lower: value %g exceeds the upper bound %g", (double)fit->box_lo[i], (double)fit->box_hi[i]);
   }
+  PetscFunctionReturn(0);
+}
+
+/* -fit_scale, -fit_eps0, -fit_max_it, -fit_tol, ...: the descent and when a fit ends. */
+static PetscErrorCode FitOptions_Descent(PetscOptionItems *PetscOptionsObject, SlimFit fit)
+{
+  PetscFunctionBeginUser;
   PetscCall(PetscOptionsEnum("-fit_scale", "Coordinates of the optimisers: none (raw parameters, as the weekly report) or reference (parameters divided by |truth|)", NULL, SlimFitScales, (PetscEnum)fit->scale, (PetscEnum *)&fit->scale, NULL));
   PetscCall(PetscOptionsReal("-fit_eps0", "gd: base step eps0 of the damped step eps = eps0 exp(-(eps0 |grad|)^3)", NULL, fit->eps0, &fit->eps0, NULL));
   PetscCall(PetscOptionsInt("-fit_max_it", "Iterations (loss evaluations for gd, TAO iterations for tao) per fit", NULL, fit->max_it, &fit->max_it, NULL));
@@ -157,6 +173,16 @@ PetscErrorCode SlimFitSetFromOptions(SlimFit fit, PetscInt nfam, const SlimFamil
   PetscCall(PetscOptionsBool("-fit_gd_backtrack", "gd: halve the step after a trial that does not lower the loss (0: the report's plain descent)", NULL, fit->backtrack, &fit->backtrack, NULL));
   PetscCall(PetscOptionsReal("-fit_explode", "A fit diverges when a parameter exceeds this factor times max(|truth|, |initial guess|)", NULL, fit->explode, &fit->explode, NULL));
   PetscCall(PetscOptionsReal("-fit_recover_tol", "A converged fit 'recovered' the truth when every identifiable ratio is within this relative error", NULL, fit->recover_tol, &fit->recover_tol, NULL));
+  PetscFunctionReturn(0);
+}
+
+/* -fit_obs_*, -fit_grid*, -fit_solver: the observations. */
+static PetscErrorCode FitOptions_Data(PetscOptionItems *PetscOptionsObject, SlimFit fit, PetscBool *fset, PetscBool *dset)
+{
+  PetscInt  n;
+  PetscReal vals[2];
+
+  PetscFunctionBeginUser;
   PetscCall(PetscOptionsInt("-fit_obs_stride", "Trajectory loss: observe (t, q, qdot) every this many steps of the point's run", NULL, fit->obs_stride, &fit->obs_stride, NULL));
   PetscCall(PetscOptionsInt("-fit_grid", "Acceleration loss: grid values per coordinate of (q, qdot) (n^(2 dof) points)", NULL, fit->grid, &fit->grid, NULL));
   PetscCall(SlimOptionsRealList(PetscOptionsObject, "-fit_grid_q", "Acceleration loss: range lo,hi of every q coordinate (default: extent of the true motion)", "0,0", 2, vals, &n, &fit->qrange_set));
@@ -170,8 +196,20 @@ PetscErrorCode SlimFitSetFromOptions(SlimFit fit, PetscInt nfam, const SlimFamil
     fit->vrange[0] = vals[0], fit->vrange[1] = vals[1];
   }
   PetscCall(PetscOptionsEnum("-fit_solver", "Step solver of the fits' integrations: dense (plain Newton, least overhead) or snes", NULL, SlimSolverTypes, (PetscEnum)fit->solver, (PetscEnum *)&fit->solver, NULL));
-  PetscCall(PetscOptionsString("-fit_obs_file", "Fit measured observations from this HDF5 file instead of synthetic data", NULL, fit->obs_file, fit->obs_file, sizeof(fit->obs_file), &fset));
-  PetscCall(PetscOptionsString("-fit_obs_dataset", "Dataset of -fit_obs_file: rows t,q...,qdot... (trajectory) or q...,qdot...,qddot... (acceleration)", NULL, fit->obs_dataset, fit->obs_dataset, sizeof(fit->obs_dataset), &dset));
+  PetscCall(PetscOptionsString("-fit_obs_file", "Fit measured observations from this HDF5 file instead of synthetic data", NULL, fit->obs_file, fit->obs_file, sizeof(fit->obs_file), fset));
+  PetscCall(PetscOptionsString("-fit_obs_dataset", "Dataset of -fit_obs_file: rows t,q...,qdot... (trajectory) or q...,qdot...,qddot... (acceleration)", NULL, fit->obs_dataset, fit->obs_dataset, sizeof(fit->obs_dataset), dset));
+  PetscFunctionReturn(0);
+}
+
+/* -fit_store_path, -fit_slice_*, -landscape_*: extra outputs. */
+static PetscErrorCode FitOptions_Outputs(PetscOptionItems *PetscOptionsObject, SlimFit fit)
+{
+  char      items[SLIM_LIST_MAX][64], sval[PETSC_MAX_PATH_LEN];
+  PetscInt  n;
+  PetscBool set;
+  PetscReal vals[4];
+
+  PetscFunctionBeginUser;
   PetscCall(PetscOptionsBool("-fit_store_path", "Store every fit's parameters and loss after each iteration (/fit_paths)", NULL, fit->store_path, &fit->store_path, NULL));
   PetscCall(PetscOptionsString("-fit_slice_param", "Noise slice: parameter varied (auto: the first one that is not the mass m)", NULL, "auto", sval, sizeof(sval), &set));
   if (!set) PetscCall(PetscStrcpy(sval, "auto"));
@@ -194,9 +232,13 @@ PetscErrorCode SlimFitSetFromOptions(SlimFit fit, PetscInt nfam, const SlimFamil
     for (PetscInt i = 0; i < 4; i++) fit->land_bounds[i] = vals[i];
   }
   PetscCall(PetscOptionsInt("-landscape_rows_per_task", "Loss landscape: grid rows per harness task (one ensemble run each)", NULL, fit->land_rows, &fit->land_rows, NULL));
-  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
 
-  /* validation: one line naming the option */
+/* Validation of the values read: one line naming the option. */
+static PetscErrorCode FitValidate(SlimFit fit, PetscInt nfam, const SlimFamily fam[])
+{
+  PetscFunctionBeginUser;
   PetscCheck(fit->guesses >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-fit_guesses: value %" PetscInt_FMT " is invalid (must be >= 0)", fit->guesses);
   PetscCheck(fit->nloss < 2 || fit->loss[0] != fit->loss[1], PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-fit_loss: '%s' is listed twice", SlimLossTypes[fit->loss[0]]);
   PetscCheck(fit->nmethod < 2 || fit->method[0] != fit->method[1], PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-fit_method: '%s' is listed twice", SlimFitMethods[fit->method[0]]);
@@ -223,10 +265,17 @@ PetscErrorCode SlimFitSetFromOptions(SlimFit fit, PetscInt nfam, const SlimFamil
   PetscCheck(fit->land_box > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-landscape_box: value %g is invalid (must be > 0)", (double)fit->land_box);
   if (fit->landscape)
     for (PetscInt i = 0; i < 2; i++) PetscCall(CheckParamName("-landscape_params", fit->land_params[i], nfam, fam));
+  PetscFunctionReturn(0);
+}
+
+/* Measured data: every rank reads them now, so bad data are an input error that every rank sees
+ * alike; they must fit every family, loss and time step of the sweep. */
+static PetscErrorCode FitReadObservations(SlimFit fit, PetscBool fset, PetscBool dset, PetscInt nfam, const SlimFamily fam[], PetscInt ndt, const PetscReal dt[])
+{
+  PetscFunctionBeginUser;
   PetscCheck(fset == dset, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "%s: give -fit_obs_file and -fit_obs_dataset together", fset ? "-fit_obs_file" : "-fit_obs_dataset");
   PetscCall(PetscFree(fit->obs));
   if (fset) {
-    /* every rank reads it now: bad data are an input error that every rank sees alike */
     PetscCall(SlimOutputReadMatrix(fit->obs_file, fit->obs_dataset, "-fit_obs_file", &fit->obs_rows, &fit->obs_cols, &fit->obs));
     for (PetscInt f = 0; f < nfam; f++)
       for (PetscInt l = 0; l < fit->nloss; l++)
@@ -236,8 +285,13 @@ PetscErrorCode SlimFitSetFromOptions(SlimFit fit, PetscInt nfam, const SlimFamil
           PetscCall(SlimFitDataDestroy(&d));
         }
   }
-  /* TAO reads its options (prefix fit_) here once: -help lists them, and a bad -fit_tao_type is
-   * an input error now rather than a failure of every fit later */
+  PetscFunctionReturn(0);
+}
+
+/* TAO reads its options (prefix fit_) here once: -help lists them, and a bad -fit_tao_type is
+ * an input error now rather than a failure of every fit later. */
+static PetscErrorCode FitTaoOptions(SlimFit fit)
+{
   {
     Tao            tao;
     TaoType        type;
@@ -256,6 +310,24 @@ PetscErrorCode SlimFitSetFromOptions(SlimFit fit, PetscInt nfam, const SlimFamil
     PetscCall(PetscStrncpy(fit->tao_type, type, sizeof(fit->tao_type)));
     PetscCall(TaoDestroy(&tao));
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimFitSetFromOptions(SlimFit fit, PetscInt nfam, const SlimFamily fam[], PetscInt ndt, const PetscReal dt[])
+{
+  PetscBool fset, dset;
+
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Coefficient fits (docs/fits.md)", NULL);
+  PetscCall(FitOptions_Configs(PetscOptionsObject, fit));
+  PetscCall(FitOptions_Guesses(PetscOptionsObject, fit, nfam, fam));
+  PetscCall(FitOptions_Descent(PetscOptionsObject, fit));
+  PetscCall(FitOptions_Data(PetscOptionsObject, fit, &fset, &dset));
+  PetscCall(FitOptions_Outputs(PetscOptionsObject, fit));
+  PetscOptionsEnd();
+  PetscCall(FitValidate(fit, nfam, fam));
+  PetscCall(FitReadObservations(fit, fset, dset, nfam, fam, ndt, dt));
+  PetscCall(FitTaoOptions(fit));
   PetscFunctionReturn(0);
 }
 

@@ -25,16 +25,27 @@ PetscErrorCode SlimSweepDestroy(SlimSweep *sw)
   PetscFunctionReturn(0);
 }
 
-/* Rough cost of a point in units of floating-point work, so that expensive points start first.
- * Nonlinear families assemble an O((r+2)^3 dof^2) Jacobian each of ~3 Newton iterations;
- * linear ones assemble it once. SNES adds a fixed per-iteration overhead. */
+/* The cost model: rough floating-point work of a point, so that expensive points start first.
+ * Per Newton iteration and trajectory, the residual and Jacobian assembly cost about
+ * SLIM_COST_ASSEMBLY n^2 dof (n = r + 2 nodes) and, for nonlinear families, the dense solve of
+ * the (r+1) dof block SLIM_COST_SOLVE n^3 dof^2; nonlinear steps take about SLIM_COST_NEWTON_ITS
+ * iterations (linear ones one). Each iteration adds a fixed solver overhead: PETSc SNES objects
+ * (SLIM_COST_SNES_OVERHEAD) or the plain dense loop (SLIM_COST_DENSE_OVERHEAD). The constants
+ * were fitted by eye to measured ns_per_step; only the ordering of points depends on them. */
+#define SLIM_COST_ASSEMBLY       20
+#define SLIM_COST_SOLVE          3
+#define SLIM_COST_NEWTON_ITS     3
+#define SLIM_COST_SNES_OVERHEAD  3000
+#define SLIM_COST_DENSE_OVERHEAD 100
+
 static PetscReal PointCost(SlimSweep sw, const SlimPoint *p, PetscBool ref)
 {
   SlimFamily fam = sw->fam[p->family];
-  PetscReal  n = p->r + 2, d = fam->dof, its = fam->linear ? 1 : 3;
-  PetscReal  per = p->B * its * (20 * n * n * d + (fam->linear ? 0 : 3 * n * n * n * d * d)) + its * (p->solver == SLIM_SOLVER_SNES ? 3000 : 100);
+  PetscReal  n = p->r + 2, d = fam->dof, its = fam->linear ? 1 : SLIM_COST_NEWTON_ITS;
+  PetscReal  per = p->B * its * (SLIM_COST_ASSEMBLY * n * n * d + (fam->linear ? 0 : SLIM_COST_SOLVE * n * n * n * d * d)) + its * (p->solver == SLIM_SOLVER_SNES ? SLIM_COST_SNES_OVERHEAD : SLIM_COST_DENSE_OVERHEAD);
   PetscReal  c   = (sw->repeats + 1) * p->N * per;
   if (ref && !fam->exact) {
+    /* the reference run (untimed, once): finer step, more nodes, one trajectory */
     SlimPoint q = *p;
     q.r += sw->ref_r_extra;
     q.N = (PetscInt)ceil(p->N * sw->ref_dt_factor);
@@ -67,43 +78,41 @@ static PetscErrorCode AppendSig(char **sig, size_t *len, const char *fmt, ...)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SlimSweepSetFromOptions(SlimSweep sw)
+/* The -sweep_* options; list items are checked by SweepValidate. */
+static PetscErrorCode SweepOptions(SlimSweep sw, char names[][64], char solvers[][64], PetscInt *nsolver, PetscBool *setN, PetscBool *setT)
 {
-  char      names[SLIM_LIST_MAX][64], solvers[SLIM_LIST_MAX][64], famlist[1024], help[1200];
-  PetscBool setN, setT;
-  size_t    siglen = 0;
-  PetscInt  nsolver;
+  char     famlist[1024], help[1200];
+  PetscInt seed = (PetscInt)sw->seed;
 
   PetscFunctionBeginUser;
   PetscCall(SlimFamilyListNames(famlist, sizeof(famlist)));
   PetscCall(PetscSNPrintf(help, sizeof(help), "Families to sweep, comma separated (known: %s)", famlist));
-  sw->repeats       = 3;
-  sw->seed          = 1;
-  sw->traj_stride   = 0;
-  sw->ref_dt_factor = 4;
-  sw->ref_r_extra   = 2;
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Sweep definition (cartesian product of the lists)", NULL);
+  /* the lists whose product is the sweep */
   PetscCall(SlimOptionsStringList(PetscOptionsObject, "-sweep_family", help, "dho", SLIM_LIST_MAX, 64, names, &sw->nfam, NULL));
   PetscCall(SlimOptionsIntList(PetscOptionsObject, "-sweep_r", "Numbers of interior GGL points r (order 2r+2)", "0,1", SLIM_LIST_MAX, sw->r, &sw->nr, NULL));
   PetscCall(SlimOptionsRealList(PetscOptionsObject, "-sweep_dt", "Time steps", "0.1", SLIM_LIST_MAX, sw->dt, &sw->ndt, NULL));
-  PetscCall(SlimOptionsIntList(PetscOptionsObject, "-sweep_N", "Step counts (ignored where -sweep_T is given)", "1000", SLIM_LIST_MAX, sw->N, &sw->nN, &setN));
-  PetscCall(SlimOptionsRealList(PetscOptionsObject, "-sweep_T", "Final times instead of step counts: N = T/dt (for convergence studies)", "0", SLIM_LIST_MAX, sw->T, &sw->nT, &setT));
+  PetscCall(SlimOptionsIntList(PetscOptionsObject, "-sweep_N", "Step counts (ignored where -sweep_T is given)", "1000", SLIM_LIST_MAX, sw->N, &sw->nN, setN));
+  PetscCall(SlimOptionsRealList(PetscOptionsObject, "-sweep_T", "Final times instead of step counts: N = T/dt (for convergence studies)", "0", SLIM_LIST_MAX, sw->T, &sw->nT, setT));
   PetscCall(SlimOptionsRealList(PetscOptionsObject, "-sweep_sigma", "Noise standard deviations of the fit observations", "0", SLIM_LIST_MAX, sw->sigma, &sw->nsigma, NULL));
   PetscCall(SlimOptionsIntList(PetscOptionsObject, "-sweep_B", "Ensemble sizes: trajectories advanced together in one solve", "1", SLIM_LIST_MAX, sw->B, &sw->nB, NULL));
-  PetscCall(SlimOptionsStringList(PetscOptionsObject, "-sweep_solver", "Step solvers: snes (PETSc SNES) and/or dense (plain Newton loop)", "snes", SLIM_LIST_MAX, 64, solvers, &nsolver, NULL));
+  PetscCall(SlimOptionsStringList(PetscOptionsObject, "-sweep_solver", "Step solvers: snes (PETSc SNES) and/or dense (plain Newton loop)", "snes", SLIM_LIST_MAX, 64, solvers, nsolver, NULL));
   PetscCall(SlimOptionsStringList(PetscOptionsObject, "-sweep_baselines", "PETSc TSRK types run as baselines on every (family, dt, N), or none", "2a,4", SLIM_LIST_MAX, 64, sw->base, &sw->nbase, NULL));
+  /* how every point is measured */
   PetscCall(PetscOptionsInt("-sweep_repeats", "Timed repeats of every point after its untimed measurement (warm-up) run", NULL, sw->repeats, &sw->repeats, NULL));
-  {
-    PetscInt seed = (PetscInt)sw->seed;
-    PetscCall(PetscOptionsInt("-sweep_seed", "Base seed; point i uses a random stream derived from (seed, i)", NULL, seed, &seed, NULL));
-    sw->seed = seed;
-  }
+  PetscCall(PetscOptionsInt("-sweep_seed", "Base seed; point i uses a random stream derived from (seed, i)", NULL, seed, &seed, NULL));
+  sw->seed = seed;
   PetscCall(PetscOptionsInt("-sweep_trajectory_stride", "Store t, q, pi, energy every k steps (0: no trajectories)", NULL, sw->traj_stride, &sw->traj_stride, NULL));
   PetscCall(PetscOptionsReal("-sweep_ref_dt_factor", "Reference runs (families without exact solution) use dt divided by this integer", NULL, sw->ref_dt_factor, &sw->ref_dt_factor, NULL));
   PetscCall(PetscOptionsInt("-sweep_ref_r_extra", "Reference runs use r plus this many interior points", NULL, sw->ref_r_extra, &sw->ref_r_extra, NULL));
   PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
 
-  /* validation: one line naming the option and the value */
+/* Validation: one line naming the option and the value. */
+static PetscErrorCode SweepValidate(SlimSweep sw, PetscBool setN, PetscBool setT)
+{
+  PetscFunctionBeginUser;
   for (PetscInt i = 0; i < sw->nr; i++) PetscCheck(sw->r[i] >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_r: value %" PetscInt_FMT " is invalid (r must be >= 0)", sw->r[i]);
   for (PetscInt i = 0; i < sw->ndt; i++) PetscCheck(sw->dt[i] > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_dt: value %g is invalid (dt must be > 0)", (double)sw->dt[i]);
   for (PetscInt i = 0; i < sw->nN; i++) PetscCheck(sw->N[i] >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_N: value %" PetscInt_FMT " is invalid (N must be >= 1)", sw->N[i]);
@@ -117,6 +126,17 @@ PetscErrorCode SlimSweepSetFromOptions(SlimSweep sw)
   PetscCheck(sw->traj_stride >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_trajectory_stride: value %" PetscInt_FMT " is invalid (must be >= 0)", sw->traj_stride);
   PetscCheck(sw->ref_dt_factor >= 1 && sw->ref_dt_factor == floor(sw->ref_dt_factor), PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_ref_dt_factor: value %g is invalid (must be an integer >= 1)", (double)sw->ref_dt_factor);
   PetscCheck(sw->ref_r_extra >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_ref_r_extra: value %" PetscInt_FMT " is invalid (must be >= 0)", sw->ref_r_extra);
+  if (sw->nbase == 1) {
+    PetscBool none;
+    PetscCall(PetscStrcasecmp(sw->base[0], "none", &none));
+    if (none) sw->nbase = 0;
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SweepSolvers(SlimSweep sw, PetscInt nsolver, char solvers[][64])
+{
+  PetscFunctionBeginUser;
   for (PetscInt i = 0; i < nsolver; i++) {
     PetscBool found = PETSC_FALSE;
     for (PetscInt k = 0; SlimSolverTypes[k] && k < 2; k++) {
@@ -127,11 +147,12 @@ PetscErrorCode SlimSweepSetFromOptions(SlimSweep sw)
     PetscCheck(found, PETSC_COMM_SELF, PETSC_ERR_ARG_UNKNOWN_TYPE, "-sweep_solver: unknown solver '%s' (known: snes, dense)", solvers[i]);
   }
   sw->nsolver = nsolver;
-  if (sw->nbase == 1) {
-    PetscBool none;
-    PetscCall(PetscStrcasecmp(sw->base[0], "none", &none));
-    if (none) sw->nbase = 0;
-  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SweepFamilies(SlimSweep sw, char names[][64])
+{
+  PetscFunctionBeginUser;
   for (PetscInt f = 0; f < sw->nfam; f++) {
     PetscCall(PetscStrncpy(sw->famname[f], names[f], SLIM_NAME_LEN));
     for (PetscInt g = 0; g < f; g++) {
@@ -142,90 +163,131 @@ PetscErrorCode SlimSweepSetFromOptions(SlimSweep sw)
     PetscCall(SlimFamilyCreate(names[f], "-sweep_family", &sw->fam[f]));
     PetscCall(SlimFamilySetFromOptions(sw->fam[f]));
   }
-  PetscCall(SlimFitSetFromOptions(sw->fit, sw->nfam, sw->fam, sw->ndt, sw->dt));
+  PetscFunctionReturn(0);
+}
 
-  /* enumerate: index is lexicographic in (family, r, dt, N|T, sigma, B, solver) */
-  {
-    const PetscInt nlen = sw->nT ? sw->nT : sw->nN;
-    PetscInt       k    = 0;
-    sw->npoints         = sw->nfam * sw->nr * sw->ndt * nlen * sw->nsigma * sw->nB * sw->nsolver;
-    PetscCall(PetscCalloc1(sw->npoints, &sw->points));
-    PetscCall(PetscCalloc1(sw->npoints, &sw->group_point));
-    for (PetscInt f = 0; f < sw->nfam; f++)
-      for (PetscInt ir = 0; ir < sw->nr; ir++)
-        for (PetscInt id = 0; id < sw->ndt; id++)
-          for (PetscInt iN = 0; iN < nlen; iN++)
-            for (PetscInt is = 0; is < sw->nsigma; is++)
-              for (PetscInt iB = 0; iB < sw->nB; iB++)
-                for (PetscInt iv = 0; iv < sw->nsolver; iv++, k++) {
-                  SlimPoint *p = &sw->points[k];
-                  p->index     = k;
-                  p->family    = f;
-                  p->r         = sw->r[ir];
-                  p->dt        = sw->dt[id];
-                  p->N         = sw->nT ? PetscMax(1, (PetscInt)llround(sw->T[iN] / sw->dt[id])) : sw->N[iN];
-                  p->sigma     = sw->sigma[is];
-                  p->B         = sw->B[iB];
-                  p->solver    = sw->solver[iv];
-                  p->seed      = SlimSeedDerive(sw->seed, k);
-                  /* baseline group: (family, dt, N) -- the point with r, sigma, B, solver all first */
-                  p->group = -1;
-                  p->cost  = PointCost(sw, p, PETSC_TRUE);
-                }
-    /* groups in order of first appearance */
-    sw->ngroups = 0;
-    for (PetscInt i = 0; i < sw->npoints; i++) {
-      SlimPoint *p = &sw->points[i];
-      for (PetscInt g = 0; g < sw->ngroups && p->group < 0; g++) {
-        SlimPoint *q = &sw->points[sw->group_point[g]];
-        if (q->family == p->family && q->dt == p->dt && q->N == p->N) p->group = g;
-      }
-      if (p->group < 0) {
-        p->group                       = sw->ngroups;
-        sw->group_point[sw->ngroups++] = i;
-      }
+/* The points: index lexicographic in (family, r, dt, N|T, sigma, B, solver); then the baseline
+ * groups (family, dt, N) in order of first appearance. */
+static PetscErrorCode SweepEnumerate(SlimSweep sw)
+{
+  const PetscInt nlen = sw->nT ? sw->nT : sw->nN;
+  PetscInt       k    = 0;
+
+  PetscFunctionBeginUser;
+  sw->npoints = sw->nfam * sw->nr * sw->ndt * nlen * sw->nsigma * sw->nB * sw->nsolver;
+  PetscCall(PetscCalloc1(sw->npoints, &sw->points));
+  PetscCall(PetscCalloc1(sw->npoints, &sw->group_point));
+  for (PetscInt f = 0; f < sw->nfam; f++)
+    for (PetscInt ir = 0; ir < sw->nr; ir++)
+      for (PetscInt id = 0; id < sw->ndt; id++)
+        for (PetscInt iN = 0; iN < nlen; iN++)
+          for (PetscInt is = 0; is < sw->nsigma; is++)
+            for (PetscInt iB = 0; iB < sw->nB; iB++)
+              for (PetscInt iv = 0; iv < sw->nsolver; iv++, k++) {
+                SlimPoint *p = &sw->points[k];
+                p->index     = k;
+                p->family    = f;
+                p->r         = sw->r[ir];
+                p->dt        = sw->dt[id];
+                p->N         = sw->nT ? PetscMax(1, (PetscInt)llround(sw->T[iN] / sw->dt[id])) : sw->N[iN];
+                p->sigma     = sw->sigma[is];
+                p->B         = sw->B[iB];
+                p->solver    = sw->solver[iv];
+                p->seed      = SlimSeedDerive(sw->seed, k);
+                p->group     = -1;
+                p->cost      = PointCost(sw, p, PETSC_TRUE);
+              }
+  sw->ngroups = 0;
+  for (PetscInt i = 0; i < sw->npoints; i++) {
+    SlimPoint *p = &sw->points[i];
+    for (PetscInt g = 0; g < sw->ngroups && p->group < 0; g++) {
+      SlimPoint *q = &sw->points[sw->group_point[g]];
+      if (q->family == p->family && q->dt == p->dt && q->N == p->N) p->group = g;
+    }
+    if (p->group < 0) {
+      p->group                       = sw->ngroups;
+      sw->group_point[sw->ngroups++] = i;
     }
   }
+  PetscFunctionReturn(0);
+}
 
-  /* signature: everything that defines the points and their results, for resume checks */
-  PetscCall(AppendSig(&sw->signature, &siglen, "family="));
+/* " name=a,b,c" of a real or integer list */
+static PetscErrorCode SigReals(char **sig, size_t *len, const char name[], PetscInt n, const PetscReal x[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(AppendSig(sig, len, " %s=", name));
+  for (PetscInt i = 0; i < n; i++) PetscCall(AppendSig(sig, len, "%s%.17g", i ? "," : "", (double)x[i]));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SigInts(char **sig, size_t *len, const char name[], PetscInt n, const PetscInt x[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(AppendSig(sig, len, " %s=", name));
+  for (PetscInt i = 0; i < n; i++) PetscCall(AppendSig(sig, len, "%s%" PetscInt_FMT, i ? "," : "", x[i]));
+  PetscFunctionReturn(0);
+}
+
+/* Everything that defines the points and their results, for resume checks. */
+static PetscErrorCode SweepSignature(SlimSweep sw)
+{
+  size_t   siglen = 0;
+  char   **sig    = &sw->signature;
+  PetscInt nconf;
+
+  PetscFunctionBeginUser;
+  PetscCall(AppendSig(sig, &siglen, "family="));
   for (PetscInt f = 0; f < sw->nfam; f++) {
     SlimFamily fam = sw->fam[f];
-    PetscCall(AppendSig(&sw->signature, &siglen, "%s%s(", f ? "," : "", fam->name));
-    for (PetscInt j = 0; j < fam->nparam; j++) PetscCall(AppendSig(&sw->signature, &siglen, "%s=%.17g;", fam->pname[j], (double)fam->theta[j]));
-    for (PetscInt a = 0; a < fam->dof; a++) PetscCall(AppendSig(&sw->signature, &siglen, "q0=%.17g;v0=%.17g;", (double)fam->q0[a], (double)fam->v0[a]));
-    PetscCall(AppendSig(&sw->signature, &siglen, ")"));
+    PetscCall(AppendSig(sig, &siglen, "%s%s(", f ? "," : "", fam->name));
+    for (PetscInt j = 0; j < fam->nparam; j++) PetscCall(AppendSig(sig, &siglen, "%s=%.17g;", fam->pname[j], (double)fam->theta[j]));
+    for (PetscInt a = 0; a < fam->dof; a++) PetscCall(AppendSig(sig, &siglen, "q0=%.17g;v0=%.17g;", (double)fam->q0[a], (double)fam->v0[a]));
+    PetscCall(AppendSig(sig, &siglen, ")"));
   }
-#define SIGLIST(name, n, arr, fmt, cast) \
-  do { \
-    PetscCall(AppendSig(&sw->signature, &siglen, " " name "=")); \
-    for (PetscInt i = 0; i < (n); i++) PetscCall(AppendSig(&sw->signature, &siglen, "%s" fmt, i ? "," : "", cast(arr)[i])); \
-  } while (0)
-  SIGLIST("r", sw->nr, sw->r, "%" PetscInt_FMT, );
-  SIGLIST("dt", sw->ndt, sw->dt, "%.17g", (double));
-  if (sw->nT) SIGLIST("T", sw->nT, sw->T, "%.17g", (double));
-  else SIGLIST("N", sw->nN, sw->N, "%" PetscInt_FMT, );
-  SIGLIST("sigma", sw->nsigma, sw->sigma, "%.17g", (double));
-  SIGLIST("B", sw->nB, sw->B, "%" PetscInt_FMT, );
-  PetscCall(AppendSig(&sw->signature, &siglen, " solver="));
-  for (PetscInt i = 0; i < sw->nsolver; i++) PetscCall(AppendSig(&sw->signature, &siglen, "%s%s", i ? "," : "", SlimSolverTypes[sw->solver[i]]));
-  PetscCall(AppendSig(&sw->signature, &siglen, " baselines="));
-  for (PetscInt i = 0; i < sw->nbase; i++) PetscCall(AppendSig(&sw->signature, &siglen, "%s%s", i ? "," : "", sw->base[i]));
-#undef SIGLIST
-  PetscCall(AppendSig(&sw->signature, &siglen, " repeats=%" PetscInt_FMT " seed=%" PetscInt64_FMT " stride=%" PetscInt_FMT " ref=%g,%" PetscInt_FMT, sw->repeats, sw->seed, sw->traj_stride, (double)sw->ref_dt_factor, sw->ref_r_extra));
+  PetscCall(SigInts(sig, &siglen, "r", sw->nr, sw->r));
+  PetscCall(SigReals(sig, &siglen, "dt", sw->ndt, sw->dt));
+  if (sw->nT) PetscCall(SigReals(sig, &siglen, "T", sw->nT, sw->T));
+  else PetscCall(SigInts(sig, &siglen, "N", sw->nN, sw->N));
+  PetscCall(SigReals(sig, &siglen, "sigma", sw->nsigma, sw->sigma));
+  PetscCall(SigInts(sig, &siglen, "B", sw->nB, sw->B));
+  PetscCall(AppendSig(sig, &siglen, " solver="));
+  for (PetscInt i = 0; i < sw->nsolver; i++) PetscCall(AppendSig(sig, &siglen, "%s%s", i ? "," : "", SlimSolverTypes[sw->solver[i]]));
+  PetscCall(AppendSig(sig, &siglen, " baselines="));
+  for (PetscInt i = 0; i < sw->nbase; i++) PetscCall(AppendSig(sig, &siglen, "%s%s", i ? "," : "", sw->base[i]));
+  PetscCall(AppendSig(sig, &siglen, " repeats=%" PetscInt_FMT " seed=%" PetscInt64_FMT " stride=%" PetscInt_FMT " ref=%g,%" PetscInt_FMT, sw->repeats, sw->seed, sw->traj_stride, (double)sw->ref_dt_factor, sw->ref_r_extra));
   /* fit settings only when there is fit work, so files of sweeps without fits keep their signature */
-  {
-    PetscInt nconf;
-    PetscCall(SlimFitGetConfigs(sw->fit, &nconf));
-    if (nconf || sw->fit->landscape) {
-      char *fs;
-      PetscCall(SlimFitGetSignature(sw->fit, &fs));
-      /* AppendSig formats into a 1024-byte buffer: add long text in pieces */
-      PetscCall(AppendSig(&sw->signature, &siglen, " fits{"));
-      for (size_t k = 0, len = strlen(fs); k < len; k += 512) PetscCall(AppendSig(&sw->signature, &siglen, "%.512s", fs + k));
-      PetscCall(AppendSig(&sw->signature, &siglen, "}"));
-      PetscCall(PetscFree(fs));
-    }
+  PetscCall(SlimFitGetConfigs(sw->fit, &nconf));
+  if (nconf || sw->fit->landscape) {
+    char *fs;
+    PetscCall(SlimFitGetSignature(sw->fit, &fs));
+    /* AppendSig formats into a 1024-byte buffer: add long text in pieces */
+    PetscCall(AppendSig(sig, &siglen, " fits{"));
+    for (size_t k = 0, len = strlen(fs); k < len; k += 512) PetscCall(AppendSig(sig, &siglen, "%.512s", fs + k));
+    PetscCall(AppendSig(sig, &siglen, "}"));
+    PetscCall(PetscFree(fs));
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimSweepSetFromOptions(SlimSweep sw)
+{
+  char      names[SLIM_LIST_MAX][64], solvers[SLIM_LIST_MAX][64];
+  PetscBool setN, setT;
+  PetscInt  nsolver;
+
+  PetscFunctionBeginUser;
+  sw->repeats       = 3;
+  sw->seed          = 1;
+  sw->traj_stride   = 0;
+  sw->ref_dt_factor = 4;
+  sw->ref_r_extra   = 2;
+  PetscCall(SweepOptions(sw, names, solvers, &nsolver, &setN, &setT));
+  PetscCall(SweepValidate(sw, setN, setT));
+  PetscCall(SweepSolvers(sw, nsolver, solvers));
+  PetscCall(SweepFamilies(sw, names));
+  PetscCall(SlimFitSetFromOptions(sw->fit, sw->nfam, sw->fam, sw->ndt, sw->dt));
+  PetscCall(SweepEnumerate(sw));
+  PetscCall(SweepSignature(sw));
   PetscFunctionReturn(0);
 }

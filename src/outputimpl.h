@@ -50,3 +50,21 @@ struct _n_SlimOutput {
   PetscInt *hash; /* open addressing over d[]: index or -1; size nhash (power of 2) */
   PetscInt  nhash;
 };
+
+/* The table of open datasets (src/output_dset.c). */
+PETSC_INTERN SlimDset      *SlimDsetLookup(SlimOutput out, const char key[]);
+PETSC_INTERN PetscErrorCode SlimDsetInsert(SlimOutput out, const SlimDset *e);
+PETSC_INTERN void           SlimDsetFree(SlimDset *e);
+/* Opens the dataset of e->key if it exists (checking it against e's shape), else creates it
+ * with early allocation and its fill value (*created set). Collective. */
+PETSC_INTERN PetscErrorCode SlimDsetOpenOrCreate(SlimOutput out, SlimDset *e, const char units[], const char desc[], const char what[], PetscBool *created);
+/* The open column table/col or array path, or an error naming it. */
+PETSC_INTERN PetscErrorCode SlimOutputFindColumn(SlimOutput out, const char table[], const char col[], SlimDset **e);
+PETSC_INTERN PetscErrorCode SlimOutputFindArray(SlimOutput out, const char path[], SlimDset **e);
+/* p without leading/trailing '/' ("" is the root group), PetscMalloc'ed. */
+PETSC_INTERN PetscErrorCode SlimOutputNormalizePath(const char p[], char **key);
+PETSC_INTERN PetscErrorCode SlimOutputObjExists(hid_t file, const char key[], PetscBool *exists);
+/* "real [10 x 3]", "string(12) [10]": a dataset's type and shape for messages */
+PETSC_INTERN void SlimOutputDescribeShape(char buf[], size_t len, SlimColType type, PetscInt width, int rank, const hsize_t dims[]);
+/* (src/output_attr.c) */
+PETSC_INTERN PetscErrorCode SlimOutputWriteAttrString(hid_t oid, const char name[], const char value[]);

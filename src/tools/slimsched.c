@@ -7,40 +7,99 @@ static const char help[] = "slimsched: replay the measured task costs of a slims
  * the harness's policy (SlimScheduleSimulate, the code SlimQueue's hand-out follows) on the
  * measured wall time of every task, against the ideal max(total work / P, longest task). */
 #include <math.h>
-#include <hdf5.h>
 #include <slim/queue.h>
 #include <slim/options.h>
-#include <slim/output.h>
+#include <slim/private/record.h>
 
-/* Reads a 1-D double or int64 dataset as doubles; *n = 0 when it does not exist. */
-static PetscErrorCode ReadColumn(hid_t file, const char path[], PetscInt *n, PetscReal **v)
+/* The finished tasks of /tasks: their scheduling cost and measured wall time. */
+typedef struct {
+  PetscInt   n, skipped;
+  PetscReal *cost, *wall, total, longest;
+} Tasks;
+
+/* One column of /tasks as doubles (serial read through the output layer). */
+static PetscErrorCode ReadTaskColumn(const char input[], const char col[], PetscInt *n, PetscReal **v)
 {
-  hid_t   d, s;
-  hsize_t dims[2];
+  char     path[64];
+  PetscInt cols;
 
   PetscFunctionBeginUser;
-  *n = 0;
-  *v = NULL;
-  if (H5Lexists(file, path, H5P_DEFAULT) <= 0) PetscFunctionReturn(0);
-  d = H5Dopen2(file, path, H5P_DEFAULT);
-  PetscCheck(d >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "-input: cannot open dataset %s", path);
-  s = H5Dget_space(d);
-  H5Sget_simple_extent_dims(s, dims, NULL);
-  *n = (PetscInt)dims[0];
-  PetscCall(PetscMalloc1(*n, v));
-  PetscCheck(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *v) >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "-input: cannot read %s", path);
-  H5Sclose(s);
-  H5Dclose(d);
+  PetscCall(PetscSNPrintf(path, sizeof(path), "tasks/%s", col));
+  PetscCall(SlimOutputReadMatrix(input, path, "-input", n, &cols, v));
+  PetscCheck(cols == 1, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "-input: /%s of '%s' is not a column", path, input);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ReadTasks(const char input[], Tasks *t)
+{
+  PetscReal *pcost, *pwall, *pstat;
+  PetscInt   np, nw, ns;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(t, sizeof(*t)));
+  PetscCall(ReadTaskColumn(input, "cost", &np, &pcost));
+  PetscCall(ReadTaskColumn(input, "wall", &nw, &pwall));
+  PetscCall(ReadTaskColumn(input, "status", &ns, &pstat));
+  PetscCheck(np > 0 && nw == np && ns == np, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "-input: the /tasks table of '%s' is inconsistent", input);
+  PetscCall(PetscMalloc2(np, &t->cost, np, &t->wall));
+  for (PetscInt i = 0; i < np; i++) {
+    if (pstat[i] < 0 || !isfinite(pwall[i])) {
+      t->skipped++;
+      continue;
+    }
+    t->cost[t->n] = pcost[i];
+    t->wall[t->n] = pwall[i];
+    t->total += pwall[i];
+    t->longest = PetscMax(t->longest, pwall[i]);
+    t->n++;
+  }
+  PetscCall(PetscFree(pcost));
+  PetscCall(PetscFree(pwall));
+  PetscCall(PetscFree(pstat));
+  PetscCheck(t->n > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "-input: '%s' has no finished tasks", input);
+  PetscFunctionReturn(0);
+}
+
+typedef struct {
+  PetscInt  ranks;
+  PetscReal makespan, ideal, efficiency;
+} SimRow;
+
+static const SlimRecordColumn SimCols[] = {
+  SLIM_REC(SimRow, ranks, SLIM_RECORD_INT, 1, "ranks", "", "virtual rank count"),
+  SLIM_REC(SimRow, makespan, SLIM_RECORD_REAL, 1, "makespan", "s", "predicted makespan of the harness's policy on the measured task times"),
+  SLIM_REC(SimRow, ideal, SLIM_RECORD_REAL, 1, "ideal", "s", "max(total work / ranks, longest task)"),
+  SLIM_REC(SimRow, efficiency, SLIM_RECORD_REAL, 1, "efficiency", "", "total work / (ranks * makespan)"),
+};
+static const SlimRecordTable SimTable = SLIM_RECORD_TABLE("scheduling simulation of the harness's policy on measured task times", SimCols, SimRow);
+
+static PetscErrorCode WriteTable(const char output[], const char input[], const Tasks *t, PetscInt n, const SimRow sim[])
+{
+  SlimOutput                   out;
+  PetscInt                    *rows;
+  const SlimRecordTable *const tab[] = {&SimTable};
+  PetscReal                    a[2] = {t->total, t->longest};
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(n, &rows));
+  for (PetscInt k = 0; k < n; k++) rows[k] = k;
+  PetscCall(SlimOutputOpen(PETSC_COMM_SELF, output, SLIM_OUTPUT_FORCE, "-output", &out));
+  PetscCall(SlimRecordDefine(out, "simulation", 1, tab, NULL, n));
+  PetscCall(SlimOutputFlush(out));
+  PetscCall(SlimRecordWrite(out, "simulation", &SimTable, NULL, 0, -1, n, rows, sim));
+  PetscCall(SlimOutputSetAttrString(out, "/", "input", input));
+  PetscCall(SlimOutputSetAttrReal(out, "simulation", "total_work_and_longest_task", 2, a));
+  PetscCall(SlimOutputDestroy(&out));
+  PetscCall(PetscFree(rows));
   PetscFunctionReturn(0);
 }
 
 int main(int argc, char **argv)
 {
   char        input[PETSC_MAX_PATH_LEN] = "", output[PETSC_MAX_PATH_LEN] = "";
-  PetscInt    ranks[SLIM_LIST_MAX], nranks, n = 0, np, nb, ntasks = 0, skipped = 0;
-  PetscReal  *pcost, *pwall, *pstat, *cost, *wall, total = 0, longest = 0;
-  PetscInt   *order;
-  hid_t       file;
+  PetscInt    ranks[SLIM_LIST_MAX], nranks, *order;
+  Tasks       t;
+  SimRow     *sim;
   PetscMPIInt size;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
@@ -54,74 +113,22 @@ int main(int argc, char **argv)
   PetscCheck(input[0], PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-input: give the results file to replay");
   for (PetscInt i = 0; i < nranks; i++) PetscCheck(ranks[i] >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-ranks: value %" PetscInt_FMT " is invalid (must be >= 1)", ranks[i]);
 
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  file = H5Fopen(input, H5F_ACC_RDONLY, H5P_DEFAULT);
-  PetscCheck(file >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "-input: cannot open '%s' as an HDF5 file", input);
   /* /tasks: every unit of work with the cost the harness sorted it by and the time it took */
-  PetscCall(ReadColumn(file, "tasks/cost", &np, &pcost));
-  PetscCall(ReadColumn(file, "tasks/wall", &nb, &pwall));
-  PetscCall(ReadColumn(file, "tasks/status", &nb, &pstat));
-  H5Fclose(file);
-  PetscCheck(np > 0 && nb == np, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "-input: '%s' has no /tasks table: not a slimsweep results file (or one from before /tasks existed)", input);
-  PetscCall(PetscMalloc3(np, &cost, np, &wall, np, &order));
-  for (PetscInt i = 0; i < np; i++) {
-    if (pstat[i] < 0 || !isfinite(pwall[i])) {
-      skipped++;
-      continue;
-    }
-    cost[ntasks] = pcost[i];
-    wall[ntasks] = pwall[i];
-    total += pwall[i];
-    longest = PetscMax(longest, pwall[i]);
-    ntasks++;
-  }
-  n = ntasks;
-  PetscCheck(n > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "-input: '%s' has no finished tasks", input);
-  PetscCall(SlimScheduleOrder(n, cost, order));
-  PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsched: %" PetscInt_FMT " finished tasks of %s (%" PetscInt_FMT " not finished, left out); total work %.4g s, longest task %.4g s\n", n, input, skipped, total, longest));
+  PetscCall(ReadTasks(input, &t));
+  PetscCall(PetscMalloc2(t.n, &order, nranks, &sim));
+  PetscCall(SlimScheduleOrder(t.n, t.cost, order));
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsched: %" PetscInt_FMT " finished tasks of %s (%" PetscInt_FMT " not finished, left out); total work %.4g s, longest task %.4g s\n", t.n, input, t.skipped, t.total, t.longest));
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "%8s %14s %14s %14s %12s\n", "ranks", "makespan [s]", "ideal [s]", "work/P [s]", "efficiency"));
-  {
-    PetscReal *mk, *ideal, *eff;
-    PetscCall(PetscMalloc3(nranks, &mk, nranks, &ideal, nranks, &eff));
-    for (PetscInt k = 0; k < nranks; k++) {
-      PetscCall(SlimScheduleSimulate(n, order, wall, ranks[k], &mk[k], NULL));
-      ideal[k] = PetscMax(total / ranks[k], longest);
-      eff[k]   = total / (ranks[k] * mk[k]);
-      PetscCall(PetscPrintf(PETSC_COMM_SELF, "%8" PetscInt_FMT " %14.4g %14.4g %14.4g %11.1f%%\n", ranks[k], mk[k], ideal[k], total / ranks[k], 100 * eff[k]));
-    }
-    if (output[0]) {
-      SlimOutput       out;
-      PetscInt        *rows;
-      PetscInt64      *iv;
-      const SlimColumn cols[] = {
-        {"ranks", SLIM_COL_INT, 1, "", "virtual rank count"},
-        {"makespan", SLIM_COL_REAL, 1, "s", "predicted makespan of the harness's policy on the measured task times"},
-        {"ideal", SLIM_COL_REAL, 1, "s", "max(total work / ranks, longest task)"},
-        {"efficiency", SLIM_COL_REAL, 1, "", "total work / (ranks * makespan)"},
-      };
-      PetscCall(PetscMalloc2(nranks, &rows, nranks, &iv));
-      for (PetscInt k = 0; k < nranks; k++) rows[k] = k, iv[k] = ranks[k];
-      PetscCall(SlimOutputOpen(PETSC_COMM_SELF, output, SLIM_OUTPUT_FORCE, "-output", &out));
-      PetscCall(SlimOutputDefineTable(out, "simulation", "scheduling simulation of the harness's policy on measured task times", nranks, 4, cols));
-      PetscCall(SlimOutputFlush(out));
-      PetscCall(SlimOutputWriteRows(out, "simulation", "ranks", nranks, rows, iv));
-      PetscCall(SlimOutputWriteRows(out, "simulation", "makespan", nranks, rows, mk));
-      PetscCall(SlimOutputWriteRows(out, "simulation", "ideal", nranks, rows, ideal));
-      PetscCall(SlimOutputWriteRows(out, "simulation", "efficiency", nranks, rows, eff));
-      PetscCall(SlimOutputSetAttrString(out, "/", "input", input));
-      {
-        PetscReal a[2] = {total, longest};
-        PetscCall(SlimOutputSetAttrReal(out, "simulation", "total_work_and_longest_task", 2, a));
-      }
-      PetscCall(SlimOutputDestroy(&out));
-      PetscCall(PetscFree2(rows, iv));
-    }
-    PetscCall(PetscFree3(mk, ideal, eff));
+  for (PetscInt k = 0; k < nranks; k++) {
+    sim[k].ranks = ranks[k];
+    PetscCall(SlimScheduleSimulate(t.n, order, t.wall, ranks[k], &sim[k].makespan, NULL));
+    sim[k].ideal      = PetscMax(t.total / ranks[k], t.longest);
+    sim[k].efficiency = t.total / (ranks[k] * sim[k].makespan);
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "%8" PetscInt_FMT " %14.4g %14.4g %14.4g %11.1f%%\n", ranks[k], sim[k].makespan, sim[k].ideal, t.total / ranks[k], 100 * sim[k].efficiency));
   }
-  PetscCall(PetscFree3(cost, wall, order));
-  PetscCall(PetscFree(pcost));
-  PetscCall(PetscFree(pwall));
-  PetscCall(PetscFree(pstat));
+  if (output[0]) PetscCall(WriteTable(output, input, &t, nranks, sim));
+  PetscCall(PetscFree2(order, sim));
+  PetscCall(PetscFree2(t.cost, t.wall));
   PetscCall(PetscFinalize());
   return 0;
 }

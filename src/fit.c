@@ -7,7 +7,7 @@
 #include <petsctime.h>
 #include <slim/fit.h>
 #include <slim/output.h>
-#include "fitimpl.h"
+#include <slim/private/fitimpl.h>
 
 const char *const SlimFitMethods[]     = {"gd", "tao", "SlimFitMethod", "SLIM_FIT_", NULL};
 const char *const SlimFitBoxModes[]    = {"relative", "absolute", "SlimFitBoxMode", "SLIM_FIT_BOX_", NULL};

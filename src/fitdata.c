@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <slim/fitdata.h>
-#include "fitimpl.h"
+#include <slim/private/fitimpl.h>
 
 /* Acceleration grids beyond this many points (2^20) are refused: memory and time grow as grid^(2 dof). */
 #define SLIM_FIT_GRID_MAX (1 << 20)
@@ -35,6 +35,13 @@ static PetscErrorCode DataAlloc(SlimLossType kind, PetscInt dof, PetscInt n, Pet
   PetscCall(PetscCalloc3(n * dof, &d->q, n * dof, &d->v, n * dof, &d->a));
   if (clean) PetscCall(PetscCalloc3(n * dof, &d->qc, n * dof, &d->vc, n * dof, &d->ac));
   *data = d;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimFitDataGetSize(SlimFitData data, PetscInt *n)
+{
+  PetscFunctionBeginUser;
+  *n = data->n;
   PetscFunctionReturn(0);
 }
 

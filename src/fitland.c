@@ -2,7 +2,7 @@
  * parameter sets without gradients in one batch, i.e. one ensemble integration. */
 #include <math.h>
 #include <string.h>
-#include <slim/fit.h>
+#include <slim/private/fitimpl.h>
 
 PetscErrorCode SlimFitSliceParam(SlimFit fit, SlimFamily fam, PetscInt *j)
 {

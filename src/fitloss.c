@@ -2,7 +2,7 @@
 #include <math.h>
 #include <slim/fitloss.h>
 #include <slim/log.h>
-#include "fitimpl.h"
+#include <slim/private/fitimpl.h>
 
 struct _n_SlimFitLoss {
   SlimFamily     fam;

@@ -5,7 +5,7 @@
 #include <petsctao.h>
 #include <petsctime.h>
 #include <slim/fit.h>
-#include "fitimpl.h"
+#include <slim/private/fitimpl.h>
 
 /* A step below -fit_tol counts as convergence only while the damping exp(-(eps0 |grad|)^3) keeps
  * eps above this fraction of eps0; a smaller step means a steep region froze the descent. */

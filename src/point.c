@@ -2,6 +2,7 @@
 #include <math.h>
 #include <petsctime.h>
 #include <slim/point.h>
+#include <slim/private/sweepimpl.h>
 #include <slim/rk.h>
 #include <slim/log.h>
 #include <slim/private/util.h>

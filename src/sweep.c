@@ -2,6 +2,8 @@
 #include <math.h>
 #include <string.h>
 #include <slim/sweep.h>
+#include <slim/private/sweepimpl.h>
+#include <slim/private/fitimpl.h>
 #include <slim/private/util.h>
 
 PetscErrorCode SlimSweepCreate(SlimSweep *sw)

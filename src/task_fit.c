@@ -303,7 +303,7 @@ static PetscErrorCode Compute(SlimTaskKind k, PetscInt row, FitWork *w, SlimCatc
   PetscCall(PetscLogStagePush(k->h->stage_fits));
   SlimCatchBegin(c);
   *ierr = SlimFitCreateData(fit, &w->prob, lt, &data);
-  if (!*ierr) w->nobs = data->n;
+  if (!*ierr) *ierr = SlimFitDataGetSize(data, &w->nobs);
   if (!*ierr) *ierr = SlimFitLossCreate(w->prob.fam, data, w->prob.r, fit->solver, &L);
   if (!*ierr) *ierr = SlimFitLossEvaluate(L, 1, w->prob.fam->theta, &w->loss_true, NULL, NULL, &ev);
   if (L && !*ierr) *ierr = SlimFitLossDestroy(&L);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 #include <slim/fit.h>
+#include <slim/private/fitimpl.h> // white-box: the tests set fit fields directly
 #include <slim/output.h>
 
 #include "testing.h"

@@ -35,42 +35,7 @@ PETSC_EXTERN const char *const SlimFitStatusNames[];
 
 #define SLIM_FIT_NAME_LEN 64
 
-typedef struct _n_SlimFit *SlimFit;
-struct _n_SlimFit {
-  /* configurations: every loss with every method, same data and same initial guesses */
-  PetscInt       guesses;                                    /* K; 0: no fits */
-  PetscInt       nloss, nmethod;
-  SlimLossType   loss[2];
-  SlimFitMethod  method[2];
-  char           tao_type[SLIM_FIT_NAME_LEN];
-  char           params[SLIM_MAX_PARAM][SLIM_FIT_NAME_LEN];   /* fitted parameters; nparams = 0: all */
-  PetscInt       nparams;
-  /* initial guesses */
-  SlimFitBoxMode box_mode;
-  PetscReal      box, box_lo[SLIM_MAX_PARAM], box_hi[SLIM_MAX_PARAM];
-  SlimFitScale   scale;
-  /* descent */
-  PetscReal      eps0, tol, explode, recover_tol;
-  PetscInt       max_it;
-  PetscBool      backtrack;
-  /* data */
-  PetscInt       obs_stride, grid;
-  PetscBool      qrange_set, vrange_set;
-  PetscReal      qrange[2], vrange[2];
-  SlimSolverType solver;
-  char           obs_file[PETSC_MAX_PATH_LEN], obs_dataset[256];
-  PetscInt       obs_rows, obs_cols;
-  PetscReal     *obs;                                        /* measured data, NULL: synthetic */
-  /* extra outputs */
-  PetscBool      store_path;
-  char           slice_param[SLIM_FIT_NAME_LEN];
-  PetscInt       slice_n;
-  PetscReal      slice_box;
-  char           land_params[2][SLIM_FIT_NAME_LEN];
-  PetscBool      landscape, land_bounds_set;
-  PetscInt       land_n, land_rows;
-  PetscReal      land_box, land_bounds[4];
-};
+typedef struct _n_SlimFit *SlimFit; /* struct in include/slim/private/fitimpl.h */
 
 /* One sweep point as the fits see it. fam->theta are the true parameters of synthetic data, and
  * the reference (box centre) of measured data. */

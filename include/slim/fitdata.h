@@ -14,18 +14,7 @@
 typedef enum { SLIM_LOSS_TRAJECTORY, SLIM_LOSS_ACCELERATION } SlimLossType;
 PETSC_EXTERN const char *const SlimLossTypes[];
 
-typedef struct _n_SlimFitData *SlimFitData;
-struct _n_SlimFitData {
-  SlimLossType kind;
-  PetscInt     dof, n;                          /* n observations */
-  PetscReal    dt, t0, q0[SLIM_MAX_DOF], v0[SLIM_MAX_DOF]; /* trajectory: prediction start */
-  PetscInt    *step;                            /* trajectory: steps after t0 of each sample, increasing */
-  PetscReal   *t;                               /* n sample times (trajectory) */
-  PetscReal   *q, *v, *a;                       /* n*dof each; a for acceleration data only */
-  PetscReal   *qc, *vc, *ac;                    /* noise-free copies, NULL for measured data */
-  PetscReal    sigma;
-  PetscInt     ndropped;                        /* acceleration grid points without a finite qddot */
-};
+typedef struct _n_SlimFitData *SlimFitData; /* struct in include/slim/private/fitimpl.h */
 
 /* How synthetic data are made from the true parameters: integrate N steps of size dt with r
  * interior points; trajectory samples every `stride` steps (0, stride, ..., <= N); acceleration
@@ -49,5 +38,7 @@ PETSC_EXTERN PetscErrorCode SlimFitDataCreateSynthetic(SlimFamily fam, const Pet
  * acceleration rows are q[dof], qdot[dof], qddot[dof]. Errors name `what` (e.g. the file). */
 PETSC_EXTERN PetscErrorCode SlimFitDataCreateFromArray(SlimLossType kind, PetscInt dof, PetscReal dt, PetscInt rows, PetscInt cols, const PetscReal vals[], const char what[], SlimFitData *data);
 PETSC_EXTERN PetscErrorCode SlimFitDataDestroy(SlimFitData *data);
+/* Number of observations (trajectory samples or acceleration grid points kept). */
+PETSC_EXTERN PetscErrorCode SlimFitDataGetSize(SlimFitData data, PetscInt *n);
 /* Standard normal numbers from a PetscRandom (Box-Muller, one number per pair of uniforms). */
 PETSC_EXTERN PetscErrorCode SlimRandomNormal(PetscRandom rnd, PetscReal *z);

@@ -7,8 +7,6 @@
  * once per group. */
 #include <slim/family.h>
 #include <slim/stepper.h>
-#include <slim/options.h>
-#include <slim/fit.h>
 
 #define SLIM_NAME_LEN 64
 
@@ -23,26 +21,7 @@ typedef struct {
   PetscReal      cost;   /* estimated cost, arbitrary units */
 } SlimPoint;
 
-typedef struct _n_SlimSweep *SlimSweep;
-struct _n_SlimSweep {
-  PetscInt       nfam, nr, ndt, nN, nT, nsigma, nB, nsolver, nbase;
-  char           famname[SLIM_LIST_MAX][SLIM_NAME_LEN];
-  SlimFamily     fam[SLIM_LIST_MAX];
-  PetscInt       r[SLIM_LIST_MAX], N[SLIM_LIST_MAX], B[SLIM_LIST_MAX];
-  PetscReal      dt[SLIM_LIST_MAX], T[SLIM_LIST_MAX], sigma[SLIM_LIST_MAX];
-  SlimSolverType solver[SLIM_LIST_MAX];
-  char           base[SLIM_LIST_MAX][SLIM_NAME_LEN]; /* TSRK types of the baselines */
-  PetscInt       repeats;     /* timed repeats after the (untimed) measurement run */
-  PetscInt64     seed;
-  PetscInt       traj_stride; /* 0: no trajectories */
-  PetscReal      ref_dt_factor; /* reference run: dt / ref_dt_factor ... */
-  PetscInt       ref_r_extra;   /* ... and r + ref_r_extra, for families without exact solution */
-  PetscInt       npoints, ngroups;
-  SlimPoint     *points;
-  PetscInt      *group_point;   /* representative point of each baseline group */
-  char          *signature;     /* canonical text of everything that defines the points */
-  SlimFit        fit;           /* coefficient fits, landscapes and noise slices of the points */
-};
+typedef struct _n_SlimSweep *SlimSweep; /* struct in include/slim/private/sweepimpl.h */
 
 PETSC_EXTERN PetscErrorCode SlimSweepCreate(SlimSweep *sw);
 PETSC_EXTERN PetscErrorCode SlimSweepDestroy(SlimSweep *sw);

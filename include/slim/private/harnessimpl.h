@@ -15,6 +15,8 @@
 #include <slim/point.h>
 #include <slim/queue.h>
 #include <slim/private/record.h>
+#include <slim/private/sweepimpl.h>
+#include <slim/private/fitimpl.h>
 #include <slim/private/util.h>
 
 typedef struct _n_SlimTaskKind *SlimTaskKind;

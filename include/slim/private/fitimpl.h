@@ -1,0 +1,57 @@
+#pragma once
+/* Private to libslim's fit sources (src/fit*.c) and the fit task kinds: the SlimFit and
+ * SlimFitData structs and helpers shared by the fit sources. */
+#include <petsctao.h>
+#include <slim/fit.h>
+#include <slim/private/util.h>
+
+struct _n_SlimFit {
+  /* configurations: every loss with every method, same data and same initial guesses */
+  PetscInt       guesses;                                    /* K; 0: no fits */
+  PetscInt       nloss, nmethod;
+  SlimLossType   loss[2];
+  SlimFitMethod  method[2];
+  char           tao_type[SLIM_FIT_NAME_LEN];
+  char           params[SLIM_MAX_PARAM][SLIM_FIT_NAME_LEN];   /* fitted parameters; nparams = 0: all */
+  PetscInt       nparams;
+  /* initial guesses */
+  SlimFitBoxMode box_mode;
+  PetscReal      box, box_lo[SLIM_MAX_PARAM], box_hi[SLIM_MAX_PARAM];
+  SlimFitScale   scale;
+  /* descent */
+  PetscReal      eps0, tol, explode, recover_tol;
+  PetscInt       max_it;
+  PetscBool      backtrack;
+  /* data */
+  PetscInt       obs_stride, grid;
+  PetscBool      qrange_set, vrange_set;
+  PetscReal      qrange[2], vrange[2];
+  SlimSolverType solver;
+  char           obs_file[PETSC_MAX_PATH_LEN], obs_dataset[256];
+  PetscInt       obs_rows, obs_cols;
+  PetscReal     *obs;                                        /* measured data, NULL: synthetic */
+  /* extra outputs */
+  PetscBool      store_path;
+  char           slice_param[SLIM_FIT_NAME_LEN];
+  PetscInt       slice_n;
+  PetscReal      slice_box;
+  char           land_params[2][SLIM_FIT_NAME_LEN];
+  PetscBool      landscape, land_bounds_set;
+  PetscInt       land_n, land_rows;
+  PetscReal      land_box, land_bounds[4];
+};
+
+struct _n_SlimFitData {
+  SlimLossType kind;
+  PetscInt     dof, n;                          /* n observations */
+  PetscReal    dt, t0, q0[SLIM_MAX_DOF], v0[SLIM_MAX_DOF]; /* trajectory: prediction start */
+  PetscInt    *step;                            /* trajectory: steps after t0 of each sample, increasing */
+  PetscReal   *t;                               /* n sample times (trajectory) */
+  PetscReal   *q, *v, *a;                       /* n*dof each; a for acceleration data only */
+  PetscReal   *qc, *vc, *ac;                    /* noise-free copies, NULL for measured data */
+  PetscReal    sigma;
+  PetscInt     ndropped;                        /* acceleration grid points without a finite qddot */
+};
+
+/* A TAO object for the fits: prefix fit_, type -fit_tao_type, -fit_max_it iterations. */
+PETSC_INTERN PetscErrorCode SlimFitTaoCreate(SlimFit fit, Tao *tao);

@@ -9,7 +9,6 @@ struct _n_SlimFitLoss {
   SlimFitData    data;
   PetscInt       r, np, dof;
   SlimSolverType solver;
-  PetscInt64     nevals;
   /* trajectory: one ensemble stepper, rebuilt when the batch size or the sensitivity flag changes */
   SlimStepper    st;
   PetscInt       B;
@@ -45,13 +44,6 @@ PetscErrorCode SlimFitLossDestroy(SlimFitLoss *loss)
   PetscCall(SlimStepperDestroy(&(*loss)->st));
   PetscCall(PetscFree2((*loss)->S, (*loss)->G));
   PetscCall(PetscFree(*loss));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode SlimFitLossGetEvaluations(SlimFitLoss loss, PetscInt64 *n)
-{
-  PetscFunctionBeginUser;
-  *n = loss->nevals;
   PetscFunctionReturn(0);
 }
 
@@ -205,7 +197,6 @@ PetscErrorCode SlimFitLossEvaluate(SlimFitLoss L, PetscInt nb, const PetscReal t
   PetscFunctionBeginUser;
   if (nb <= 0) PetscFunctionReturn(0);
   PetscCall(PetscLogEventBegin(SLIM_EVENT_Fit, 0, 0, 0, 0));
-  L->nevals += nb;
   for (PetscInt b = 0; b < nb; b++) {
     ev[b].ok        = PETSC_TRUE;
     ev[b].reason[0] = 0;
@@ -226,7 +217,6 @@ PetscErrorCode SlimFitLossEvaluate(SlimFitLoss L, PetscInt nb, const PetscReal t
       /* an error may leave the stepper mid-step: drop it, and find the culprit member by member */
       PetscCall(SlimStepperDestroy(&L->st));
       if (nb > 1) {
-        L->nevals -= nb;
         for (PetscInt b = 0; b < nb; b++) {
           SlimFitEval e1;
           if (!ev[b].ok) continue;

@@ -34,5 +34,3 @@ PETSC_EXTERN PetscErrorCode SlimFitLossDestroy(SlimFitLoss *loss);
  * optional g[nb*np] (full gradients; NULL skips the sensitivities); optional fclean[nb], the
  * loss against the noise-free observations (NaN for measured data); ev[nb]. */
 PETSC_EXTERN PetscErrorCode SlimFitLossEvaluate(SlimFitLoss loss, PetscInt nb, const PetscReal theta[], PetscReal f[], PetscReal g[], PetscReal fclean[], SlimFitEval ev[]);
-/* Loss evaluations (parameter sets) so far, for cost accounting. */
-PETSC_EXTERN PetscErrorCode SlimFitLossGetEvaluations(SlimFitLoss loss, PetscInt64 *n);

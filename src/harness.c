@@ -384,6 +384,21 @@ static PetscErrorCode PrintPlan(SlimHarness h)
   PetscFunctionReturn(0);
 }
 
+/* The line naming a failed task: "<kind> <i> (family, r, dt, N, B<extra>): <failure>". */
+static PetscErrorCode DescribeFailure(SlimHarness h, SlimTaskKind kind, PetscInt local, const SlimTaskFailure *fail)
+{
+  PetscInt         pi;
+  const SlimPoint *p;
+  char             extra[128] = "";
+
+  PetscFunctionBeginUser;
+  PetscCall(kind->ops.point(kind, local, &pi));
+  p = &h->sw->points[pi];
+  if (kind->ops.describe) PetscCall(kind->ops.describe(kind, local, extra, sizeof(extra)));
+  PetscCall(PetscSNPrintf(h->fail_text, sizeof(h->fail_text), "%s %" PetscInt_FMT " (family %s, r %" PetscInt_FMT ", dt %g, N %" PetscInt_FMT ", B %" PetscInt_FMT "%s): %s", kind->name, local, h->sw->famname[p->family], p->r, (double)p->dt, p->N, p->B, extra, fail->msg));
+  PetscFunctionReturn(0);
+}
+
 /* One task: run it, account for it, remember the lowest failure, flush when due. */
 static PetscErrorCode RunOne(SlimHarness h, PetscInt task, PetscInt *nfail)
 {
@@ -405,7 +420,7 @@ static PetscErrorCode RunOne(SlimHarness h, PetscInt task, PetscInt *nfail)
     (*nfail)++;
     if (h->fail_task < 0 || task < h->fail_task) {
       h->fail_task = task;
-      PetscCall(kind->ops.describe(kind, local, &fail, h->fail_text, sizeof(h->fail_text)));
+      PetscCall(DescribeFailure(h, kind, local, &fail));
     }
   }
   if (h->ntrec == h->flush_tasks || b - h->tlast_flush >= h->flush_interval || SlimStopRequested) PetscCall(FlushPending(h));

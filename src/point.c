@@ -262,24 +262,6 @@ static PetscErrorCode PointMeasure(SlimSweep sw, const SlimPoint *p, SlimResult 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SlimPointRun(SlimSweep sw, const SlimPoint *p, SlimResult *res, SlimSamples *samples)
-{
-  Owned          o;
-  PetscLogDouble tstart, tend;
-  PetscErrorCode ierr;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscMemzero(res, sizeof(*res)));
-  PetscCall(PetscMemzero(&o, sizeof(o)));
-  PetscCall(PetscTime(&tstart));
-  ierr = PointMeasure(sw, p, res, samples, &o);
-  PetscCall(OwnedDestroy(&o));
-  PetscCall(ierr);
-  PetscCall(PetscTime(&tend));
-  res->wall = tend - tstart;
-  PetscFunctionReturn(0);
-}
-
 typedef struct {
   SlimTracker *tr;
   SlimFamily   fam;
@@ -338,7 +320,8 @@ static PetscErrorCode BaselineMeasure(SlimSweep sw, const SlimPoint *p, const ch
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SlimBaselineRun(SlimSweep sw, const SlimPoint *p, const char type[], SlimResult *res, SlimSamples *samples)
+/* A point (type NULL) or a baseline: the measurement, and its objects destroyed however it ends. */
+static PetscErrorCode Measure(SlimSweep sw, const SlimPoint *p, const char type[], SlimResult *res, SlimSamples *samples)
 {
   Owned          o;
   PetscLogDouble tstart, tend;
@@ -347,13 +330,30 @@ PetscErrorCode SlimBaselineRun(SlimSweep sw, const SlimPoint *p, const char type
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(res, sizeof(*res)));
   PetscCall(PetscMemzero(&o, sizeof(o)));
-  PetscCall(PetscLogEventBegin(SLIM_EVENT_RK, 0, 0, 0, 0));
   PetscCall(PetscTime(&tstart));
-  ierr = BaselineMeasure(sw, p, type, res, samples, &o);
+  ierr = type ? BaselineMeasure(sw, p, type, res, samples, &o) : PointMeasure(sw, p, res, samples, &o);
   PetscCall(OwnedDestroy(&o));
-  PetscCall(PetscLogEventEnd(SLIM_EVENT_RK, 0, 0, 0, 0));
   PetscCall(ierr);
   PetscCall(PetscTime(&tend));
   res->wall = tend - tstart;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimPointRun(SlimSweep sw, const SlimPoint *p, SlimResult *res, SlimSamples *samples)
+{
+  PetscFunctionBeginUser;
+  PetscCall(Measure(sw, p, NULL, res, samples));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimBaselineRun(SlimSweep sw, const SlimPoint *p, const char type[], SlimResult *res, SlimSamples *samples)
+{
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(SLIM_EVENT_RK, 0, 0, 0, 0));
+  ierr = Measure(sw, p, type, res, samples);
+  PetscCall(PetscLogEventEnd(SLIM_EVENT_RK, 0, 0, 0, 0));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }

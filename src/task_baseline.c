@@ -82,16 +82,10 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt i, SlimTaskFailure *fail)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode Describe(SlimTaskKind k, PetscInt i, const SlimTaskFailure *fail, char buf[], size_t len)
+static PetscErrorCode Describe(SlimTaskKind k, PetscInt i, char extra[], size_t len)
 {
-  SlimSweep sw = k->h->sw;
-  PetscInt  pi;
-  char      extra[64];
-
   PetscFunctionBeginUser;
-  PetscCall(Point(k, i, &pi));
-  PetscCall(PetscSNPrintf(extra, sizeof(extra), ", RK %s", sw->base[i % sw->nbase]));
-  PetscCall(SlimTaskDescribePoint(&sw->points[pi], sw->famname[sw->points[pi].family], k->name, i, extra, fail, buf, len));
+  PetscCall(PetscSNPrintf(extra, len, ", RK %s", k->h->sw->base[i % k->h->sw->nbase]));
   PetscFunctionReturn(0);
 }
 

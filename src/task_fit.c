@@ -420,15 +420,10 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt row, SlimTaskFailure *fail)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode Describe(SlimTaskKind k, PetscInt row, const SlimTaskFailure *fail, char buf[], size_t len)
+static PetscErrorCode Describe(SlimTaskKind k, PetscInt row, char extra[], size_t len)
 {
-  FitKind         *fk = (FitKind *)k->data;
-  const SlimPoint *p  = &k->h->sw->points[row / fk->nconf];
-  char             extra[64];
-
   PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(extra, sizeof(extra), ", config %" PetscInt_FMT, row % fk->nconf));
-  PetscCall(SlimTaskDescribePoint(p, k->h->sw->famname[p->family], k->name, row, extra, fail, buf, len));
+  PetscCall(PetscSNPrintf(extra, len, ", config %" PetscInt_FMT, row % ((FitKind *)k->data)->nconf));
   PetscFunctionReturn(0);
 }
 

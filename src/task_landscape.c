@@ -172,17 +172,13 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt t, SlimTaskFailure *fail)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode Describe(SlimTaskKind k, PetscInt t, const SlimTaskFailure *fail, char buf[], size_t len)
+static PetscErrorCode Describe(SlimTaskKind k, PetscInt t, char extra[], size_t len)
 {
-  PetscInt         point, l, blk;
-  const SlimPoint *p;
-  char             extra[64];
+  PetscInt point, l, blk;
 
   PetscFunctionBeginUser;
   Decode(k, t, &point, &l, &blk);
-  p = &k->h->sw->points[point];
-  PetscCall(PetscSNPrintf(extra, sizeof(extra), ", %s loss, block %" PetscInt_FMT, SlimLossTypes[k->h->sw->fit->loss[l]], blk));
-  PetscCall(SlimTaskDescribePoint(p, k->h->sw->famname[p->family], k->name, t, extra, fail, buf, len));
+  PetscCall(PetscSNPrintf(extra, len, ", %s loss, block %" PetscInt_FMT, SlimLossTypes[k->h->sw->fit->loss[l]], blk));
   PetscFunctionReturn(0);
 }
 

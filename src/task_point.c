@@ -79,19 +79,10 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt i, SlimTaskFailure *fail)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode Describe(SlimTaskKind k, PetscInt i, const SlimTaskFailure *fail, char buf[], size_t len)
-{
-  const SlimPoint *p = &k->h->sw->points[i];
-
-  PetscFunctionBeginUser;
-  PetscCall(SlimTaskDescribePoint(p, k->h->sw->famname[p->family], k->name, i, "", fail, buf, len));
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode SlimTaskKindCreate_Point(SlimTaskKind k)
 {
   PetscFunctionBeginUser;
-  k->ops = (SlimTaskOps){Count, Cost, Point, SlimResultKindDefineTables, WriteDefinitions, SlimResultKindIsDone, Run, SlimResultKindFlush, Describe, SlimResultKindDestroy};
+  k->ops = (SlimTaskOps){Count, Cost, Point, SlimResultKindDefineTables, WriteDefinitions, SlimResultKindIsDone, Run, SlimResultKindFlush, NULL, SlimResultKindDestroy};
   PetscCall(SlimResultKindSetUp(k, "points", &PointTable, "trajectories", "pi"));
   PetscFunctionReturn(0);
 }

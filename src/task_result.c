@@ -246,10 +246,3 @@ void SlimTaskFailureSet(SlimTaskFailure *f, SlimTaskFailureType type, PetscError
   PetscStrncpy(f->msg, type == SLIM_TASK_PETSC_ERROR ? "a PETSc error: " : "", sizeof(f->msg));
   PetscStrlcat(f->msg, msg, sizeof(f->msg));
 }
-
-PetscErrorCode SlimTaskDescribePoint(const SlimPoint *p, const char famname[], const char kind[], PetscInt ref, const char extra[], const SlimTaskFailure *fail, char buf[], size_t len)
-{
-  PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(buf, len, "%s %" PetscInt_FMT " (family %s, r %" PetscInt_FMT ", dt %g, N %" PetscInt_FMT ", B %" PetscInt_FMT "%s): %s", kind, ref, famname, p->r, (double)p->dt, p->N, p->B, extra, fail->msg));
-  PetscFunctionReturn(0);
-}

@@ -52,8 +52,9 @@ typedef struct {
   PetscErrorCode (*run)(SlimTaskKind, PetscInt i, SlimTaskFailure *fail);
   /* writes rows the kind buffered (optional) */
   PetscErrorCode (*flush)(SlimTaskKind);
-  /* one line naming failed task i's parameters (the summary line of a run with failures) */
-  PetscErrorCode (*describe)(SlimTaskKind, PetscInt i, const SlimTaskFailure *fail, char buf[], size_t len);
+  /* what names task i beyond its sweep point, e.g. ", RK 4" (optional): the harness's line on
+   * a failed task is "<kind> <i> (family, r, dt, N, B<this>): <failure>" */
+  PetscErrorCode (*describe)(SlimTaskKind, PetscInt i, char extra[], size_t len);
   PetscErrorCode (*destroy)(SlimTaskKind);
 } SlimTaskOps;
 
@@ -135,8 +136,6 @@ PETSC_EXTERN PetscErrorCode SlimResultKindWriteDefinitions(SlimTaskKind k, const
 /* Runs one point (rktype NULL) or Runge-Kutta baseline with errors caught, writes its samples
  * and queues its row for the next flush. */
 PETSC_EXTERN PetscErrorCode SlimResultKindRun(SlimTaskKind k, PetscInt row, const SlimPoint *p, const char rktype[], PetscLogStage stage, SlimTaskFailure *fail);
-/* "<kind> <ref> (family f, r, dt, N, B<extra>): <failure>", the line naming a failed task */
-PETSC_EXTERN PetscErrorCode SlimTaskDescribePoint(const SlimPoint *p, const char famname[], const char kind[], PetscInt ref, const char extra[], const SlimTaskFailure *fail, char buf[], size_t len);
 
 /* Helpers of the fit and landscape kinds: the fit problem of sweep point `point`; names[idx[i]]
  * (idx NULL: names[i]) joined by commas; an ops.destroy that frees k->data. */

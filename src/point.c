@@ -156,11 +156,16 @@ static PetscErrorCode StepperMonitor(SlimStepper st, PetscInt step, void *ctx)
   PetscFunctionReturn(0);
 }
 
+/* Ensemble members start from q0 scaled by up to this fraction, so that they are distinct
+ * trajectories (not B copies a solver could short-cut) yet of the same difficulty; member 0 is
+ * the family's own state, whose errors and samples are recorded. */
+#define SLIM_MEMBER_SPREAD 0.01
+
 /* Initial state of ensemble member b: the family's state, scaled slightly so members differ. */
 static void MemberState(SlimFamily fam, PetscInt b, PetscInt B, PetscReal q[], PetscReal v[])
 {
   for (PetscInt a = 0; a < fam->dof; a++) {
-    q[a] = fam->q0[a] * (1 + 0.01 * b / B);
+    q[a] = fam->q0[a] * (1 + SLIM_MEMBER_SPREAD * b / B);
     v[a] = fam->v0[a];
   }
 }

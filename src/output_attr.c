@@ -74,42 +74,41 @@ static PetscErrorCode OpenObject(SlimOutput out, MPI_Comm comm, const char obj[]
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SlimOutputSetAttrString(SlimOutput out, const char obj[], const char name[], const char value[])
+/* Opens obj, writes the attribute (a string when n < 0, else n numbers of ftype), closes obj. */
+static PetscErrorCode SetAttr(SlimOutput out, const char obj[], const char name[], hid_t ftype, hid_t mtype, PetscInt n, const void *value)
 {
   hid_t          o;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(OpenObject(out, out->comm, obj, &o));
-  ierr = SlimOutputWriteAttrString(o, name, value);
+  if (n < 0) ierr = SlimOutputWriteAttrString(o, name, (const char *)value);
+  else ierr = WriteAttrNumeric(o, name, ftype, mtype, n, value);
   H5Call(H5Oclose(o));
   PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimOutputSetAttrString(SlimOutput out, const char obj[], const char name[], const char value[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(SetAttr(out, obj, name, -1, -1, -1, value));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode SlimOutputSetAttrReal(SlimOutput out, const char obj[], const char name[], PetscInt n, const PetscReal value[])
 {
-  hid_t          o;
-  PetscErrorCode ierr;
-
   PetscFunctionBeginUser;
-  PetscCall(OpenObject(out, out->comm, obj, &o));
-  ierr = WriteAttrNumeric(o, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, value);
-  H5Call(H5Oclose(o));
-  PetscCall(ierr);
+  PetscCheck(n >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "attribute %s: %" PetscInt_FMT " values", name, n);
+  PetscCall(SetAttr(out, obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, value));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode SlimOutputSetAttrInt(SlimOutput out, const char obj[], const char name[], PetscInt n, const PetscInt64 value[])
 {
-  hid_t          o;
-  PetscErrorCode ierr;
-
   PetscFunctionBeginUser;
-  PetscCall(OpenObject(out, out->comm, obj, &o));
-  ierr = WriteAttrNumeric(o, name, H5T_STD_I64LE, H5T_NATIVE_INT64, n, value);
-  H5Call(H5Oclose(o));
-  PetscCall(ierr);
+  PetscCheck(n >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "attribute %s: %" PetscInt_FMT " values", name, n);
+  PetscCall(SetAttr(out, obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, n, value));
   PetscFunctionReturn(0);
 }
 

@@ -540,7 +540,7 @@ def test_preserved(exe, tmp):
     with h5py.File(out, "r+") as f:
         d = f["fit_summary/loss_true"]
         v = d[()]
-        v[np.nonzero(v)[0][0]] *= 1 + 1e-9
+        v[np.nonzero(v)[0][0]] *= 1 + 1e-6
         d[...] = v
     r = subprocess.run(compare + [expected, out], stdout=subprocess.PIPE, text=True)
     check(r.returncode == 1 and "fit_summary/loss_true" in r.stdout, f"a perturbed value was not caught: {r.stdout[-500:]}")

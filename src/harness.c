@@ -261,7 +261,7 @@ static PetscErrorCode OpenFile(SlimHarness h)
     }
     PetscCall(SlimSessionFind(h));
   } else PetscCall(SlimOutputSetAttrString(h->out, "/", "sweep_signature", sw->signature));
-  for (PetscInt k = 0; k < h->nkinds; k++) PetscCall(h->kinds[k]->ops.definetables(h->kinds[k], (PetscBool)!h->resume));
+  for (PetscInt k = 0; k < h->nkinds; k++) PetscCall(h->kinds[k]->ops.definetables(h->kinds[k]));
   PetscCall(SlimOrdersDefine(h));
   PetscCall(SlimTasksDefine(h));
   if (!h->resume && !h->rank) {

@@ -186,7 +186,7 @@ static PetscErrorCode Cost(SlimTaskKind k, PetscInt i, PetscReal *cost)
 }
 
 /* Every fit dataset, created collectively at its final size (output.h); on resume checked. */
-static PetscErrorCode DefineTables(SlimTaskKind k, PetscBool fresh)
+static PetscErrorCode DefineTables(SlimTaskKind k)
 {
   SlimHarness                  h  = k->h;
   SlimFit                      fit = h->sw->fit;
@@ -195,7 +195,6 @@ static PetscErrorCode DefineTables(SlimTaskKind k, PetscBool fresh)
   char                        *sig;
 
   PetscFunctionBeginUser;
-  (void)fresh;
   if (!k->n) PetscFunctionReturn(0);
   PetscCall(SlimFitGetSignature(fit, &sig));
   if (fk->K) {

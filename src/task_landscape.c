@@ -75,7 +75,7 @@ static PetscErrorCode Cost(SlimTaskKind k, PetscInt t, PetscReal *cost)
 }
 
 /* One table per (point, loss), with its axes as attributes. */
-static PetscErrorCode DefineTables(SlimTaskKind k, PetscBool fresh)
+static PetscErrorCode DefineTables(SlimTaskKind k)
 {
   SlimSweep                    sw  = k->h->sw;
   SlimFit                      fit = sw->fit;
@@ -84,7 +84,6 @@ static PetscErrorCode DefineTables(SlimTaskKind k, PetscBool fresh)
   PetscReal                   *x0, *x1;
 
   PetscFunctionBeginUser;
-  (void)fresh;
   if (!k->n) PetscFunctionReturn(0);
   PetscCall(PetscMalloc2(n, &x0, n, &x1));
   for (PetscInt p = 0; p < sw->npoints; p++)

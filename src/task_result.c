@@ -5,8 +5,6 @@
 #include <slim/private/harnessimpl.h>
 #include <slim/log.h>
 
-const char *const SlimTaskFailureTypes[] = {"ok", "solve failed", "PETSc error", "SlimTaskFailureType", "SLIM_TASK_", NULL};
-
 typedef struct {
   PetscInt   rank, session;
   SlimResult res;
@@ -99,7 +97,7 @@ static PetscErrorCode TrajectoryColumns(SlimResultTable rt, PetscInt d, char col
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SlimResultKindDefineTables(SlimTaskKind k, PetscBool fresh)
+PetscErrorCode SlimResultKindDefineTables(SlimTaskKind k)
 {
   SlimResultTable              rt  = (SlimResultTable)k->data;
   PetscInt                     nrows = k->n;
@@ -109,7 +107,6 @@ PetscErrorCode SlimResultKindDefineTables(SlimTaskKind k, PetscBool fresh)
   char                         path[256], cols[512];
 
   PetscFunctionBeginUser;
-  (void)fresh;
   if (!nrows) PetscFunctionReturn(0); /* e.g. no baselines: no table */
   PetscCall(SlimRecordDefine(h->out, rt->table, 2, t, NULL, nrows));
   if (!sw->traj_stride) PetscFunctionReturn(0);

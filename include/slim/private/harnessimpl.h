@@ -27,7 +27,6 @@ typedef enum {
   SLIM_TASK_SOLVE_FAILED, /* the nonlinear solve of a step did not converge (see the row) */
   SLIM_TASK_PETSC_ERROR   /* a PETSc error was raised inside the task and caught */
 } SlimTaskFailureType;
-PETSC_EXTERN const char *const SlimTaskFailureTypes[];
 
 typedef struct {
   SlimTaskFailureType type;
@@ -42,8 +41,8 @@ typedef struct {
   PetscErrorCode (*cost)(SlimTaskKind, PetscInt i, PetscReal *cost);
   /* the sweep point local task i serves (/tasks/point) */
   PetscErrorCode (*point)(SlimTaskKind, PetscInt i, PetscInt *point);
-  /* collective: define (or, resuming, check) the kind's tables; new file: `fresh` */
-  PetscErrorCode (*definetables)(SlimTaskKind, PetscBool fresh);
+  /* collective: define (or, resuming, check and open) the kind's tables */
+  PetscErrorCode (*definetables)(SlimTaskKind);
   /* rank 0, new files only: columns known before any work (definitions) */
   PetscErrorCode (*writedefinitions)(SlimTaskKind);
   /* which tasks a previous session (or a merge) finished, from the status columns */
@@ -128,7 +127,7 @@ typedef struct _n_SlimResultTable *SlimResultTable;
  * pname: name of their momentum columns. The functions below serve directly as ops. */
 PETSC_EXTERN PetscErrorCode SlimResultKindSetUp(SlimTaskKind k, const char table[], const SlimRecordTable *def, const char traj[], const char pname[]);
 PETSC_EXTERN PetscErrorCode SlimResultKindDestroy(SlimTaskKind k);
-PETSC_EXTERN PetscErrorCode SlimResultKindDefineTables(SlimTaskKind k, PetscBool fresh);
+PETSC_EXTERN PetscErrorCode SlimResultKindDefineTables(SlimTaskKind k);
 PETSC_EXTERN PetscErrorCode SlimResultKindIsDone(SlimTaskKind k, PetscBool done[]);
 PETSC_EXTERN PetscErrorCode SlimResultKindFlush(SlimTaskKind k);
 /* k->n definition records (rank 0) */

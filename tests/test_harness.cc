@@ -1,7 +1,7 @@
 // Unit tests of the harness's parts without mpirun (one rank, PETSC_COMM_SELF): sweep
 // enumeration and seeds, the flat task index and its decoding into kinds, the cost-ordered
-// queue and its simulation, the order fit of /orders, record tables written and read back, and
-// merging part files.
+// queue and its simulation, the order fit of /orders, record tables written and read back,
+// merging part files, and a whole sweep whose tasks fail.
 #include <gtest/gtest.h>
 #include <slim/private/harnessimpl.h>
 
@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
@@ -367,4 +369,52 @@ TEST(Merge, CopiesFinishedRowsAndWrittenArraysOfEachPart)
   EXPECT_EQ(-1, st[1]);
   EXPECT_DOUBLE_EQ(2, a[1]);
   ASSERT_EQ(0, SlimOutputDestroy(&out));
+}
+
+namespace
+{
+std::vector<double> ReadReal(const std::string &file, const char *path)
+{
+  PetscInt            rows, cols;
+  PetscReal          *v = nullptr;
+  std::vector<double> r;
+  EXPECT_EQ(0, SlimOutputReadMatrix(file.c_str(), path, "-test", &rows, &cols, &v));
+  if (v) r.assign(v, v + rows * cols);
+  PetscFree(v);
+  return r;
+}
+} // namespace
+
+// One rank, no mpirun: a sweep whose dho points fail with a PETSc error (m = 0: singular
+// momentum map) and whose anharmonic points fail their solves; every task is recorded, typed,
+// and the sweep completes.
+TEST(Harness, FailedTasksAreRecordedAndTheSweepGoesOn)
+{
+  TmpDir      tmp;
+  std::string out  = tmp.File("fail.h5");
+  std::string opts = "-sweep_family dho,anharmonic -dho_m 0 -sweep_r 1 -sweep_dt 0.5 -sweep_N 10 -slim_step_maxit 1 "
+                     "-sweep_baselines 4 -fit_guesses 2 -fit_max_it 5 -landscape_params m,k -landscape_n 3 -sweep_quiet -output " +
+                     out;
+  Options     opt(opts.c_str());
+  SlimHarness h = nullptr;
+  PetscBool   complete;
+  PetscInt    nfailed;
+  ASSERT_EQ(0, SlimHarnessCreate(PETSC_COMM_SELF, &h));
+  ASSERT_EQ(0, SlimHarnessSetFromOptions(h));
+  ASSERT_EQ(0, SlimHarnessRun(h, &complete));
+  ASSERT_EQ(0, SlimHarnessGetFailed(h, &nfailed));
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(7, nfailed); // 2 points, the dho baseline, 2 fit tasks, 2 landscape tasks
+  EXPECT_NE(nullptr, strstr(h->fail_text, "point 0 (family dho")) << h->fail_text;
+  EXPECT_NE(nullptr, strstr(h->fail_text, "a PETSc error: ")) << h->fail_text;
+  ASSERT_EQ(0, SlimHarnessDestroy(&h));
+  std::vector<double> st = ReadReal(out, "points/status"), why = ReadReal(out, "points/fail_reason");
+  ASSERT_EQ(2u, st.size());
+  EXPECT_EQ(1, st[0]);
+  EXPECT_EQ(0, why[0]); // a PETSc error: no SNES reason
+  EXPECT_EQ(1, st[1]);
+  EXPECT_LT(why[1], 0); // the anharmonic solve: a SNES divergence
+  std::vector<double> ts = ReadReal(out, "tasks/status");
+  EXPECT_EQ(8u, ts.size());
+  EXPECT_EQ(7, std::count(ts.begin(), ts.end(), 1.0));
 }

@@ -368,17 +368,23 @@ static PetscErrorCode SetUpRun(SlimHarness h)
   PetscFunctionReturn(0);
 }
 
+/* "slimsweep: 54 points, 12 baseline runs, ... on 2 ranks -> file": each kind counts itself. */
 static PetscErrorCode PrintPlan(SlimHarness h)
 {
-  SlimSweep sw = h->sw;
-  PetscInt  n[SLIM_TASK_KINDS_MAX];
+  char line[1024] = "slimsweep: ", part[128];
 
   PetscFunctionBeginUser;
   if (h->rank || h->quiet) PetscFunctionReturn(0);
-  for (PetscInt k = 0; k < h->nkinds; k++) n[k] = h->kinds[k]->n;
-  PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: %" PetscInt_FMT " points, %" PetscInt_FMT " baseline runs", n[0], n[1]));
-  if (n[2] || n[3]) PetscCall(PetscPrintf(PETSC_COMM_SELF, ", %" PetscInt_FMT " fit tasks (%" PetscInt_FMT " fits), %" PetscInt_FMT " landscape tasks", n[2], n[2] * sw->fit->guesses, n[3]));
-  PetscCall(PetscPrintf(PETSC_COMM_SELF, " on %d ranks -> %s", h->size, h->output));
+  for (PetscInt k = 0, first = 1; k < h->nkinds; k++) {
+    SlimTaskKind kind = h->kinds[k];
+    if (!kind->n) continue;
+    if (kind->ops.plan) PetscCall(kind->ops.plan(kind, part, sizeof(part)));
+    else PetscCall(PetscSNPrintf(part, sizeof(part), "%" PetscInt_FMT " %s tasks", kind->n, kind->name));
+    if (!first) PetscCall(PetscStrlcat(line, ", ", sizeof(line)));
+    PetscCall(PetscStrlcat(line, part, sizeof(line)));
+    first = 0;
+  }
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s on %d ranks -> %s", line, h->size, h->output));
   if (h->resume) PetscCall(PetscPrintf(PETSC_COMM_SELF, " (resume: %" PetscInt_FMT " tasks already done)", h->ndone_before));
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "\n"));
   PetscFunctionReturn(0);

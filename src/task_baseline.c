@@ -89,10 +89,17 @@ static PetscErrorCode Describe(SlimTaskKind k, PetscInt i, char extra[], size_t 
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode Plan(SlimTaskKind k, char buf[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(buf, len, "%" PetscInt_FMT " baseline runs", k->n));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SlimTaskKindCreate_Baseline(SlimTaskKind k)
 {
   PetscFunctionBeginUser;
-  k->ops = (SlimTaskOps){Count, Cost, Point, SlimResultKindDefineTables, WriteDefinitions, SlimResultKindIsDone, Run, SlimResultKindFlush, Describe, SlimResultKindDestroy};
+  k->ops = (SlimTaskOps){Count, Cost, Point, SlimResultKindDefineTables, WriteDefinitions, SlimResultKindIsDone, Run, SlimResultKindFlush, Describe, Plan, SlimResultKindDestroy};
   PetscCall(SlimResultKindSetUp(k, "baselines", &BaselineTable, "baselines/trajectories", "qdot"));
   PetscFunctionReturn(0);
 }

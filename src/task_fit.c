@@ -426,10 +426,17 @@ static PetscErrorCode Describe(SlimTaskKind k, PetscInt row, char extra[], size_
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode Plan(SlimTaskKind k, char buf[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(buf, len, "%" PetscInt_FMT " fit tasks (%" PetscInt_FMT " fits)", k->n, k->n * ((FitKind *)k->data)->K));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SlimTaskKindCreate_Fit(SlimTaskKind k)
 {
   PetscFunctionBeginUser;
-  k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, WriteDefinitions, IsDone, Run, NULL, Describe, SlimTaskKindDestroyData};
+  k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, WriteDefinitions, IsDone, Run, NULL, Describe, Plan, SlimTaskKindDestroyData};
   PetscCall(PetscNew((FitKind **)&k->data));
   PetscFunctionReturn(0);
 }

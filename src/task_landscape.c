@@ -184,7 +184,7 @@ static PetscErrorCode Describe(SlimTaskKind k, PetscInt t, char extra[], size_t 
 PetscErrorCode SlimTaskKindCreate_Landscape(SlimTaskKind k)
 {
   PetscFunctionBeginUser;
-  k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, NULL, IsDone, Run, NULL, Describe, SlimTaskKindDestroyData};
+  k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, NULL, IsDone, Run, NULL, Describe, NULL, SlimTaskKindDestroyData};
   PetscCall(PetscNew((LandKind **)&k->data));
   PetscFunctionReturn(0);
 }

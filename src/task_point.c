@@ -79,10 +79,17 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt i, SlimTaskFailure *fail)
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode Plan(SlimTaskKind k, char buf[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(buf, len, "%" PetscInt_FMT " points", k->n));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SlimTaskKindCreate_Point(SlimTaskKind k)
 {
   PetscFunctionBeginUser;
-  k->ops = (SlimTaskOps){Count, Cost, Point, SlimResultKindDefineTables, WriteDefinitions, SlimResultKindIsDone, Run, SlimResultKindFlush, NULL, SlimResultKindDestroy};
+  k->ops = (SlimTaskOps){Count, Cost, Point, SlimResultKindDefineTables, WriteDefinitions, SlimResultKindIsDone, Run, SlimResultKindFlush, NULL, Plan, SlimResultKindDestroy};
   PetscCall(SlimResultKindSetUp(k, "points", &PointTable, "trajectories", "pi"));
   PetscFunctionReturn(0);
 }

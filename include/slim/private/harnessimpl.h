@@ -54,6 +54,9 @@ typedef struct {
   /* what names task i beyond its sweep point, e.g. ", RK 4" (optional): the harness's line on
    * a failed task is "<kind> <i> (family, r, dt, N, B<this>): <failure>" */
   PetscErrorCode (*describe)(SlimTaskKind, PetscInt i, char extra[], size_t len);
+  /* how the plan line counts this kind's tasks, e.g. "108 fit tasks (432 fits)" (optional;
+   * default "<n> <kind> tasks") */
+  PetscErrorCode (*plan)(SlimTaskKind, char buf[], size_t len);
   PetscErrorCode (*destroy)(SlimTaskKind);
 } SlimTaskOps;
 

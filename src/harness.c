@@ -51,8 +51,6 @@ void SlimNowISO(char buf[], size_t len)
 
 PetscErrorCode SlimHarnessCreate(MPI_Comm comm, SlimHarness *h)
 {
-  PetscLogStage *stages[5];
-
   PetscFunctionBeginUser;
   PetscCall(PetscNew(h));
   (*h)->comm = comm;
@@ -66,18 +64,19 @@ PetscErrorCode SlimHarnessCreate(MPI_Comm comm, SlimHarness *h)
   (*h)->fail_task         = -1;
   (*h)->order_floor       = SLIM_ORDER_FLOOR_DEFAULT;
   PetscCall(SlimSweepCreate(&(*h)->sw));
-  stages[0] = &(*h)->stage_setup, stages[1] = &(*h)->stage_points, stages[2] = &(*h)->stage_baselines;
-  stages[3] = &(*h)->stage_output, stages[4] = &(*h)->stage_fits;
-  PetscCall(PetscLogStageRegister("Sweep setup", stages[0]));
-  PetscCall(PetscLogStageRegister("Sweep points", stages[1]));
-  PetscCall(PetscLogStageRegister("RK baselines", stages[2]));
-  PetscCall(PetscLogStageRegister("Results output", stages[3]));
-  PetscCall(PetscLogStageRegister("Fits", stages[4]));
-  /* touch every stage on every rank so -log_view names them all, whoever ran what */
-  for (int i = 0; i < 5; i++) {
-    PetscCall(PetscLogStagePush(*stages[i]));
-    PetscCall(PetscLogStagePop());
-  }
+  PetscCall(PetscLogStageRegister("Sweep setup", &(*h)->stage_setup));
+  PetscCall(PetscLogStageRegister("Results output", &(*h)->stage_output));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimTaskKindSetStage(SlimTaskKind k, const char name[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogStageGetId(name, &k->stage));
+  if (k->stage < 0) PetscCall(PetscLogStageRegister(name, &k->stage));
+  /* touched on every rank so -log_view names it, whoever ran what */
+  PetscCall(PetscLogStagePush(k->stage));
+  PetscCall(PetscLogStagePop());
   PetscFunctionReturn(0);
 }
 
@@ -203,6 +202,7 @@ PetscErrorCode SlimHarnessSetUpKinds(SlimHarness h)
     PetscCall(PetscNew(&kind));
     PetscCall(PetscStrncpy(kind->name, KindList[k].name, sizeof(kind->name)));
     kind->h = h;
+    kind->stage = -1;
     PetscCall(KindList[k].create(kind));
     PetscCall(kind->ops.count(kind, &kind->n));
     kind->first          = h->ntask;

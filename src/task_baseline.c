@@ -78,7 +78,7 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt i, SlimTaskFailure *fail)
 
   PetscFunctionBeginUser;
   PetscCall(Point(k, i, &pi));
-  PetscCall(SlimResultKindRun(k, i, &sw->points[pi], sw->base[i % sw->nbase], k->h->stage_baselines, fail));
+  PetscCall(SlimResultKindRun(k, i, &sw->points[pi], sw->base[i % sw->nbase], fail));
   PetscFunctionReturn(0);
 }
 
@@ -99,6 +99,7 @@ static PetscErrorCode Plan(SlimTaskKind k, char buf[], size_t len)
 PetscErrorCode SlimTaskKindCreate_Baseline(SlimTaskKind k)
 {
   PetscFunctionBeginUser;
+  PetscCall(SlimTaskKindSetStage(k, "RK baselines"));
   k->ops = (SlimTaskOps){Count, Cost, Point, SlimResultKindDefineTables, WriteDefinitions, SlimResultKindIsDone, Run, SlimResultKindFlush, Describe, Plan, SlimResultKindDestroy};
   PetscCall(SlimResultKindSetUp(k, "baselines", &BaselineTable, "baselines/trajectories", "qdot"));
   PetscFunctionReturn(0);

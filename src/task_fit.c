@@ -299,7 +299,7 @@ static PetscErrorCode Compute(SlimTaskKind k, PetscInt row, FitWork *w, SlimCatc
 
   PetscFunctionBeginUser;
   PetscCall(SlimFitGetConfig(fit, row % fk->nconf, &lt, NULL));
-  PetscCall(PetscLogStagePush(k->h->stage_fits));
+  PetscCall(PetscLogStagePush(k->stage));
   SlimCatchBegin(c);
   *ierr = SlimFitCreateData(fit, &w->prob, lt, &data);
   if (!*ierr) *ierr = SlimFitDataGetSize(data, &w->nobs);
@@ -436,6 +436,7 @@ static PetscErrorCode Plan(SlimTaskKind k, char buf[], size_t len)
 PetscErrorCode SlimTaskKindCreate_Fit(SlimTaskKind k)
 {
   PetscFunctionBeginUser;
+  PetscCall(SlimTaskKindSetStage(k, "Fits"));
   k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, WriteDefinitions, IsDone, Run, NULL, Describe, Plan, SlimTaskKindDestroyData};
   PetscCall(PetscNew((FitKind **)&k->data));
   PetscFunctionReturn(0);

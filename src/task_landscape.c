@@ -148,7 +148,7 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt t, SlimTaskFailure *fail)
   i0 = blk * fit->land_rows, i1 = PetscMin(n, i0 + fit->land_rows), nr = i1 - i0;
   PetscCall(SlimHarnessFitProblem(k->h, point, &prob));
   PetscCall(PetscMalloc4(nr * n, &loss, nr * n, &lossc, nr, &rows, nr, &rec));
-  PetscCall(PetscLogStagePush(k->h->stage_fits));
+  PetscCall(PetscLogStagePush(k->stage));
   SlimCatchBegin(&c);
   ierr = SlimFitCreateData(fit, &prob, fit->loss[l], &data);
   if (!ierr) ierr = SlimFitLandscapeRows(fit, &prob, data, i0, i1, loss, lossc);
@@ -184,6 +184,7 @@ static PetscErrorCode Describe(SlimTaskKind k, PetscInt t, char extra[], size_t 
 PetscErrorCode SlimTaskKindCreate_Landscape(SlimTaskKind k)
 {
   PetscFunctionBeginUser;
+  PetscCall(SlimTaskKindSetStage(k, "Fits"));
   k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, NULL, IsDone, Run, NULL, Describe, NULL, SlimTaskKindDestroyData};
   PetscCall(PetscNew((LandKind **)&k->data));
   PetscFunctionReturn(0);

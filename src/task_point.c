@@ -75,7 +75,7 @@ static PetscErrorCode WriteDefinitions(SlimTaskKind k)
 static PetscErrorCode Run(SlimTaskKind k, PetscInt i, SlimTaskFailure *fail)
 {
   PetscFunctionBeginUser;
-  PetscCall(SlimResultKindRun(k, i, &k->h->sw->points[i], NULL, k->h->stage_points, fail));
+  PetscCall(SlimResultKindRun(k, i, &k->h->sw->points[i], NULL, fail));
   PetscFunctionReturn(0);
 }
 
@@ -89,6 +89,7 @@ static PetscErrorCode Plan(SlimTaskKind k, char buf[], size_t len)
 PetscErrorCode SlimTaskKindCreate_Point(SlimTaskKind k)
 {
   PetscFunctionBeginUser;
+  PetscCall(SlimTaskKindSetStage(k, "Sweep points"));
   k->ops = (SlimTaskOps){Count, Cost, Point, SlimResultKindDefineTables, WriteDefinitions, SlimResultKindIsDone, Run, SlimResultKindFlush, NULL, Plan, SlimResultKindDestroy};
   PetscCall(SlimResultKindSetUp(k, "points", &PointTable, "trajectories", "pi"));
   PetscFunctionReturn(0);

@@ -200,7 +200,7 @@ static PetscErrorCode NextRow(SlimResultTable rt, PetscInt row, ResultRow **r)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SlimResultKindRun(SlimTaskKind k, PetscInt row, const SlimPoint *p, const char rktype[], PetscLogStage stage, SlimTaskFailure *fail)
+PetscErrorCode SlimResultKindRun(SlimTaskKind k, PetscInt row, const SlimPoint *p, const char rktype[], SlimTaskFailure *fail)
 {
   SlimResultTable rt = (SlimResultTable)k->data;
   SlimHarness    h  = k->h;
@@ -215,7 +215,7 @@ PetscErrorCode SlimResultKindRun(SlimTaskKind k, PetscInt row, const SlimPoint *
   r->rank    = h->rank;
   r->session = h->session;
   PetscCall(SlimSamplesCreate(p->N, sw->traj_stride, sw->fam[p->family]->dof, &s));
-  PetscCall(PetscLogStagePush(stage));
+  PetscCall(PetscLogStagePush(k->stage));
   /* an error inside one task (e.g. a momentum that cannot be inverted) fails that task only */
   SlimCatchBegin(&c);
   ierr = rktype ? SlimBaselineRun(sw, p, rktype, &r->res, &s) : SlimPointRun(sw, p, &r->res, &s);

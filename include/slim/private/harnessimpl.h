@@ -64,7 +64,8 @@ struct _n_SlimTaskKind {
   char        name[16]; /* /tasks/kind */
   SlimTaskOps ops;
   SlimHarness h;
-  PetscInt    n, first; /* tasks of this kind: flat indices [first, first + n) */
+  PetscInt      n, first; /* tasks of this kind: flat indices [first, first + n) */
+  PetscLogStage stage;    /* -log_view stage its runs are counted in (SlimTaskKindSetStage) */
   void       *data;     /* the kind's own state */
 };
 
@@ -109,7 +110,7 @@ struct _n_SlimHarness {
   PetscInt        ntasks_done;
   PetscLogDouble  tstart, tlast_flush, tlast_progress;
   char            start_time[64];
-  PetscLogStage   stage_setup, stage_points, stage_baselines, stage_output, stage_fits;
+  PetscLogStage   stage_setup, stage_output;
 };
 
 /* The kind list (src/harness.c) and the one place a flat task index is decoded. */
@@ -137,13 +138,15 @@ PETSC_EXTERN PetscErrorCode SlimResultKindFlush(SlimTaskKind k);
 PETSC_EXTERN PetscErrorCode SlimResultKindWriteDefinitions(SlimTaskKind k, const void *defs);
 /* Runs one point (rktype NULL) or Runge-Kutta baseline with errors caught, writes its samples
  * and queues its row for the next flush. */
-PETSC_EXTERN PetscErrorCode SlimResultKindRun(SlimTaskKind k, PetscInt row, const SlimPoint *p, const char rktype[], PetscLogStage stage, SlimTaskFailure *fail);
+PETSC_EXTERN PetscErrorCode SlimResultKindRun(SlimTaskKind k, PetscInt row, const SlimPoint *p, const char rktype[], SlimTaskFailure *fail);
 
 /* Helpers of the fit and landscape kinds: the fit problem of sweep point `point`; names[idx[i]]
  * (idx NULL: names[i]) joined by commas; an ops.destroy that frees k->data. */
 PETSC_EXTERN PetscErrorCode SlimHarnessFitProblem(SlimHarness h, PetscInt point, SlimFitProblem *prob);
 PETSC_EXTERN PetscErrorCode SlimJoinNames(PetscInt n, const char *const names[], const PetscInt idx[], char buf[], size_t len);
 PETSC_EXTERN PetscErrorCode SlimTaskKindDestroyData(SlimTaskKind k);
+/* The kind's log stage, by name: kinds that share a name share the stage. */
+PETSC_EXTERN PetscErrorCode SlimTaskKindSetStage(SlimTaskKind k, const char name[]);
 
 /* UTC now as 2026-01-31T12:00:00Z (session times). */
 PETSC_EXTERN void SlimNowISO(char buf[], size_t len);

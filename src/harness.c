@@ -196,12 +196,14 @@ PetscErrorCode SlimHarnessSetFromOptions(SlimHarness h)
 PetscErrorCode SlimHarnessSetUpKinds(SlimHarness h)
 {
   PetscFunctionBeginUser;
+  PetscCheck(!h->nkinds, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "the task kinds are set up once per harness");
+  PetscCheck(sizeof(KindList) / sizeof(KindList[0]) <= SLIM_TASK_KINDS_MAX, PETSC_COMM_SELF, PETSC_ERR_PLIB, "raise SLIM_TASK_KINDS_MAX");
   h->ntask = 0;
   for (size_t k = 0; k < sizeof(KindList) / sizeof(KindList[0]); k++) {
     SlimTaskKind kind;
     PetscCall(PetscNew(&kind));
     PetscCall(PetscStrncpy(kind->name, KindList[k].name, sizeof(kind->name)));
-    kind->h = h;
+    kind->h     = h;
     kind->stage = -1;
     PetscCall(KindList[k].create(kind));
     PetscCall(kind->ops.count(kind, &kind->n));

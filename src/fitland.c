@@ -37,14 +37,27 @@ static PetscReal Around(PetscReal v, PetscReal t)
   return v + t * (v != 0 ? PetscAbsReal(v) : 1.0);
 }
 
+PetscErrorCode SlimFitEvaluateSets(SlimFit fit, const SlimFitProblem *prob, SlimFitData data, PetscInt nb, const PetscReal theta[], PetscReal f[], PetscReal fclean[], SlimFitEval ev[])
+{
+  SlimFitLoss    L = NULL;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(SlimFitLossCreate(prob->fam, data, prob->r, fit->solver, &L));
+  ierr = SlimFitLossEvaluate(L, nb, theta, f, NULL, fclean, ev);
+  PetscCall(SlimFitLossDestroy(&L));
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SlimFitSlice(SlimFit fit, const SlimFitProblem *prob, SlimFitData data, PetscReal x[], PetscReal loss[], PetscReal loss_clean[], PetscReal *rms, PetscReal *rel)
 {
   SlimFamily     fam = prob->fam;
   const PetscInt n = fit->slice_n, np = fam->nparam;
   PetscReal     *th, s = 0, sc = 0;
   PetscInt       j, cnt = 0;
-  SlimFitLoss    L;
   SlimFitEval   *ev;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(SlimFitSliceParam(fit, fam, &j));
@@ -54,10 +67,8 @@ PetscErrorCode SlimFitSlice(SlimFit fit, const SlimFitProblem *prob, SlimFitData
     PetscCall(PetscArraycpy(th + i * np, fam->theta, np));
     th[i * np + j] = x[i] = Around(fam->theta[j], t);
   }
-  PetscCall(SlimFitLossCreate(fam, data, prob->r, fit->solver, &L));
-  PetscCall(SlimFitLossEvaluate(L, n, th, loss, NULL, loss_clean, ev));
-  PetscCall(SlimFitLossDestroy(&L));
-  for (PetscInt i = 0; i < n; i++) {
+  ierr = SlimFitEvaluateSets(fit, prob, data, n, th, loss, loss_clean, ev);
+  for (PetscInt i = 0; i < n && !ierr; i++) {
     if (!ev[i].ok || !isfinite(loss_clean[i])) continue;
     s += (loss[i] - loss_clean[i]) * (loss[i] - loss_clean[i]);
     sc += loss_clean[i] * loss_clean[i];
@@ -66,6 +77,7 @@ PetscErrorCode SlimFitSlice(SlimFit fit, const SlimFitProblem *prob, SlimFitData
   *rms = cnt ? PetscSqrtReal(s / cnt) : NAN;
   *rel = cnt && sc > 0 ? PetscSqrtReal(s / sc) : NAN;
   PetscCall(PetscFree2(th, ev));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -90,8 +102,8 @@ PetscErrorCode SlimFitLandscapeRows(SlimFit fit, const SlimFitProblem *prob, Sli
   const PetscInt n = fit->land_n, np = fam->nparam, nb = (i1 - i0) * n;
   PetscInt       idx[2];
   PetscReal     *x0, *x1, *th;
-  SlimFitLoss    L;
   SlimFitEval   *ev;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc4(n, &x0, n, &x1, nb * np, &th, nb, &ev));
@@ -103,11 +115,10 @@ PetscErrorCode SlimFitLandscapeRows(SlimFit fit, const SlimFitProblem *prob, Sli
       t[idx[0]] = x0[i];
       t[idx[1]] = x1[j];
     }
-  PetscCall(SlimFitLossCreate(fam, data, prob->r, fit->solver, &L));
-  PetscCall(SlimFitLossEvaluate(L, nb, th, loss, NULL, loss_clean, ev));
-  PetscCall(SlimFitLossDestroy(&L));
-  for (PetscInt b = 0; b < nb; b++)
+  ierr = SlimFitEvaluateSets(fit, prob, data, nb, th, loss, loss_clean, ev);
+  for (PetscInt b = 0; b < nb && !ierr; b++)
     if (!ev[b].ok) loss[b] = loss_clean[b] = NAN;
   PetscCall(PetscFree4(x0, x1, th, ev));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }

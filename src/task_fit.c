@@ -294,7 +294,6 @@ static PetscErrorCode Compute(SlimTaskKind k, PetscInt row, FitWork *w, SlimCatc
   FitKind     *fk  = (FitKind *)k->data;
   SlimLossType lt;
   SlimFitData  data = NULL;
-  SlimFitLoss  L    = NULL;
   SlimFitEval  ev;
 
   PetscFunctionBeginUser;
@@ -303,14 +302,11 @@ static PetscErrorCode Compute(SlimTaskKind k, PetscInt row, FitWork *w, SlimCatc
   SlimCatchBegin(c);
   *ierr = SlimFitCreateData(fit, &w->prob, lt, &data);
   if (!*ierr) *ierr = SlimFitDataGetSize(data, &w->nobs);
-  if (!*ierr) *ierr = SlimFitLossCreate(w->prob.fam, data, w->prob.r, fit->solver, &L);
-  if (!*ierr) *ierr = SlimFitLossEvaluate(L, 1, w->prob.fam->theta, &w->loss_true, NULL, NULL, &ev);
-  if (L && !*ierr) *ierr = SlimFitLossDestroy(&L);
+  if (!*ierr) *ierr = SlimFitEvaluateSets(fit, &w->prob, data, 1, w->prob.fam->theta, &w->loss_true, NULL, &ev);
   if (!*ierr && fk->K) *ierr = SlimFitRun(fit, &w->prob, row % fk->nconf, data, w->res, w->path);
   if (!*ierr && fit->slice_n) *ierr = SlimFitSlice(fit, &w->prob, data, w->sx, w->sl, w->slc, &w->rms, &w->rel);
   SlimCatchEnd(c);
   PetscCall(PetscLogStagePop());
-  PetscCall(SlimFitLossDestroy(&L));
   PetscCall(SlimFitDataDestroy(&data));
   PetscFunctionReturn(0);
 }

@@ -55,3 +55,6 @@ struct _n_SlimFitData {
 
 /* A TAO object for the fits: prefix fit_, type -fit_tao_type, -fit_max_it iterations. */
 PETSC_INTERN PetscErrorCode SlimFitTaoCreate(SlimFit fit, Tao *tao);
+/* Loss (and, fclean != NULL, noise-free loss) of nb parameter sets on data: one SlimFitLoss
+ * for the batch, destroyed also when the evaluation fails. */
+PETSC_INTERN PetscErrorCode SlimFitEvaluateSets(SlimFit fit, const SlimFitProblem *prob, SlimFitData data, PetscInt nb, const PetscReal theta[], PetscReal f[], PetscReal fclean[], SlimFitEval ev[]);

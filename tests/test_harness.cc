@@ -418,3 +418,27 @@ TEST(Harness, FailedTasksAreRecordedAndTheSweepGoesOn)
   EXPECT_EQ(8u, ts.size());
   EXPECT_EQ(7, std::count(ts.begin(), ts.end(), 1.0));
 }
+
+// -sweep_flush_tasks larger than any fixed batch (the harness once refused more than 256 rows
+// per flush): 320 points written in one batch at the end.
+TEST(Harness, OneFlushOfManyRows)
+{
+  TmpDir      tmp;
+  std::string out = tmp.File("big.h5"), dts;
+  for (int i = 1; i <= 64; i++) dts += (i > 1 ? "," : "") + std::to_string(0.01 * i);
+  std::string opts = "-sweep_family dho -sweep_r 0 -sweep_N 2 -sweep_sigma 0,1,2,3,4 -sweep_baselines none -sweep_repeats 0 "
+                     "-sweep_flush_tasks 1000 -sweep_flush_interval 1000 -sweep_quiet -sweep_dt " +
+                     dts + " -output " + out;
+  Options     opt(opts.c_str());
+  SlimHarness h = nullptr;
+  PetscBool   complete;
+  ASSERT_EQ(0, SlimHarnessCreate(PETSC_COMM_SELF, &h));
+  ASSERT_EQ(0, SlimHarnessSetFromOptions(h));
+  ASSERT_EQ(0, SlimHarnessRun(h, &complete));
+  EXPECT_TRUE(complete);
+  ASSERT_EQ(0, SlimHarnessDestroy(&h));
+  std::vector<double> st = ReadReal(out, "points/status"), ts = ReadReal(out, "tasks/status");
+  EXPECT_EQ(320u, st.size());
+  EXPECT_EQ(320, std::count(st.begin(), st.end(), 0.0));
+  EXPECT_EQ(320, std::count(ts.begin(), ts.end(), 0.0));
+}

@@ -14,16 +14,16 @@
     if ((x) < 0) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "HDF5 call failed: %s", #x); \
   } while (0)
 
-/* Evaluates x with HDF5's automatic error-stack printing off: for probes and opens whose
- * failure we report ourselves. */
+/* Evaluates x with HDF5's automatic error-stack printing off, for probes and opens whose failure
+ * we report ourselves: HDF5's own H5E_BEGIN_TRY/H5E_END_TRY, which restores the previous
+ * setting afterwards (printing is never switched off for good). x must not return or jump. */
 #define H5Quiet(x) \
   do { \
-    H5E_auto2_t quiet_func_; \
-    void       *quiet_data_; \
-    H5Eget_auto2(H5E_DEFAULT, &quiet_func_, &quiet_data_); \
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); \
-    x; \
-    H5Eset_auto2(H5E_DEFAULT, quiet_func_, quiet_data_); \
+    H5E_BEGIN_TRY \
+    { \
+      x; \
+    } \
+    H5E_END_TRY; \
   } while (0)
 
 /* One open dataset: a table column or a free-standing array. */

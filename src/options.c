@@ -36,7 +36,8 @@ PetscErrorCode SlimOptionsParseInt(const char opt[], const char str[], PetscBool
     *val = (PetscInt)x;
   } else {
     double x;
-    PetscCheck(allow_exp, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "%s: '%s' is not an integer", opt, str);
+    /* decimal exponent forms only: strtod() would also take hex, inf and nan */
+    PetscCheck(allow_exp && strspn(str, "0123456789+-.eE") == strlen(str), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "%s: '%s' is not an integer", opt, str);
     errno = 0;
     x     = strtod(str, &end); /* 1e5 for step counts */
     PetscCheck(*end == 0 && end != str && errno != ERANGE && isfinite(x), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "%s: '%s' is not an integer", opt, str);
@@ -188,6 +189,14 @@ PetscErrorCode SlimOptionsReal_Private(PetscOptionItems *PetscOptionsObject, con
   PetscFunctionBeginUser;
   PetscCall(SlimOptionsRequireValue(PetscOptionsObject->options, PetscOptionsObject->prefix, opt));
   PetscCall(PetscOptionsReal_Private(PetscOptionsObject, opt, text, man, cur, val, set));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimOptionsRealArray_Private(PetscOptionItems *PetscOptionsObject, const char opt[], const char text[], const char man[], PetscReal val[], PetscInt *n, PetscBool *set)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SlimOptionsRequireValue(PetscOptionsObject->options, PetscOptionsObject->prefix, opt));
+  PetscCall(PetscOptionsRealArray_Private(PetscOptionsObject, opt, text, man, val, n, set));
   PetscFunctionReturn(0);
 }
 

@@ -25,8 +25,11 @@ PETSC_EXTERN PetscErrorCode SlimOptionsStringList(PetscOptionItems *PetscOptions
  * PETSc 3.18 silently wraps. */
 #define SlimOptionsInt(opt, text, man, cur, val, set)  SlimOptionsInt_Private(PetscOptionsObject, opt, text, man, cur, val, set)
 #define SlimOptionsReal(opt, text, man, cur, val, set) SlimOptionsReal_Private(PetscOptionsObject, opt, text, man, cur, val, set)
+/* Drop-in for PetscOptionsRealArray() that refuses the option given without its values. */
+#define SlimOptionsRealArray(opt, text, man, val, n, set) SlimOptionsRealArray_Private(PetscOptionsObject, opt, text, man, val, n, set)
 PETSC_EXTERN PetscErrorCode SlimOptionsInt_Private(PetscOptionItems *, const char[], const char[], const char[], PetscInt, PetscInt *, PetscBool *);
 PETSC_EXTERN PetscErrorCode SlimOptionsReal_Private(PetscOptionItems *, const char[], const char[], const char[], PetscReal, PetscReal *, PetscBool *);
+PETSC_EXTERN PetscErrorCode SlimOptionsRealArray_Private(PetscOptionItems *, const char[], const char[], const char[], PetscReal[], PetscInt *, PetscBool *);
 
 /* Refuses -opt (with the prefix pre, may be NULL) given without a value; no error if it is absent. */
 PETSC_EXTERN PetscErrorCode SlimOptionsRequireValue(PetscOptions options, const char pre[], const char opt[]);

@@ -5,42 +5,21 @@
 #include <petscsys.h>
 #include <slim/fsutil.h>
 
-#include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <string>
+
+#include "testing.h"
+
+using slimtest::Exists;
+using slimtest::TempDir;
 
 namespace
 {
-struct TempDir {
-  std::string path;
-  TempDir()
-  {
-    char tmpl[] = "/tmp/slim_fsutil_XXXXXX";
-    path        = mkdtemp(tmpl);
-  }
-  ~TempDir() { EXPECT_EQ(0, std::system(("rm -rf " + path).c_str())); }
-};
-
 void Write(const std::string &p, const std::string &text) { std::ofstream(p, std::ios::binary) << text; }
 
-std::string Read(const std::string &p)
-{
-  std::ifstream     f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-bool Exists(const std::string &p)
-{
-  struct stat st;
-  return !stat(p.c_str(), &st);
-}
+std::string Read(const std::string &p) { return slimtest::ReadFile(p); }
 
 std::string Format(PetscInt64 b)
 {

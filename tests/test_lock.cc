@@ -6,43 +6,19 @@
 #include <slim/lock.h>
 
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <string>
+
+#include "testing.h"
+
+using slimtest::Exists;
+using slimtest::LastError;
+using slimtest::QuietErrors;
+using slimtest::TempDir;
 
 namespace
 {
-struct QuietErrors {
-  QuietErrors() { PetscPushErrorHandler(PetscReturnErrorHandler, NULL); }
-  ~QuietErrors() { PetscPopErrorHandler(); }
-};
-
-std::string LastError(PetscErrorCode ierr)
-{
-  const char *text;
-  char       *specific = NULL;
-  PetscErrorMessage(ierr, &text, &specific);
-  return specific ? specific : "";
-}
-
-struct TempDir {
-  std::string path;
-  TempDir()
-  {
-    char tmpl[] = "/tmp/slim_lock_XXXXXX";
-    path        = mkdtemp(tmpl);
-  }
-  ~TempDir() { EXPECT_EQ(0, std::system(("rm -rf " + path).c_str())); }
-};
-
-bool Exists(const std::string &p)
-{
-  struct stat st;
-  return !stat(p.c_str(), &st);
-}
 
 // A child process that takes the lock of path, reports through a pipe and waits to be killed.
 // It makes no MPI calls (SlimLockAcquire on PETSC_COMM_SELF only broadcasts to itself).

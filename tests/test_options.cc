@@ -6,28 +6,17 @@
 #include <petscsys.h>
 #include <slim/options.h>
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
 
+#include "testing.h"
+
+using slimtest::LastError;
+using slimtest::QuietErrors;
+using slimtest::TempDir;
+
 namespace
 {
-struct QuietErrors {
-  QuietErrors() { PetscPushErrorHandler(PetscReturnErrorHandler, NULL); }
-  ~QuietErrors() { PetscPopErrorHandler(); }
-};
-
-std::string LastError(PetscErrorCode ierr)
-{
-  const char *text;
-  char       *specific = NULL;
-  PetscErrorMessage(ierr, &text, &specific);
-  return specific ? specific : "";
-}
 
 // Sets options for one test and removes them afterwards (the database is global).
 struct Options {
@@ -194,23 +183,6 @@ TEST(Options, ParseErrorsNameTheOption)
 
 namespace
 {
-struct TempDir {
-  std::string path;
-  TempDir()
-  {
-    char tmpl[] = "/tmp/slim_options_XXXXXX";
-    path        = mkdtemp(tmpl);
-  }
-  ~TempDir() { EXPECT_EQ(0, std::system(("rm -rf " + path).c_str())); }
-  std::string Write(const char *name, const std::string &text)
-  {
-    std::string   p = path + "/" + name;
-    std::ofstream f(p, std::ios::binary);
-    f << text;
-    return p;
-  }
-};
-
 std::string CheckFiles(std::vector<std::string> args)
 {
   std::vector<char *> argv;

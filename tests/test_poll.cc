@@ -12,13 +12,10 @@
 
 #include <signal.h>
 
+using slimtest::QuietErrors;
+
 namespace
 {
-struct QuietErrors {
-  QuietErrors() { PetscPushErrorHandler(PetscReturnErrorHandler, NULL); }
-  ~QuietErrors() { PetscPopErrorHandler(); }
-};
-
 int calls;
 
 PetscErrorCode Count(void *)

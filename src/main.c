@@ -31,9 +31,12 @@ static PetscErrorCode OneLineErrorHandler(MPI_Comm comm, int line, const char *f
   return n;
 }
 
-/* -help lists the options of every family, of the stepper and of the baselines too, not only
- * those of the families chosen for this sweep. */
-static PetscErrorCode HelpAll(void)
+/* The step solver's and the RK baselines' options are read inside every task, where a bad value
+ * (-slim_step_maxit 0, -slim_snes_rtol abc, -rk_ts_type nosuch) would fail task after task: read
+ * them once before any work too, so that they are refused like the sweep's own options, with one
+ * line. With all (-help), the options of every family are listed as well, not only those of the
+ * families chosen for this sweep. */
+static PetscErrorCode ReadTaskOptions(PetscBool all)
 {
   char        names[1024], *tok, *save;
   SlimFamily  fam;
@@ -43,11 +46,14 @@ static PetscErrorCode HelpAll(void)
   PetscFunctionBeginUser;
   PetscCall(SlimFamilyListNames(names, sizeof(names)));
   for (tok = strtok_r(names, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+    const PetscBool dho = (PetscBool)!strcmp(tok, "dho");
+    if (!all && !dho) continue;
     PetscCall(SlimFamilyCreate(tok, "-sweep_family", &fam));
-    PetscCall(SlimFamilySetFromOptions(fam));
-    if (!strcmp(tok, "dho")) {
+    if (all) PetscCall(SlimFamilySetFromOptions(fam));
+    if (dho) {
       PetscCall(SlimStepperCreate(fam, 1, 1, &st));
       PetscCall(SlimStepperSetFromOptions(st));
+      PetscCall(SlimStepperSetSolverType(st, SLIM_SOLVER_SNES)); /* reads -slim_snes_* in SetUp */
       PetscCall(SlimStepperSetTimeStep(st, 0.1));
       PetscCall(SlimStepperSetUp(st));
       PetscCall(SlimStepperDestroy(&st));
@@ -88,7 +94,7 @@ int main(int argc, char **argv)
   PetscCall(SlimLogRegister());
   PetscCall(PetscOptionsHasHelp(NULL, &helpflg));
   if (helpflg) {
-    PetscCall(HelpAll());
+    PetscCall(ReadTaskOptions(PETSC_TRUE));
     PetscCall(SlimHarnessCreate(PETSC_COMM_WORLD, &h));
     PetscCall(SlimHarnessSetFromOptions(h));
     PetscCall(SlimHarnessDestroy(&h));
@@ -98,6 +104,7 @@ int main(int argc, char **argv)
   }
   PetscCall(SlimHarnessCreate(PETSC_COMM_WORLD, &h));
   ierr = SlimHarnessSetFromOptions(h);
+  if (!ierr) ierr = ReadTaskOptions(PETSC_FALSE);
   if (!ierr) ierr = SlimHarnessRun(h, &complete);
   if (ierr) {
     PetscMPIInt size;

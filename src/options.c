@@ -200,14 +200,18 @@ PetscErrorCode SlimOptionsRealArray_Private(PetscOptionItems *PetscOptionsObject
   PetscFunctionReturn(0);
 }
 
-/* The messages of PETSc 3.18's parsers (PetscOptionsStringToReal/Int/Bool) and what they mean. */
+/* The messages of PETSc 3.18's parsers (PetscOptionsStringToReal/Int/Bool) and what they mean;
+ * for unknown types (SNESSetType, TSSetType, ... from their SetFromOptions) the value is the last
+ * word and PETSc's message is kept after the option's name. */
 static const struct {
   const char *head, *tail, *meaning;
 } ParseErrors[] = {
-  {"Input string ", " has no numeric value",                              "is not a number"                                   },
-  {"Input string ", " has no integer value (do not include . in it)",     "is not an integer"                                 },
-  {"Input string ", " has no integer value",                              "is not an integer"                                 },
-  {"Unknown logical value: ",                          "",                "is not a truth value (true/false, yes/no, 1/0)"},
+  {"Input string ",               " has no numeric value",                          "is not a number"                               },
+  {"Input string ",               " has no integer value (do not include . in it)", "is not an integer"                             },
+  {"Input string ",               " has no integer value",                          "is not an integer"                             },
+  {"Unknown logical value: ",     "",                                               "is not a truth value (true/false, yes/no, 1/0)"},
+  {"Unable to find requested ",   "",                                               NULL                                            },
+  {"Unknown ",                    "",                                               NULL                                            },
 };
 
 /* Whether item is one comma-separated item of list (PETSc's array parsers report the item). */
@@ -236,8 +240,13 @@ PetscErrorCode SlimOptionsExplainError(const char mess[], char out[], size_t len
     if (ml > hl + tl && !strncmp(mess, ParseErrors[k].head, hl) && !strcmp(mess + ml - tl, ParseErrors[k].tail)) break;
   }
   if (k == nk) PetscFunctionReturn(0);
+  if (!ParseErrors[k].meaning) { /* "Unknown TS type: nosuch": the last word */
+    const char *w = strrchr(mess, ' ');
+    if (!w || strstr(mess, " type") == NULL) PetscFunctionReturn(0);
+    hl = (size_t)(w + 1 - mess);
+  }
   vl = ml - hl - tl;
-  if (vl >= sizeof(value)) PetscFunctionReturn(0);
+  if (!vl || vl >= sizeof(value)) PetscFunctionReturn(0);
   memcpy(value, mess + hl, vl);
   value[vl] = 0;
   /* the options whose value is exactly this string and that have been read: the offender (a
@@ -262,7 +271,8 @@ PetscErrorCode SlimOptionsExplainError(const char mess[], char out[], size_t len
   PetscCall(PetscTokenDestroy(&tok));
   PetscCall(PetscFree(all));
   if (!names[0]) PetscFunctionReturn(0);
-  if (whole[0]) PetscCall(PetscSNPrintf(out, len, "%s: item '%s' of '%s' %s", names, value, whole, ParseErrors[k].meaning));
+  if (!ParseErrors[k].meaning) PetscCall(PetscSNPrintf(out, len, "%s: %s", names, mess));
+  else if (whole[0]) PetscCall(PetscSNPrintf(out, len, "%s: item '%s' of '%s' %s", names, value, whole, ParseErrors[k].meaning));
   else PetscCall(PetscSNPrintf(out, len, "%s: '%s' %s", names, value, ParseErrors[k].meaning));
   *explained = PETSC_TRUE;
   PetscFunctionReturn(0);

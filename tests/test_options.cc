@@ -174,6 +174,14 @@ TEST(Options, ParseErrorsNameTheOption)
   check(PetscOptionsGetInt(NULL, NULL, "-t_int", &i, NULL), "-t_int: '1.5' is not an integer");
   check(PetscOptionsGetBool(NULL, NULL, "-t_bool", &b, NULL), "-t_bool: 'maybe' is not a truth value (true/false, yes/no, 1/0)");
   check(PetscOptionsGetRealArray(NULL, NULL, "-t_array", arr, &n, NULL), "-t_array: item 'xyz' of '1,xyz,3' is not a number");
+  // unknown types: PETSc's message (SNESSetType() here) after the option that holds the value
+  char      str[64];
+  PetscBool isset;
+  o.Set("-t_snes_type", "nosuchsolver");
+  ASSERT_EQ(0, PetscOptionsGetString(NULL, NULL, "-t_snes_type", str, sizeof str, &isset));
+  ASSERT_EQ(0, SlimOptionsExplainError("Unable to find requested SNES type nosuchsolver", out, sizeof out, &flg));
+  EXPECT_TRUE(flg);
+  EXPECT_STREQ(flg ? out : "", "-t_snes_type: Unable to find requested SNES type nosuchsolver");
   // other messages are left alone
   ASSERT_EQ(0, SlimOptionsExplainError("-sweep_dt: value 0 is invalid (dt must be > 0)", out, sizeof out, &flg));
   EXPECT_FALSE(flg);

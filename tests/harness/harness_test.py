@@ -230,6 +230,11 @@ def test_badinput(exe, tmp):
         (["-sweep_N", "2147483648"], "-sweep_N"),
         (["-sweep_B", "4294967297"], "-sweep_B"),
         (["-sweep_N", "3e9"], "-sweep_N"),
+        # options read inside every task are read before any work too
+        (["-slim_step_rtol", "abc"], "-slim_step_rtol"),
+        (["-slim_step_maxit", "0"], "-slim_step_maxit"),
+        (["-slim_snes_type", "nosuch"], "-slim_snes_type"),
+        (["-rk_ts_type", "nosuch"], "-rk_ts_type"),
         # duplicate list values, a list option without its value
         (["-sweep_r", "0,0"], "-sweep_r"),
         (["-sweep_N", "10,1e1"], "-sweep_N"),

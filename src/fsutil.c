@@ -135,6 +135,49 @@ PetscErrorCode SlimFormatBytes(PetscInt64 bytes, char buf[], size_t len)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SlimCheckResources(MPI_Comm comm, const char path[], const char opt[], PetscInt64 file_bytes, PetscInt64 rank_mem_bytes, const char allow_opt[])
+{
+  MPI_Comm    node;
+  PetscMPIInt rank, nrank, nsize, bad, worst;
+  char        msg[PETSC_MAX_PATH_LEN + 512] = "", need[32], have[32];
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (!rank && file_bytes > 0) {
+    PetscInt64 free_bytes;
+    PetscCall(SlimFileFreeSpace(path, &free_bytes));
+    if (file_bytes > free_bytes) {
+      PetscCall(SlimFormatBytes(file_bytes, need, sizeof(need)));
+      PetscCall(SlimFormatBytes(free_bytes, have, sizeof(have)));
+      PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: the results need about %s but %s are free on the filesystem of '%s' (%s runs it anyway)", opt, need, have, path, allow_opt));
+    }
+  }
+  /* memory: the ranks of one node share it; each node's first rank checks */
+  PetscCallMPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node));
+  PetscCallMPI(MPI_Comm_rank(node, &nrank));
+  PetscCallMPI(MPI_Comm_size(node, &nsize));
+  if (!nrank && !msg[0] && rank_mem_bytes > 0) {
+    PetscInt64 avail, total = rank_mem_bytes * nsize;
+    PetscCall(SlimMemAvailable(&avail));
+    if (total > avail) {
+      char host[64] = "this node", per[32];
+      (void)gethostname(host, sizeof(host) - 1);
+      host[sizeof(host) - 1] = 0;
+      PetscCall(SlimFormatBytes(total, need, sizeof(need)));
+      PetscCall(SlimFormatBytes(rank_mem_bytes, per, sizeof(per)));
+      PetscCall(SlimFormatBytes(avail, have, sizeof(have)));
+      PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: the sweep needs about %s of memory on host %s (%d rank(s) x %s) but %s are available (%s runs it anyway)", opt, need, host, nsize, per, have, allow_opt));
+    }
+  }
+  PetscCallMPI(MPI_Comm_free(&node));
+  /* the lowest rank that refused tells everybody */
+  bad = msg[0] ? rank : PETSC_MPI_INT_MAX;
+  PetscCallMPI(MPI_Allreduce(&bad, &worst, 1, MPI_INT, MPI_MIN, comm));
+  if (worst == PETSC_MPI_INT_MAX) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Bcast(msg, sizeof(msg), MPI_CHAR, worst, comm));
+  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_MEM, "%s", msg);
+}
+
 struct _n_SlimReplace {
   MPI_Comm  comm;
   PetscBool committed;

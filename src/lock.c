@@ -1,4 +1,5 @@
 /* SlimLock (include/slim/lock.h). */
+#define _GNU_SOURCE /* F_OFD_SETLK */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -137,6 +137,34 @@ TEST(FsUtil, FreeSpaceAndMemory)
   EXPECT_LE((double)mem, (double)pages * (double)psize);
 }
 
+TEST(FsUtil, ResourceEstimateRefusal)
+{
+  TempDir     d;
+  std::string path = d.path + "/big.h5";
+  PetscInt64  free_bytes, mem;
+  ASSERT_EQ(0, SlimFileFreeSpace(path.c_str(), &free_bytes));
+  ASSERT_EQ(0, SlimMemAvailable(&mem));
+  // fits: a small file and a little memory
+  EXPECT_EQ(0, SlimCheckResources(PETSC_COMM_WORLD, path.c_str(), "-output", 1 << 20, 1 << 20, "-sweep_allow_large"));
+  EXPECT_EQ(0, SlimCheckResources(PETSC_COMM_WORLD, path.c_str(), "-output", 0, 0, "-sweep_allow_large"));
+  slimtest::QuietErrors q;
+  // twice the free disk: refused with the estimate, the free space, the path and the way out
+  PetscErrorCode ierr = SlimCheckResources(PETSC_COMM_WORLD, path.c_str(), "-output", 2 * free_bytes + (1LL << 30), 0, "-sweep_allow_large");
+  std::string    m    = slimtest::LastError(ierr);
+  EXPECT_NE(0, ierr);
+  EXPECT_EQ(0u, m.find("-output: the results need about ")) << m;
+  EXPECT_NE(m.find("are free on the filesystem of '" + path + "' (-sweep_allow_large runs it anyway)"), std::string::npos) << m;
+  EXPECT_EQ(m.find('\n'), std::string::npos);
+  EXPECT_FALSE(Exists(path)); // nothing was created
+  // more memory than is available
+  ierr = SlimCheckResources(PETSC_COMM_WORLD, path.c_str(), "-sweep_B", 0, 2 * mem + (1LL << 30), "-sweep_allow_large");
+  m    = slimtest::LastError(ierr);
+  EXPECT_NE(0, ierr);
+  EXPECT_EQ(0u, m.find("-sweep_B: the sweep needs about ")) << m;
+  EXPECT_NE(m.find("of memory on host "), std::string::npos) << m;
+  EXPECT_NE(m.find("are available (-sweep_allow_large runs it anyway)"), std::string::npos) << m;
+}
+
 TEST(FsUtil, FormatBytes)
 {
   EXPECT_EQ(Format(0), "0 B");

@@ -5,6 +5,7 @@
 #include <petscsys.h>
 #include <slim/lock.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -91,12 +92,13 @@ TEST(Lock, HolderRefusesOthersAndReleases)
   int status = -1;
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a second process took a held lock";
-#if defined(F_OFD_SETLK)
+#if !defined(F_OFD_SETLK)
+  #error "F_OFD_SETLK: Linux >= 3.15 and glibc >= 2.20 have open-file-description locks"
+#endif
   { // open-file-description locks: a second open in the same process conflicts too
     QuietErrors q;
     EXPECT_NE(0, SlimLockAcquire(PETSC_COMM_SELF, path.c_str(), "-output", &b));
   }
-#endif
   ASSERT_EQ(0, SlimLockRelease(&a));
   ASSERT_EQ(0, SlimLockAcquire(PETSC_COMM_SELF, path.c_str(), "-output", &b));
   ASSERT_EQ(0, SlimLockRelease(&b));

@@ -19,6 +19,14 @@ PETSC_EXTERN PetscErrorCode SlimFileFreeSpace(const char path[], PetscInt64 *byt
 PETSC_EXTERN PetscErrorCode SlimMemAvailable(PetscInt64 *bytes);
 /* A byte count for messages: "512 B", "1.5 KiB", "60.0 GiB". */
 PETSC_EXTERN PetscErrorCode SlimFormatBytes(PetscInt64 bytes, char buf[], size_t len);
+/* Collective: refuses, on every rank alike and before any work, a run whose estimate does not
+ * fit: file_bytes more on the filesystem of path (checked by rank 0), or rank_mem_bytes of peak
+ * memory per rank times the ranks sharing a node (checked on every node). The one line gives the
+ * estimate against what is free and names opt ("-output") and allow_opt, the option that runs
+ * it anyway:
+ *   "-output: the results need about 55.9 GiB but 12.3 GiB are free on the filesystem of 'x.h5'
+ *    (-sweep_allow_large runs it anyway)" */
+PETSC_EXTERN PetscErrorCode SlimCheckResources(MPI_Comm comm, const char path[], const char opt[], PetscInt64 file_bytes, PetscInt64 rank_mem_bytes, const char allow_opt[]);
 
 /* SlimReplace: collective on comm. Create names a temporary file ".<name>.tmp.<pid of rank 0>"
  * in the directory of path (so the final rename stays on one filesystem and is atomic); the

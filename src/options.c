@@ -319,6 +319,8 @@ static int CheckFile(const char *file, int depth, char msg[], size_t len)
   ssize_t     n;
   int         lineno = 0, rc = 0;
 
+  /* PETSc substitutes ${HOSTNAME} and the like in file names: leave those to it */
+  if (strstr(file, "${")) return 0;
   if (depth > 16) {
     snprintf(msg, len, "-options_file: '%s': files include each other too deeply", file);
     return 1;
@@ -345,6 +347,7 @@ static int CheckFile(const char *file, int depth, char msg[], size_t len)
     int   ntok   = 0;
 
     lineno++;
+    if (lineno == 1 && (!strncmp(line, "%YAML", 5) || !strncmp(line, "---", 3))) break; /* YAML by content */
     for (ssize_t i = 0; i < n; i++)
       if (iscntrl((unsigned char)line[i]) && !isspace((unsigned char)line[i])) rc = 1; /* NUL included */
     if (rc) {
@@ -386,10 +389,22 @@ static int CheckFile(const char *file, int depth, char msg[], size_t len)
 
 int SlimOptionsCheckFiles(int argc, char **argv, char msg[], size_t len)
 {
+  const char *env = getenv("PETSC_OPTIONS");
+
   for (int i = 1; i < argc; i++) {
     if (strcasecmp(argv[i], "-options_file")) continue;
     if (CheckFileArg(i + 1 < argc ? argv[i + 1] : NULL, "", 0, msg, len)) return 1;
     i++;
+  }
+  /* PETSc reads the environment's options too */
+  if (env) {
+    char *copy = strdup(env), *save = NULL, *t;
+    int   rc   = 0;
+    if (!copy) return 0;
+    for (t = strtok_r(copy, " \t\n", &save); t && !rc; t = strtok_r(NULL, " \t\n", &save))
+      if (!strcasecmp(t, "-options_file")) rc = CheckFileArg(strtok_r(NULL, " \t\n", &save), " (in PETSC_OPTIONS)", 0, msg, len);
+    free(copy);
+    if (rc) return 1;
   }
   return 0;
 }

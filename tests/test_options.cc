@@ -235,6 +235,19 @@ TEST(Options, OptionsFileChecks)
     EXPECT_NE(m.find(b.expect), std::string::npos) << b.text << " -> " << m;
     EXPECT_NE(m.find(f), std::string::npos) << m; // names the file
   }
+  // YAML files (by name or by content) and names PETSc substitutes are left to PETSc
+  std::string yaml = d.Write("o.txt", "%YAML 1.2\n---\nsweep_N: 10\n");
+  EXPECT_EQ(CheckFiles({"-options_file", yaml}), "");
+  EXPECT_EQ(CheckFiles({"-options_file", "${HOSTNAME}.opts"}), "");
+  // PETSC_OPTIONS is read by PETSc as well
+  setenv("PETSC_OPTIONS", ("-sweep_N 5 -options_file " + missing).c_str(), 1);
+  std::string env = CheckFiles({"-sweep_N", "5"});
+  unsetenv("PETSC_OPTIONS");
+  EXPECT_EQ(env, "-options_file: cannot open '" + missing + "': No such file or directory");
+  setenv("PETSC_OPTIONS", "-options_file", 1);
+  env = CheckFiles({});
+  unsetenv("PETSC_OPTIONS");
+  EXPECT_EQ(env, "-options_file: missing file name (in PETSC_OPTIONS)");
   // a missing file named inside another file: named, with where it was named
   std::string outer = d.Write("outer.opts", "-sweep_N 4\n-options_file " + missing + "\n");
   std::string m     = CheckFiles({"-options_file", outer});

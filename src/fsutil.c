@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+#include <slim/agree.h>
 #include <slim/fsutil.h>
 
 PetscErrorCode SlimFileIsDirectory(const char path[], PetscBool *isdir)
@@ -138,7 +139,7 @@ PetscErrorCode SlimFormatBytes(PetscInt64 bytes, char buf[], size_t len)
 PetscErrorCode SlimCheckResources(MPI_Comm comm, const char path[], const char opt[], PetscInt64 file_bytes, PetscInt64 rank_mem_bytes, const char allow_opt[])
 {
   MPI_Comm    node;
-  PetscMPIInt rank, nrank, nsize, bad, worst;
+  PetscMPIInt rank, nrank, nsize;
   char        msg[PETSC_MAX_PATH_LEN + 512] = "", need[32], have[32];
 
   PetscFunctionBeginUser;
@@ -170,12 +171,8 @@ PetscErrorCode SlimCheckResources(MPI_Comm comm, const char path[], const char o
     }
   }
   PetscCallMPI(MPI_Comm_free(&node));
-  /* the lowest rank that refused tells everybody */
-  bad = msg[0] ? rank : PETSC_MPI_INT_MAX;
-  PetscCallMPI(MPI_Allreduce(&bad, &worst, 1, MPI_INT, MPI_MIN, comm));
-  if (worst == PETSC_MPI_INT_MAX) PetscFunctionReturn(0);
-  PetscCallMPI(MPI_Bcast(msg, sizeof(msg), MPI_CHAR, worst, comm));
-  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_MEM, "%s", msg);
+  PetscCall(SlimErrorAgreeMessage(comm, PETSC_ERR_MEM, msg)); /* the lowest rank that refused tells everybody */
+  PetscFunctionReturn(0);
 }
 
 struct _n_SlimReplace {
@@ -240,8 +237,7 @@ PetscErrorCode SlimReplaceCommit(SlimReplace r)
     else if (rename(r->tmp, r->path)) snprintf(msg, sizeof(msg), "cannot rename '%s' to '%s': %s", r->tmp, r->path, strerror(errno));
     else if ((err = SyncPath(r->dir, O_RDONLY | O_DIRECTORY))) snprintf(msg, sizeof(msg), "cannot write the directory '%s' to disk: %s", r->dir, strerror(err));
   }
-  PetscCallMPI(MPI_Bcast(msg, sizeof(msg), MPI_CHAR, 0, r->comm));
-  PetscCheck(!msg[0], PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s", msg);
+  PetscCall(SlimErrorAgreeMessage(r->comm, PETSC_ERR_FILE_WRITE, msg));
   r->committed = PETSC_TRUE;
   PetscFunctionReturn(0);
 }

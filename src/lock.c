@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <slim/agree.h>
 #include <slim/lock.h>
 
 /* Open-file-description locks conflict even between two opens in one process and are not
@@ -92,8 +93,9 @@ PetscErrorCode SlimLockAcquire(MPI_Comm comm, const char path[], const char opt[
 {
   SlimLock    l;
   PetscMPIInt rank;
-  char        msg[2 * PETSC_MAX_PATH_LEN + 256];
-  PetscBool   held;
+  char           msg[2 * PETSC_MAX_PATH_LEN + 256];
+  PetscBool      held;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   *lock = NULL;
@@ -104,13 +106,11 @@ PetscErrorCode SlimLockAcquire(MPI_Comm comm, const char path[], const char opt[
   PetscCall(PetscSNPrintf(l->path, sizeof(l->path), "%s.lock", path));
   msg[0] = 0;
   if (!rank) Take(l, path, opt, msg, sizeof(msg));
-  PetscCallMPI(MPI_Bcast(msg, sizeof(msg), MPI_CHAR, 0, comm));
   held = l->held;
   PetscCallMPI(MPI_Bcast(&held, 1, MPIU_BOOL, 0, comm));
-  if (msg[0]) {
-    PetscCall(PetscFree(l));
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s", msg);
-  }
+  ierr = SlimErrorAgreeMessage(comm, PETSC_ERR_FILE_OPEN, msg); /* refused on every rank alike */
+  if (ierr) PetscCall(PetscFree(l));
+  PetscCall(ierr);
   l->held = held;
   *lock   = l;
   PetscFunctionReturn(0);

@@ -15,3 +15,7 @@
 #include <petscsys.h>
 
 PETSC_EXTERN PetscErrorCode SlimErrorAgree(MPI_Comm comm, PetscErrorCode ierr);
+/* The same for a failure described by a message (a check made by some ranks only, such as rank
+ * 0's look at the disk): if any rank's msg is not empty, every rank fails with the code and the
+ * message of the lowest such rank. */
+PETSC_EXTERN PetscErrorCode SlimErrorAgreeMessage(MPI_Comm comm, PetscErrorCode code, const char msg[]);

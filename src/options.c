@@ -255,8 +255,10 @@ PetscErrorCode SlimOptionsExplainError(const char mess[], char out[], size_t len
   PetscCall(PetscTokenCreate(all, ' ', &tok));
   PetscCall(PetscTokenFind(tok, &a));
   while (a) {
+    PetscBool bkey = PETSC_FALSE; /* a value may start with '-' (-1.5); a name is a valid key */
     PetscCall(PetscTokenFind(tok, &b));
-    if (a[0] == '-' && b && b[0] != '-' && HasItem(b, value)) {
+    if (b) PetscCall(PetscOptionsValidKey(b, &bkey));
+    if (a[0] == '-' && b && !bkey && HasItem(b, value)) {
       PetscBool used;
       PetscCall(PetscOptionsUsed(NULL, a + 1, &used)); /* names are stored without the dash */
       if (used && strlen(names) + strlen(a) + 5 < sizeof(names)) {
@@ -265,7 +267,7 @@ PetscErrorCode SlimOptionsExplainError(const char mess[], char out[], size_t len
         PetscCall(PetscStrlcat(names, a, sizeof(names)));
       }
     }
-    a = (b && b[0] == '-') ? b : NULL;
+    a = bkey ? b : NULL;
     if (!a && b) PetscCall(PetscTokenFind(tok, &a));
   }
   PetscCall(PetscTokenDestroy(&tok));

@@ -174,6 +174,8 @@ TEST(Options, ParseErrorsNameTheOption)
   check(PetscOptionsGetInt(NULL, NULL, "-t_int", &i, NULL), "-t_int: '1.5' is not an integer");
   check(PetscOptionsGetBool(NULL, NULL, "-t_bool", &b, NULL), "-t_bool: 'maybe' is not a truth value (true/false, yes/no, 1/0)");
   check(PetscOptionsGetRealArray(NULL, NULL, "-t_array", arr, &n, NULL), "-t_array: item 'xyz' of '1,xyz,3' is not a number");
+  o.Set("-t_neg", "-1.5"); // a value that starts with a dash
+  check(PetscOptionsGetInt(NULL, NULL, "-t_neg", &i, NULL), "-t_neg: '-1.5' is not an integer");
   // unknown types: PETSc's message (SNESSetType() here) after the option that holds the value
   char      str[64];
   PetscBool isset;

@@ -7,6 +7,8 @@ static const char help[] = "slimsweep: run, time and fit slimplectic (nonconserv
 #include <slim/harness.h>
 #include <slim/rk.h>
 #include <slim/log.h>
+#include <slim/options.h>
+#include <slim/poll.h>
 
 /* Bad input is reported as one line, "slimsweep: <message>", by rank 0 (all ranks see the same
  * options and fail alike); errors that happen while running are reported by the rank that
@@ -14,19 +16,27 @@ static const char help[] = "slimsweep: run, time and fit slimplectic (nonconserv
 static PetscErrorCode OneLineErrorHandler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
 {
   PetscMPIInt rank;
+  char        explained[1024];
+  PetscBool   flg = PETSC_FALSE;
   (void)comm, (void)line, (void)fun, (void)file, (void)ctx;
-  if (p != PETSC_ERROR_INITIAL) return n;
+  /* a stop requested by a signal unwinds the task in flight: not an error */
+  if (p != PETSC_ERROR_INITIAL || n == SLIM_ERR_STOPPED) return n;
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
   if (!SlimHarnessRunning && rank) return n;
+  /* PETSc's parsers do not say which option holds a value that is not a number */
+  if (!SlimOptionsExplainError(mess, explained, sizeof(explained), &flg) && flg) mess = explained;
   if (!SlimHarnessRunning) fprintf(stderr, "slimsweep: %s\n", mess && mess[0] ? mess : "error");
   else fprintf(stderr, "slimsweep: [rank %d] %s (%s)\n", rank, mess && mess[0] ? mess : "error", fun);
   fflush(stderr);
   return n;
 }
 
-/* -help lists the options of every family, of the stepper and of the baselines too, not only
- * those of the families chosen for this sweep. */
-static PetscErrorCode HelpAll(void)
+/* The step solver's and the RK baselines' options are read inside every task, where a bad value
+ * (-slim_step_maxit 0, -slim_snes_rtol abc, -rk_ts_type nosuch) would fail task after task: read
+ * them once before any work too, so that they are refused like the sweep's own options, with one
+ * line. With all (-help), the options of every family are listed as well, not only those of the
+ * families chosen for this sweep. */
+static PetscErrorCode ReadTaskOptions(PetscBool all)
 {
   char        names[1024], *tok, *save;
   SlimFamily  fam;
@@ -36,11 +46,14 @@ static PetscErrorCode HelpAll(void)
   PetscFunctionBeginUser;
   PetscCall(SlimFamilyListNames(names, sizeof(names)));
   for (tok = strtok_r(names, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+    const PetscBool dho = (PetscBool)!strcmp(tok, "dho");
+    if (!all && !dho) continue;
     PetscCall(SlimFamilyCreate(tok, "-sweep_family", &fam));
-    PetscCall(SlimFamilySetFromOptions(fam));
-    if (!strcmp(tok, "dho")) {
+    if (all) PetscCall(SlimFamilySetFromOptions(fam));
+    if (dho) {
       PetscCall(SlimStepperCreate(fam, 1, 1, &st));
       PetscCall(SlimStepperSetFromOptions(st));
+      PetscCall(SlimStepperSetSolverType(st, SLIM_SOLVER_SNES)); /* reads -slim_snes_* in SetUp */
       PetscCall(SlimStepperSetTimeStep(st, 0.1));
       PetscCall(SlimStepperSetUp(st));
       PetscCall(SlimStepperDestroy(&st));
@@ -59,22 +72,39 @@ int main(int argc, char **argv)
   PetscBool      complete = PETSC_TRUE, helpflg;
   PetscErrorCode ierr;
   PetscInt       nfailed = 0;
+  PetscMPIInt    provided, rank;
+  char           msg[PETSC_MAX_PATH_LEN + 256];
 
-  PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  /* MPI first, so that an unreadable -options_file is one line from rank 0 instead of PETSc's
+   * traceback from inside PetscInitialize(); PETSc then leaves MPI_Finalize() to us */
+  if (MPI_Init_thread(&argc, &argv, PETSC_MPI_THREAD_REQUIRED, &provided) != MPI_SUCCESS) return 1;
+  if (SlimOptionsCheckFiles(argc, argv, msg, sizeof(msg))) {
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (!rank) fprintf(stderr, "slimsweep: %s\n", msg);
+    MPI_Finalize();
+    return 1;
+  }
+  ierr = PetscInitialize(&argc, &argv, NULL, help);
+  if (ierr) {
+    MPI_Finalize();
+    return 1;
+  }
   PetscCall(PetscPushErrorHandler(OneLineErrorHandler, NULL));
   PetscCall(SlimFamilyRegisterAll());
   PetscCall(SlimLogRegister());
   PetscCall(PetscOptionsHasHelp(NULL, &helpflg));
   if (helpflg) {
-    PetscCall(HelpAll());
+    PetscCall(ReadTaskOptions(PETSC_TRUE));
     PetscCall(SlimHarnessCreate(PETSC_COMM_WORLD, &h));
     PetscCall(SlimHarnessSetFromOptions(h));
     PetscCall(SlimHarnessDestroy(&h));
     PetscCall(PetscFinalize());
+    MPI_Finalize();
     return 0;
   }
   PetscCall(SlimHarnessCreate(PETSC_COMM_WORLD, &h));
   ierr = SlimHarnessSetFromOptions(h);
+  if (!ierr) ierr = ReadTaskOptions(PETSC_FALSE);
   if (!ierr) ierr = SlimHarnessRun(h, &complete);
   if (ierr) {
     PetscMPIInt size;
@@ -82,11 +112,13 @@ int main(int argc, char **argv)
     /* a failure while running may leave other ranks waiting in a collective call */
     if (SlimHarnessRunning && size > 1) PetscCallMPI(MPI_Abort(PETSC_COMM_WORLD, 1));
     (void)PetscFinalize();
+    MPI_Finalize();
     return 1;
   }
   PetscCall(SlimHarnessGetFailed(h, &nfailed));
   PetscCall(SlimHarnessDestroy(&h));
   PetscCall(PetscFinalize());
+  MPI_Finalize();
   /* 3: stopped early by a signal; the file is consistent and -sweep_resume finishes it.
    * 4: complete, but some solves failed (recorded per point; the sweep went on) */
   return !complete ? 3 : nfailed ? 4 : 0;

@@ -1,9 +1,12 @@
 /* SlimPoll (include/slim/poll.h). */
+#include <signal.h>
 #include <slim/poll.h>
 
-static SlimPollFn poll_fn;
-static void      *poll_ctx;
-static PetscInt   poll_every = 256, poll_count;
+static SlimPollFn            poll_fn;
+static void                 *poll_ctx;
+static PetscInt              poll_every = 256, poll_count;
+static volatile sig_atomic_t stop_requested;
+static PetscBool             stop_check;
 
 PetscErrorCode SlimPollSet(SlimPollFn fn, void *ctx, PetscInt every)
 {
@@ -19,9 +22,32 @@ PetscErrorCode SlimPollSet(SlimPollFn fn, void *ctx, PetscInt every)
 PetscErrorCode SlimPoll(void)
 {
   PetscFunctionBeginUser;
+  if (stop_check && stop_requested) SETERRQ(PETSC_COMM_SELF, SLIM_ERR_STOPPED, "stopped by signal");
   if (poll_fn && ++poll_count >= poll_every) {
     poll_count = 0;
     PetscCall(poll_fn(poll_ctx));
   }
+  PetscFunctionReturn(0);
+}
+
+void SlimPollRequestStop(void)
+{
+  stop_requested = 1;
+}
+
+PetscBool SlimPollStopRequested(void)
+{
+  return stop_requested ? PETSC_TRUE : PETSC_FALSE;
+}
+
+void SlimPollClearStop(void)
+{
+  stop_requested = 0;
+}
+
+PetscErrorCode SlimPollSetStopCheck(PetscBool check)
+{
+  PetscFunctionBeginUser;
+  stop_check = check;
   PetscFunctionReturn(0);
 }

@@ -2,6 +2,11 @@
 // Helpers shared by the GoogleTest files: owners that destroy libslim objects at scope exit,
 // and the registered family names (tests loop over them, so a new family is covered).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 #include <slim/slim.h>
@@ -39,6 +44,54 @@ inline std::vector<std::string> FamilyNames()
     } else if (*c != ' ') cur += *c;
   }
   return names;
+}
+
+// Errors are expected: return the code instead of printing a traceback.
+struct QuietErrors {
+  QuietErrors() { PetscPushErrorHandler(PetscReturnErrorHandler, NULL); }
+  ~QuietErrors() { PetscPopErrorHandler(); }
+};
+
+// The message of the last PETSc error raised.
+inline std::string LastError(PetscErrorCode ierr)
+{
+  const char *text;
+  char       *specific = NULL;
+  PetscErrorMessage(ierr, &text, &specific);
+  return specific ? specific : "";
+}
+
+// A fresh directory under /tmp, removed with its content at scope exit.
+struct TempDir {
+  std::string path;
+  TempDir()
+  {
+    char tmpl[] = "/tmp/slim_test_XXXXXX";
+    EXPECT_NE(nullptr, mkdtemp(tmpl));
+    path = tmpl;
+  }
+  ~TempDir() { EXPECT_EQ(0, std::system(("rm -rf '" + path + "'").c_str())); }
+  // Writes text to the file name in this directory; returns its path.
+  std::string Write(const std::string &name, const std::string &text) const
+  {
+    std::string p = path + "/" + name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+  }
+};
+
+inline std::string ReadFile(const std::string &p)
+{
+  std::ifstream     f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+inline bool Exists(const std::string &p)
+{
+  struct stat st;
+  return !stat(p.c_str(), &st);
 }
 
 } // namespace slimtest

@@ -203,6 +203,11 @@ def test_badinput(exe, tmp):
     r = mpirun(1, exe, ["-sweep_N", "10", "-sweep_quiet", "-output", good])
     check(r.returncode == 0, f"baseline good run failed: {r.stderr}")
     before = open(good, "rb").read()
+    garbage, nested = os.path.join(tmp, "garbage.opts"), os.path.join(tmp, "nested.opts")
+    with open(garbage, "w") as f:
+        f.write("-sweep_N 10\nsweep_r 1\n")
+    with open(nested, "w") as f:
+        f.write("-sweep_N 10\n-options_file " + os.path.join(tmp, "nosuch.opts") + "\n")
     cases = [
         (["-sweep_r", "-1"], "-sweep_r"),
         (["-sweep_r", "0,,1"], "-sweep_r"),
@@ -222,6 +227,33 @@ def test_badinput(exe, tmp):
         (["-dho_mass", "1"], "-dho_mass"),
         (["-output", "/nonexistent-dir/x.h5"], "-output"),
         (["-output", good], "-output"),  # exists, no -force
+        # values PETSc's parsers refuse, named by the one-line handler; integers never wrapped
+        (["-dho_lambda", "abc"], "-dho_lambda"),
+        (["-dho_q0", "abc"], "-dho_q0"),
+        (["-sweep_seed", "abc"], "-sweep_seed"),
+        (["-sweep_repeats", "1.5"], "-sweep_repeats"),
+        (["-sweep_quiet", "maybe"], "-sweep_quiet"),
+        (["-sweep_N", "2147483648"], "-sweep_N"),
+        (["-sweep_B", "4294967297"], "-sweep_B"),
+        (["-sweep_N", "3e9"], "-sweep_N"),
+        # options read inside every task are read before any work too
+        (["-slim_step_rtol", "abc"], "-slim_step_rtol"),
+        (["-slim_step_maxit", "0"], "-slim_step_maxit"),
+        (["-slim_snes_type", "nosuch"], "-slim_snes_type"),
+        (["-rk_ts_type", "nosuch"], "-rk_ts_type"),
+        # duplicate list values, a list option without its value
+        (["-sweep_r", "0,0"], "-sweep_r"),
+        (["-sweep_N", "10,1e1"], "-sweep_N"),
+        (["-sweep_family", "dho,DHO"], "-sweep_family"),
+        (["-sweep_solver", "snes,snes"], "-sweep_solver"),
+        (["-sweep_r"], "-sweep_r"),
+        # options files: missing, a directory, binary, a line that is not an option, a missing
+        # file named inside another (PETSc would print a traceback from PetscInitialize)
+        (["-options_file", os.path.join(tmp, "nosuch.opts")], "-options_file"),
+        (["-options_file", tmp], "-options_file"),
+        (["-options_file", exe], "-options_file"),
+        (["-options_file", garbage], "-options_file"),
+        (["-options_file", nested], "-options_file"),
     ]
     for args, opt in cases:
         full = ["-sweep_N", "10", "-sweep_quiet"] + args
@@ -229,7 +261,7 @@ def test_badinput(exe, tmp):
             full += ["-output", os.path.join(tmp, "bad.h5")]
         # every case as a plain (singleton) process; a few under mpirun -n 2 as well, where every
         # rank sees the bad input but only one line must be printed
-        for n in ((0, 2) if opt in ("-sweep_r", "-output", "-sweep_family") else (0,)):
+        for n in ((0, 2) if opt in ("-sweep_r", "-output", "-sweep_family", "-options_file", "-dho_lambda") else (0,)):
             r = mpirun(n, exe, full) if n else subprocess.run([exe] + full, env=ENV, stdout=subprocess.PIPE,
                                                                stderr=subprocess.PIPE, text=True)
             check_refused(r.returncode, r.stderr, opt, f"{args} on {n} ranks")
@@ -458,6 +490,10 @@ def test_fits(exe, tmp):
         (["-fit_box_mode", "absolute"], "-fit_box_mode"),
         (["-fit_guesse", "3"], "-fit_guesse"),
         (["-landscape_nn", "3"], "-landscape_nn"),
+        (["-fit_guesses", "abc"], "-fit_guesses"),
+        (["-fit_eps0", "1e-3x"], "-fit_eps0"),
+        (["-fit_params", "m,m"], "-fit_params"),
+        (["-fit_loss"], "-fit_loss"),
     ]
     # all at once: each is a short singleton run that mostly waits for MPI to start
     procs = []

@@ -29,7 +29,8 @@ from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from slimresults import Results, split_list  # noqa: E402
+from slimresults import (ORDER_PREASYMPTOTIC, ORDER_ROUNDOFF, ORDER_TOO_FEW, ORDER_USED, Results,  # noqa: E402
+                         order_estimate, split_list)
 
 # Slide-sized text: nothing below 12 pt at the saved size.
 plt.rcParams.update({
@@ -264,6 +265,11 @@ def fig_time_vs_N(res):
 def fig_time_vs_r(res):
     P, ok = timed_points(res)
     keys = ["family", "dt", "N", "B", "solver"]
+    # ensemble sizes and the plain loop are speed_vs_B's subject: a single trajectory (the smallest
+    # B) with the SNES solver (when present) here, not one unrelated line per (B, solver)
+    ok = ok & (P["B"] == P["B"][ok].min())
+    if (P["solver"][ok] == "snes").any():
+        ok = ok & (P["solver"] == "snes")
     G = {k: v for k, v in groups(P, ok, keys).items() if len(np.unique(P["r"][v])) >= 2}
     if not G:
         raise Skip(f"needs points differing only in r (-sweep_r with two or more values); "
@@ -307,6 +313,52 @@ def fig_time_vs_r(res):
     crowded = len(G) > 3
     legend(ax1, below=crowded, loc="upper left")
     legend(ax2, below=crowded, loc="upper left")
+    return [("", fig)]
+
+
+# ---------------------------------------------------------------- speed vs ensemble size
+
+def fig_speed_vs_B(res):
+    P, ok = timed_points(res)
+    ok = ok & finite_pos(P.col("ns_per_traj_step"))
+    keys = ["family", "r", "dt", "N", "solver"]
+    G = {k: v for k, v in groups(P, ok, keys).items() if len(np.unique(P["B"][v])) >= 2}
+    if not G:
+        raise Skip(f"needs points differing only in the ensemble size B (-sweep_B with two or more values, "
+                   f"sweeps/bench_step.opts); B in this file: {sorted(set(P['B'][ok].tolist()))}")
+    fams = list(dict.fromkeys(k[0] for k in G))
+    fig, axes = plt.subplots(len(fams), 2, figsize=(16, 6.8 * len(fams)), squeeze=False, constrained_layout=True)
+    solvers = sorted({k[4] for k in G})
+    ls = {sv: ["-", "--", ":"][i % 3] for i, sv in enumerate(solvers)}
+    for fi, fam in enumerate(fams):
+        sub = {k: v for k, v in G.items() if k[0] == fam}
+        rs = sorted({k[1] for k in sub})
+        show = [c for c in varying(keys, list(sub)) if c not in ("r", "solver")]
+        a1, a2 = axes[fi]
+        allB = []
+        for k, idx in sub.items():
+            Bs = np.unique(P["B"][idx])
+            ns = np.array([np.median(P["ns_per_traj_step"][idx][P["B"][idx] == b]) for b in Bs])
+            c = color(rs.index(k[1]))
+            extra = label_of(keys, k, show)
+            lab = f"r = {k[1]}, {k[4]}" + (f", {extra}" if extra else "")
+            a1.loglog(Bs, ns, "o" + ls[k[4]], color=c, label=lab)
+            allB += list(Bs)
+            if Bs[0] == 1:
+                # a loop over B single runs costs the B = 1 time per trajectory-step at every B
+                a1.loglog([Bs[0], Bs[-1]], [ns[0], ns[0]], ":", color=c, lw=1.2, alpha=0.7)
+                a2.loglog(Bs, ns[0] / ns, "o" + ls[k[4]], color=c, label=lab)
+        a2.axhline(1, color="0.3", lw=1)
+        for ax in (a1, a2):
+            data_ticks(ax.xaxis, allB)
+            ax.set_xlabel("ensemble size B (trajectories advanced in one solve)")
+        a1.add_line(Line2D([], [], ls=":", color="0.3", label="loop of single runs (B = 1 cost)"))
+        a1.set_ylabel("time per trajectory-step [ns]")
+        a1.set_title(f"{fam}: cost per trajectory-step vs B (fastest repeat)")
+        a2.set_ylabel("speed-up over a loop of B = 1 runs")
+        a2.set_title(f"{fam}: vectorised ensemble vs loop")
+        legend(a1, below=True)
+        legend(a2, below=True)
     return [("", fig)]
 
 
@@ -390,16 +442,66 @@ def fig_energy_error(res):
 
 # ---------------------------------------------------------------- error vs dt
 
+def _option(res, name, default):
+    """A numeric option of the run (root attribute options), or default."""
+    m = re.search(r"(?:^| )-" + re.escape(name) + r" +([^ ]+)", " " + str(res.root_attr("options", "")))
+    try:
+        return float(m.group(1)) if m else default
+    except ValueError:
+        return default
+
+
+# marker of each /points/order_mark value (slimresults.ORDER_*) in error_vs_dt
+MARK_STYLE = {ORDER_PREASYMPTOTIC: ("o", "pre-asymptotic (not in the order fit)"),
+              ORDER_ROUNDOFF: ("v", "round-off (not in the order fit)"),
+              ORDER_TOO_FEW: ("D", "too few points for an order")}
+
+
+def _group_order(res, O, i, idx, dt, err, ok):
+    """(result dict, marks) of /orders row i over its points idx: the asymptotic order and the
+    per-point marks written by the harness (/orders/order_lsq present, /points/order_mark), or the
+    same estimate computed here (slimresults.order_estimate) for files without them."""
+    P = res.points
+    floor = _option(res, "sweep_order_floor", 1e-12)
+    est, marks = order_estimate(dt, err, ok, floor)
+    if "order_lsq" in O:  # the harness's asymptotic estimate (docs/figures.md, /orders columns)
+        for k, c in (("order", "order"), ("order_finest", "order_finest"), ("order_lsq", "order_lsq"),
+                     ("n_used", "n_used"), ("dt_min_used", "dt_used_min"), ("dt_max_used", "dt_used_max")):
+            if c in O:
+                est[k] = O[c][i]
+    if "order_mark" in P:
+        marks = np.asarray(P["order_mark"][idx], int)
+    return est, marks
+
+
+def _draw_order_series(ax, dt, err, est, marks, c, p, lab, ls="-", mk="o"):
+    """Errors of one series: filled markers on the points of the order fit, open ones (shape by
+    reason) on the others, and the slope-p guide through the finest used point."""
+    fin = finite_pos(err)
+    ax.loglog(dt[fin], err[fin], ls, color=c, lw=1.0, alpha=0.45)
+    used = fin & (marks == ORDER_USED)
+    ax.loglog(dt[used], err[used], mk + ls, color=c, label=lab)
+    for m, (shape, _) in MARK_STYLE.items():
+        sel = fin & (marks == m)
+        if sel.any():
+            ax.loglog(dt[sel], err[sel], shape, mfc="w", mec=c, mew=1.8, ms=9, ls="none")
+    if used.any() and p:
+        j = np.flatnonzero(used)[np.argmin(dt[used])]
+        xx = np.array([dt[fin].min(), dt[fin].max()])
+        ax.loglog(xx, err[j] * (xx / dt[j]) ** p, "--", color=c, lw=1.2, alpha=0.8)
+    return {int(m) for m in marks[fin]}
+
+
 def fig_error_vs_dt(res):
     O, P = res.orders, res.points
     if O is None or P is None:
         raise Skip("no /orders table (needs points differing only in dt: -sweep_dt with two or more values)")
-    okO = (O["n_dt"] >= 2) & np.isfinite(O["order"])
+    okO = O["n_dt"] >= 2
     if not okO.any():
         raise Skip("/orders has no group with two or more usable errors (err_q_final)")
-    okP = P.ok() & finite_pos(P.col("err_q_final"))
+    fin = P.finished()
     fams = list(dict.fromkeys(O["family"][okO]))
-    fig, axes = grid(len(fams), ncols=min(len(fams), 2), w=7.5, h=7.2)
+    fig, axes = grid(len(fams), ncols=min(len(fams), 2), w=7.5, h=7.6)
     B = res.baselines
     nlines = 0
     for ax, fam in zip(axes, fams):
@@ -412,11 +514,11 @@ def fig_error_vs_dt(res):
         tuples = [tuple(O[c][i] if not (c == "T" and not np.isfinite(O[c][i])) else -1 for c in extra) for i in rows]
         show = varying(extra, tuples)
         ekind = 0
-        Ts, alldt = [], []
+        Ts, alldt, kinds, emin = [], [], set(), []
         for ci, i in enumerate(rows):
             r = int(O["r"][i])
             # the group's points: same family, r, sigma, B, solver and N (or T)
-            m = okP & (P["family"] == fam) & (P["r"] == r) & (P["sigma"] == O["sigma"][i]) & \
+            m = fin & (P["family"] == fam) & (P["r"] == r) & (P["sigma"] == O["sigma"][i]) & \
                 (P["B"] == O["B"][i]) & (P["solver"] == O["solver"][i])
             if O["N"][i] >= 0:
                 m &= P["N"] == O["N"][i]
@@ -426,36 +528,49 @@ def fig_error_vs_dt(res):
             if idx.size < 2:
                 continue
             idx = idx[np.argsort(P["dt"][idx])]
-            dt, err = P["dt"][idx], P["err_q_final"][idx]
+            dt, err = P["dt"][idx], np.asarray(P.col("err_q_final")[idx], float)
+            est, marks = _group_order(res, O, i, idx, dt, err, P["status"][idx] == 0)
+            if not finite_pos(err).any():
+                continue
             alldt += list(dt)
-            ekind = max(ekind, int(P["error_kind"][idx].max()))
+            ekind = max(ekind, int(np.nanmax(P["error_kind"][idx])))
             Ts.append(float(P["T"][idx[0]]))
-            c = color(ci)
-            lab = f"r = {r}: order {O['order'][i]:.2f} (expected {fmt(O['expected'][i])})"
+            p = 2 * r + 2
+            if np.isfinite(est["order"]):
+                lab = (f"r = {r}: order {est['order']:.2f} (expected {p}), "
+                       f"Δt {fmt(est['dt_min_used'])}–{fmt(est['dt_max_used'])}")
+            else:
+                lab = f"r = {r}: no order (fewer than 2 usable errors)"
             if show:
                 lab += ", " + label_of(extra, tuples[ci], show)
-            ax.loglog(dt, err, "o-", color=c, label=lab)
+            kinds |= _draw_order_series(ax, dt, err, est, marks, color(ci), p, lab)
+            emin.append(err[finite_pos(err)].min())
             nlines += 1
-            p = 2 * r + 2
-            # reference slope through the coarsest point, shifted down so that it stays visible
-            ax.loglog(dt, 0.2 * err[-1] * (dt / dt[-1]) ** p, "--", color=c, lw=1.3, alpha=0.8)
         if B is not None and Ts:
-            okb = B.ok() & finite_pos(B.col("err_q_final")) & (B["family"] == fam) & np.isclose(B["T"], Ts[0], rtol=1e-9)
+            okb = B.finished() & (B["family"] == fam) & np.isclose(B["T"], Ts[0], rtol=1e-9)
             for k, idx in groups(B, okb, ["type"]).items():
                 if len(np.unique(B["dt"][idx])) < 2:
                     continue
                 idx = idx[np.argsort(B["dt"][idx])]
-                s, _ = loglog_fit(B["dt"][idx], B["err_q_final"][idx])
-                ax.loglog(B["dt"][idx], B["err_q_final"][idx], "s:", color=RK_COLORS.get(k[0], "0.4"),
-                          label=f"{rk_name(k[0])}: order {s:.2f}")
-        ax.add_line(Line2D([], [], ls="--", lw=1.3, color="0.3", label="slope 2r + 2 (reference)"))
+                dt, err = B["dt"][idx], np.asarray(B.col("err_q_final")[idx], float)
+                est, marks = order_estimate(dt, err, B["status"][idx] == 0, _option(res, "sweep_order_floor", 1e-12))
+                lab = f"{rk_name(k[0])}: " + (f"order {est['order']:.2f}, Δt {fmt(est['dt_min_used'])}–{fmt(est['dt_max_used'])}"
+                                              if np.isfinite(est["order"]) else "no order")
+                kinds |= _draw_order_series(ax, dt, err, est, marks, RK_COLORS.get(k[0], "0.4"), None, lab, ls=":", mk="s")
+        ax.add_line(Line2D([], [], ls="--", lw=1.3, color="0.3", label="slope 2r + 2 through the finest fitted point"))
+        for m, (shape, what) in MARK_STYLE.items():
+            if m in kinds:
+                ax.add_line(Line2D([], [], marker=shape, ls="none", mfc="w", mec="0.3", mew=1.8, ms=9, label=what))
         against = {1: "exact solution", 2: "reference run"}.get(ekind, "reference")
         qu = q_unit(fam)
+        if emin:  # the guides must not stretch the axis far below the data
+            ax.set_ylim(bottom=min(emin) / 20)
         data_ticks(ax.xaxis, alldt)
         ax.set_xlabel(f"time step Δt [{time_unit(fam)}]")
         ax.set_ylabel(f"error in q at t = T vs {against}" + (f" [{qu}]" if qu else ""))
-        ax.set_title(f"{fam}: error vs Δt" + (f" (T = {fmt(Ts[0])})" if len(set(Ts)) == 1 else ""))
-        legend(ax, below=True)
+        ax.set_title(f"{fam}: error vs Δt" + (f" (T = {fmt(Ts[0])})" if len(set(Ts)) == 1 else "")
+                     + "\norder: least squares over the finest Δt whose pair slopes agree")
+        legend(ax, below=True, ncol=1)
     if not nlines:
         plt.close(fig)
         raise Skip("no finished points with errors for the /orders groups")
@@ -893,6 +1008,7 @@ def fig_rank_load(results):
 FIGURES = [
     ("time_vs_N", True, fig_time_vs_N, "integration time vs steps N, slimplectic vs RK baselines, linear-regime fit"),
     ("time_vs_r", True, fig_time_vs_r, "setup and integration time vs interior points r"),
+    ("speed_vs_B", True, fig_speed_vs_B, "time per trajectory-step vs ensemble size B, ensemble vs a loop of single runs"),
     ("energy_error", True, fig_energy_error, "fractional energy error vs time, slimplectic vs RK2/RK4"),
     ("error_vs_dt", True, fig_error_vs_dt, "error vs Δt per r with the fitted order and the 2r+2 slope"),
     ("landscape", True, fig_landscape, "loss landscape with gradient-descent paths (weekly report figs 2, 3, 8)"),

@@ -440,6 +440,151 @@ def fig_energy_error(res):
     return [("", fig)]
 
 
+# ---------------------------------------------------------------- PR drag: orbit evolution
+
+# Poynting-Robertson parameters when the run did not set them (-pr_GM, -pr_beta, -pr_c, -pr_m):
+# the defaults of src/families/pr.c, the primary sources' test case (physics.md)
+PR_DEFAULTS = {"GM": 39.478758435, "beta": 0.01153812, "c": 63241.3, "m": 1.0}
+
+
+def _pr_params(res, point):
+    th = _truth(res, point, list(PR_DEFAULTS))
+    return {k: float(th.get(k, _option(res, "pr_" + k, v))) for k, v in PR_DEFAULTS.items()}
+
+
+def osculating(q, v, mu):
+    """Osculating semi-major axis and eccentricity of planar Kepler motion (q, v: [n, 2])."""
+    r = np.hypot(q[:, 0], q[:, 1])
+    a = 1.0 / (2.0 / r - (v * v).sum(axis=1) / mu)
+    h = q[:, 0] * v[:, 1] - q[:, 1] * v[:, 0]
+    e = np.sqrt(np.clip(1.0 - h * h / (mu * a), 0.0, None))
+    return a, e
+
+
+def orbit_average(t, x, period):
+    """Means of t and x over consecutive windows one orbital period long (the raw series when
+    a period holds fewer than three samples)."""
+    if len(t) < 2:
+        return t, x
+    w = int(round(period / (t[1] - t[0])))
+    if w < 3:
+        return t, x
+    n = len(t) // w
+    return t[:n * w].reshape(n, w).mean(axis=1), x[:n * w].reshape(n, w).mean(axis=1)
+
+
+def pr_secular(t, a0, e0, eta):
+    """Orbit-averaged a(t), e(t) under PR drag (Wyatt & Whipple 1950), RK4 on the output grid."""
+    def f(y):
+        a, e = y
+        return np.array([-eta * (2 + 3 * e * e) / (a * (1 - e * e) ** 1.5),
+                         -2.5 * eta * e / (a * a * np.sqrt(1 - e * e))])
+    y = np.array([a0, e0], float)
+    out = [y.copy()]
+    for h in np.diff(t):
+        m = max(1, int(np.ceil(abs(h) / 0.5)))
+        for _ in range(m):
+            k1 = f(y); k2 = f(y + h / m / 2 * k1); k3 = f(y + h / m / 2 * k2); k4 = f(y + h / m * k3)
+            y = y + h / m / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        out.append(y.copy())
+    out = np.array(out)
+    return out[:, 0], out[:, 1]
+
+
+def _orbit_series(arr, cols, m):
+    """(t, q, v) of a trajectory dataset: v from qdot columns (baselines) or pi / m."""
+    if arr is None or "t" not in cols or "q0" not in cols or "q1" not in cols:
+        return None
+    q = arr[:, [cols.index("q0"), cols.index("q1")]]
+    if "qdot0" in cols:
+        v = arr[:, [cols.index("qdot0"), cols.index("qdot1")]]
+    elif "pi0" in cols:  # pi = m qdot: K of PR drag has no qdot_- term
+        v = arr[:, [cols.index("pi0"), cols.index("pi1")]] / m
+    else:
+        return None
+    ok = np.isfinite(q).all(axis=1) & np.isfinite(v).all(axis=1)
+    return arr[ok, cols.index("t")], q[ok], v[ok]
+
+
+def fig_orbit_evolution(res):
+    P = res.points
+    if P is None:
+        raise Skip("no /points table")
+    tp = np.array([i for i in res.trajectory_points() if i < P.nrows], int)
+    tp = tp[(P["family"][tp] == "pr") & P.ok()[tp]] if tp.size else tp
+    if not tp.size:
+        raise Skip("needs Poynting-Robertson (pr) trajectories: -sweep_family pr -sweep_trajectory_stride k "
+                   "(sweeps/pr_drag.opts)")
+    # the longest run's (dt, N); r = 0, 1 (the smallest two present); smallest sigma and B
+    i0 = tp[np.argmax(P["N"][tp] * P["dt"][tp])]
+    sel = tp[(P["dt"][tp] == P["dt"][i0]) & (P["N"][tp] == P["N"][i0]) & (P["B"][tp] == P["B"][i0])
+             & (P["sigma"][tp] == P["sigma"][i0])]
+    rs = sorted(set(P["r"][sel].tolist()))[:2]
+    par = _pr_params(res, int(i0))
+    mu, eta = (1 - par["beta"]) * par["GM"], par["beta"] * par["GM"] / par["c"]
+    series = []
+    for r in rs:
+        i = sel[P["r"][sel] == r][0]
+        s = _orbit_series(*res.trajectory(i), par["m"])
+        if s is not None:
+            series.append((f"slimplectic r = {r} (order {2 * r + 2})", s, dict(color=color(rs.index(r)), ls="-")))
+    B = res.baselines
+    if B is not None:
+        okb = B.ok() & (B["family"] == "pr") & np.isclose(B["dt"], P["dt"][i0]) & (B["N"] == P["N"][i0])
+        for row in np.flatnonzero(okb):
+            s = _orbit_series(*res.baseline_trajectory(row), par["m"])
+            if s is not None:
+                series.append((rk_name(B["type"][row]), s, dict(color=RK_COLORS.get(B["type"][row], "0.4"), ls="--")))
+    if not series:
+        raise Skip("the pr trajectories have no q0, q1 and pi or qdot columns")
+    fig, axes = plt.subplots(2, 2, figsize=(16, 12), squeeze=False, constrained_layout=True)
+    (aa, ae), (da, de) = axes
+    elems = []
+    for lab, (t, q, v), st in series:
+        a, e = osculating(q, v, mu)
+        period = 2 * np.pi * np.sqrt(a[0] ** 3 / mu)
+        ta, am = orbit_average(t, a, period)
+        _, em = orbit_average(t, e, period)
+        elems.append((lab, st, ta, am, em))
+    # reference: the RK run (its first sample is the exact initial state with qdot) or else the
+    # highest-order slimplectic run (pi / m of low r differs from the velocity by O(dt^(2r+2)))
+    rk = [x for x in elems if x[1]["ls"] == "--"]
+    _, _, tref, am0, em0 = (rk or elems[-1:])[0]
+    ref = (am0[0], em0[0])
+    sa, se = pr_secular(tref, am0[0], em0[0], eta)
+    rate_a = -eta * (2 + 3 * ref[1] ** 2) / (ref[0] * (1 - ref[1] ** 2) ** 1.5)
+    rate_e = -2.5 * eta * ref[1] / (ref[0] ** 2 * np.sqrt(1 - ref[1] ** 2))
+    aa.plot(tref, sa - ref[0], "-", color="k", lw=5, alpha=0.25,
+            label=f"secular rate (Wyatt & Whipple 1950): {rate_a:.3g} AU/yr at t = 0")
+    ae.plot(tref, se - ref[1], "-", color="k", lw=5, alpha=0.25, label=f"secular rate: {rate_e:.3g} /yr at t = 0")
+    for lab, st, ta, am, em in elems:
+        slope = np.polyfit(ta, am, 1)[0] if len(ta) >= 2 else np.nan
+        aa.plot(ta, am - ref[0], label=f"{lab}: mean da/dt = {slope:.4g} AU/yr", lw=1.8, **st)
+        ae.plot(ta, em - ref[1], label=lab, lw=1.8, **st)
+        n = min(len(ta), len(tref))
+        da.plot(ta[:n], am[:n] - sa[:n], label=lab, lw=1.5, **st)
+        de.plot(ta[:n], em[:n] - se[:n], label=lab, lw=1.5, **st)
+    aa.set_ylabel("a − a(0) [AU], orbit-averaged")
+    ae.set_ylabel("e − e(0), orbit-averaged")
+    da.annotate("a constant offset is the start: π/m at the slimplectic nodes differs from q̇ by O(Δt^(2r+2))",
+                (0.01, 0.98), xycoords="axes fraction", ha="left", va="top", fontsize=12,
+                bbox=dict(fc="w", ec="0.7", alpha=0.85))
+    da.set_ylabel("a − a_secular [AU]")
+    de.set_ylabel("e − e_secular")
+    for ax in (aa, ae, da, de):
+        ax.set_xlabel(f"time t [{time_unit('pr')}]")
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
+    aa.set_title("semi-major axis: drag shrinks the orbit")
+    ae.set_title("eccentricity: drag circularises the orbit")
+    da.set_title("difference from the secular (orbit-averaged) theory")
+    de.set_title("difference from the secular theory")
+    for ax in (aa, ae, da, de):
+        legend(ax, below=True, ncol=1)
+    fig.suptitle(f"Poynting–Robertson drag: Δt = {fmt(P['dt'][i0])} {time_unit('pr')}, N = {P['N'][i0]} steps, "
+                 f"β = {par['beta']:g}, a(0) = {ref[0]:.4g} AU, e(0) = {ref[1]:.3g}")
+    return [("", fig)]
+
+
 # ---------------------------------------------------------------- error vs dt
 
 def _option(res, name, default):
@@ -1010,6 +1155,7 @@ FIGURES = [
     ("time_vs_r", True, fig_time_vs_r, "setup and integration time vs interior points r"),
     ("speed_vs_B", True, fig_speed_vs_B, "time per trajectory-step vs ensemble size B, ensemble vs a loop of single runs"),
     ("energy_error", True, fig_energy_error, "fractional energy error vs time, slimplectic vs RK2/RK4"),
+    ("orbit_evolution", True, fig_orbit_evolution, "PR drag: orbit-averaged a(t), e(t), slimplectic r = 0, 1 vs RK4 vs the secular rate"),
     ("error_vs_dt", True, fig_error_vs_dt, "error vs Δt per r with the fitted order and the 2r+2 slope"),
     ("landscape", True, fig_landscape, "loss landscape with gradient-descent paths (weekly report figs 2, 3, 8)"),
     ("noise_rms", True, fig_noise_rms, "loss along a slice and RMS loss change vs σ (weekly report figs 4, 5)"),

@@ -19,6 +19,7 @@ import sys
 import traceback
 
 import matplotlib
+import matplotlib.patches
 import matplotlib.ticker
 
 matplotlib.use("Agg")
@@ -782,6 +783,14 @@ def _paths(res, point, loss_type, params):
     return [], False
 
 
+def _subsample(xy, n):
+    """At most about n points of a path, always keeping its first and last."""
+    if len(xy) <= n:
+        return xy
+    idx = np.unique(np.r_[np.linspace(0, len(xy) - 1, n).astype(int), len(xy) - 1])
+    return xy[idx]
+
+
 def fig_landscape(res):
     L = res.landscapes()
     if not L:
@@ -804,7 +813,8 @@ def fig_landscape(res):
         losses = list(dict.fromkeys(e["loss_type"] for e in ent))
         fig, axes = plt.subplots(len(losses), len(sig), figsize=(6.8 * len(sig), 5.4 * len(losses)),
                                  squeeze=False, constrained_layout=True)
-        full_any = False
+        full_any = left_any = False
+        first = None
         for li, lt in enumerate(losses):
             for si, s in enumerate(sig):
                 ax = axes[li][si]
@@ -828,13 +838,26 @@ def fig_landscape(res):
                 fig.colorbar(im, ax=ax, label=f"{lt} loss" + (" (log scale)" if norm is not None else ""))
                 paths, full = _paths(res, e["point"], lt, e["params"])
                 full_any |= full
-                halo = [patheffects.withStroke(linewidth=3, foreground="k")]
+                # thin, subsampled paths; every path ends in a marker: x where the descent ended
+                # inside the box, a triangle on the edge where it left the box
+                halo = [patheffects.withStroke(linewidth=1.8, foreground="k")]
+                box = (e["p0"].min(), e["p0"].max(), e["p1"].min(), e["p1"].max())
                 for k, xy in enumerate(paths):
-                    ax.plot(xy[:, 0], xy[:, 1], "-" if full else ":", color="w", lw=1.3, path_effects=halo)
-                    ax.plot(xy[0, 0], xy[0, 1], "o", ms=7, mfc="w", mec="k", mew=1.2,
+                    xy = _subsample(xy, 150)
+                    inside = (xy[:, 0] >= box[0]) & (xy[:, 0] <= box[1]) & (xy[:, 1] >= box[2]) & (xy[:, 1] <= box[3])
+                    outside = np.flatnonzero(~inside)
+                    leaves = outside.size and outside[0] > 0
+                    seg = xy[:outside[0] + 1] if leaves else xy
+                    ax.plot(seg[:, 0], seg[:, 1], "-" if full else ":", color="w", lw=0.8, alpha=0.9, path_effects=halo)
+                    ax.plot(xy[0, 0], xy[0, 1], "o", ms=5, mfc="w", mec="k", mew=1.0,
                             label="random initial guess" if k == 0 else None)
-                    ax.plot(xy[-1, 0], xy[-1, 1], "x", ms=8, color="tab:red", mew=2.2,
-                            label="end of descent" if k == 0 else None)
+                    if leaves:
+                        ex = np.clip(seg[-1], [box[0], box[2]], [box[1], box[3]])
+                        ax.plot(ex[0], ex[1], "^", ms=8, color="tab:orange", mec="k", mew=0.8, clip_on=False)
+                        left_any = True
+                    else:
+                        ax.plot(xy[-1, 0], xy[-1, 1], "x", ms=7, color="tab:red", mew=2.0,
+                                label="end of descent" if k == 0 else None)
                 tr = _truth(res, e["point"], e["params"])
                 if len(tr) == 2:
                     ax.plot(tr[e["params"][0]], tr[e["params"][1]], "*", ms=17, color="gold", mec="k",
@@ -846,7 +869,12 @@ def fig_landscape(res):
                 ax.grid(False)
                 ax.set_title(f"{lt} loss, σ = {fmt(s)}" + (f", {len(paths)} descents" if paths else ""))
                 if li == 0 and si == 0:
-                    legend(ax, loc="upper left", fontsize=12)
+                    first = ax
+        if first is not None:
+            if left_any:
+                first.add_line(Line2D([], [], marker="^", ls="none", ms=8, color="tab:orange", mec="k",
+                                      label="left the box (where it crossed the edge)"))
+            legend(first, loc="upper left", fontsize=12)
         how = "gradient-descent paths" if full_any else "descents (start → end; -fit_store_path for paths)"
         fig.suptitle(f"{fam}: loss landscape with {how} (r = {cfg[0]}, Δt = {fmt(cfg[1])}, N = {cfg[2]})")
         out.append((fam if len(fams) > 1 else "", fig))
@@ -892,8 +920,9 @@ def fig_noise_rms(res):
         i = bysig[sigs[0]]
         ax.plot(FS["slice_values"][i], FS["slice_loss_clean"][i], "--", color="k", lw=2.5, label="no noise")
         par = FS["slice_param"][i] if "slice_param" in FS else "parameter"
+        ax.set_yscale("log")  # losses of different σ differ by orders of magnitude
         ax.set_xlabel(f"{par} (other parameters at the truth)")
-        ax.set_ylabel(f"{lt} loss")
+        ax.set_ylabel(f"{lt} loss (log scale)")
         ax.set_title(f"{fam}: {lt} loss along {par}")
         legend(ax, loc="best", ncol=2)
         # RMS change (weekly report fig. 5), absolute and relative
@@ -950,18 +979,26 @@ def fig_fit_error(res):
         confs = sorted(set(F["config"][rows].tolist()))
         sig_all = np.unique(P["sigma"][pts[rows]])
         sx = SigmaScale(sig_all)
+        truth = {"param_err": np.asarray(FS["theta_true"][r0], float) if "theta_true" in FS else np.full(len(pnames), np.nan),
+                 "ratio_err": np.asarray(FS["ratio_true"][r0], float) if "ratio_true" in FS else np.full(len(rnames), np.nan)}
+        stdcol = {"param_err": "param_std", "ratio_err": "ratio_std"}
         for col, (field, names, keep) in enumerate([("param_err", pnames, fitted),
                                                     ("ratio_err", rnames, rnames)]):
             ax = axes[ri][col]
             if field not in F:
                 ax.set_visible(False)
                 continue
+            absolute = False
+            band = False
             for ci, c in enumerate(confs):
                 conf_lab = f"{FS['loss'][pts[rows[0]] * nconf + c]}/{FS['method'][pts[rows[0]] * nconf + c]}"
                 for j, name in enumerate(names):
                     if name not in keep or j >= F[field].shape[1]:
                         continue
-                    med, xs = [], []
+                    tj = truth[field][j] if j < len(truth[field]) else np.nan
+                    zero = tj == 0  # errors are absolute where the truth is 0 (docs/fits.md)
+                    absolute |= bool(zero)
+                    med, xs, lo, hi = [], [], [], []
                     for s in sig_all:
                         sel = rows[(F["config"][rows] == c) & (P["sigma"][pts[rows]] == s)]
                         v = F[field][sel, j]
@@ -971,17 +1008,37 @@ def fig_fit_error(res):
                             med.append(np.median(v))
                             vp = v[v > 0]
                             ax.plot(sx(np.full(vp.size, s)), vp, ".", color=color(ci), alpha=0.3, ms=6)
+                            # the fits' own uncertainty (phase 2: /fits/param_std, ratio_std), on
+                            # the error's scale: 1 to 3 std of the median fit
+                            if stdcol[field] in F and F[stdcol[field]].ndim == 2 and j < F[stdcol[field]].shape[1]:
+                                sd = F[stdcol[field]][sel, j]
+                                sd = sd[np.isfinite(sd)]
+                                scale = 1.0 if zero or not np.isfinite(tj) else abs(tj)
+                                sm = np.median(sd) / scale if sd.size else np.nan
+                                lo.append(sm)
+                                hi.append(3 * sm)
+                            else:
+                                lo.append(np.nan)
+                                hi.append(np.nan)
                     med = np.array(med)
+                    lo, hi = np.array(lo), np.array(hi)
+                    bm = finite_pos(lo) & finite_pos(hi)
+                    if bm.sum() >= 1:
+                        ax.fill_between(sx(xs)[bm], lo[bm], hi[bm], color=color(ci), alpha=0.15, lw=0)
+                        band = True
                     if finite_pos(med).sum() >= 1:
                         ls = ["-", "--", ":", "-."][j % 4]
                         mk = ["o", "s", "^", "D"][j % 4]
                         mm = finite_pos(med)
                         ax.plot(sx(xs)[mm], med[mm], ls, marker=mk, color=color(ci),
-                                label=f"{name}, {conf_lab}")
+                                label=f"{name}, {conf_lab}" + (" (absolute error: truth 0)" if zero else ""))
+            if band:
+                ax.add_patch(matplotlib.patches.Rectangle((0, 0), 0, 0, color="0.5", alpha=0.3,
+                                                          label="1–3 std of the fits (Gauss–Newton)"))
             sx.finish(ax)
             ax.set_yscale("log")
             what = "parameter" if col == 0 else "identifiable ratio"
-            ax.set_ylabel(f"relative {what} error")
+            ax.set_ylabel(f"relative {what} error" + ("\n(absolute where the truth is 0)" if absolute else ""))
             ax.set_title(f"{fam}: fitted {what} error\n(line: median, dots: each fit)")
             legend(ax, below=True)
         # fraction of fits that converged / recovered the truth
@@ -999,12 +1056,24 @@ def fig_fit_error(res):
                     fr_.append(FS["frac_recovered"][i])
             if xs:
                 conf_lab = f"{FS['loss'][i]}/{FS['method'][i]}"
-                ax.plot(sx(xs), fr_, "o-", color=color(ci), label=f"recovered, {conf_lab}")
+                ax.plot(sx(xs), fr_, "o-", color=color(ci), label=f"recovered (tolerance), {conf_lab}")
                 ax.plot(sx(xs), fc, "s--", color=color(ci), alpha=0.7, label=f"converged, {conf_lab}")
+            if "consistent" in F:  # phase 2: truth within 3 std of each fit (docs/figures.md)
+                xs2, fcons = [], []
+                for s in sig_all:
+                    sel = rows[(F["config"][rows] == c) & (P["sigma"][pts[rows]] == s)]
+                    cv = np.asarray(F["consistent"][sel])
+                    cv = cv[cv >= 0]
+                    if cv.size:
+                        xs2.append(s)
+                        fcons.append(cv.mean())
+                if xs2:
+                    ax.plot(sx(xs2), fcons, "^:", color=color(ci), ms=9,
+                            label=f"consistent (truth within 3 std), {FS['loss'][pts[rows[0]] * nconf + c]}/{FS['method'][pts[rows[0]] * nconf + c]}")
         sx.finish(ax)
         ax.set_ylim(-0.05, 1.05)
         ax.set_ylabel("fraction of the fits")
-        ax.set_title(f"{fam}: fits that converged\nand recovered the ratios")
+        ax.set_title(f"{fam}: fits converged, recovered" + (",\nconsistent with the truth" if "consistent" in F else "\nthe ratios (-fit_recover_tol)"))
         legend(ax, below=True)
         axes[ri][0].annotate(f"r = {cfg[0]}, Δt = {fmt(cfg[1])}, N = {cfg[2]}", (0.99, 0.02),
                              xycoords="axes fraction", ha="right", va="bottom", fontsize=12,

@@ -31,7 +31,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from slimresults import (ORDER_PREASYMPTOTIC, ORDER_ROUNDOFF, ORDER_TOO_FEW, ORDER_USED, Results,  # noqa: E402
-                         order_estimate, split_list)
+                         order_estimate, read_fit_obs, split_list)
 
 # Slide-sized text: nothing below 12 pt at the saved size.
 plt.rcParams.update({
@@ -1081,6 +1081,50 @@ def fig_fit_error(res):
     return [("", fig)]
 
 
+# ---------------------------------------------------------------- fits: observed vs fitted motion
+
+# the seed paper's network on the DHO family (lagrangian-nn-slimplectic-jax-paper, section 4.4)
+PAPER_RMS = {"q": 0.050, "pi": 0.10}
+
+
+def fig_fit_obs(res):
+    obs = read_fit_obs(res.f)
+    obs = [d for d in obs if "q_fit" in d and "q_obs" in d]
+    if not obs:
+        raise Skip("no /fit_obs (observations and the best fit's predicted motion per fit configuration: "
+                   "written by the harness with -fit_guesses K, docs/figures.md)")
+    note = ""
+    if len(obs) > 4:  # the largest noise of each configuration first: that is where fits differ
+        obs = sorted(obs, key=lambda d: (-float(d.get("sigma", 0) or 0), d["row"]))[:4]
+        note = " (4 of the file's configurations, largest σ)"
+    fig, axes = plt.subplots(len(obs), 2, figsize=(17, 5.4 * len(obs)), squeeze=False, constrained_layout=True)
+    for (aq, ap), d in zip(axes, obs):
+        t = d["t"]
+        dof = d["q_obs"].shape[1]
+        lab = f"{d.get('loss', '?')}/{d.get('method', '?')}, σ = {fmt(float(d.get('sigma', np.nan)))}"
+        for a in range(dof):
+            sub = f"q{a}" if dof > 1 else "q"
+            c = color(a)
+            aq.plot(t, d["q_obs"][:, a], ".", color="0.45", ms=4, label="observed (with noise)" if a == 0 else None)
+            if "q_true" in d:
+                aq.plot(t, d["q_true"][:, a], "-", color=c, lw=2.5, alpha=0.45, label=f"true {sub}")
+            aq.plot(t, d["q_fit"][:, a], "--", color=c, lw=1.6, label=f"best fit {sub}")
+            if "pi_fit" in d:
+                if "pi_true" in d:
+                    ap.plot(t, d["pi_true"][:, a], "-", color=c, lw=2.5, alpha=0.45, label=f"true π{a if dof > 1 else ''}")
+                ap.plot(t, d["pi_fit"][:, a], "--", color=c, lw=1.6, label=f"best fit π{a if dof > 1 else ''}")
+        aq.set_title(f"{lab}: q(t), RMS error of the fit {d['rms_q']:.3g}\n(seed paper's network: {PAPER_RMS['q']})")
+        ap.set_title(f"π(t), RMS error of the fit {d['rms_pi']:.3g} (seed paper's network: {PAPER_RMS['pi']})")
+        aq.set_ylabel("q")
+        ap.set_ylabel("π (conjugate momentum)")
+        for ax in (aq, ap):
+            ax.set_xlabel("time t")
+            legend(ax, loc="upper right", ncol=1)
+    fig.suptitle("Observed vs fitted motion: the lowest-loss fit of each configuration integrated from the "
+                 "observations' initial state" + note)
+    return [("", fig)]
+
+
 # ---------------------------------------------------------------- scaling (several files)
 
 def _runs(results, complete_only):
@@ -1229,6 +1273,7 @@ FIGURES = [
     ("landscape", True, fig_landscape, "loss landscape with gradient-descent paths (weekly report figs 2, 3, 8)"),
     ("noise_rms", True, fig_noise_rms, "loss along a slice and RMS loss change vs σ (weekly report figs 4, 5)"),
     ("fit_error", True, fig_fit_error, "fitted-parameter and ratio error vs σ"),
+    ("fit_obs", True, fig_fit_obs, "observed vs fitted q(t), π(t) of the best fit, RMS error in q and π"),
     ("scaling", False, fig_scaling, "speed-up and efficiency vs MPI ranks (several files)"),
     ("rank_load", False, fig_rank_load, "per-rank busy/idle time of every run"),
 ]

@@ -340,3 +340,38 @@ def order_estimate(dt, err, ok=None, floor=0.0):
     for k, i in enumerate(vi):
         marks[i] = ORDER_ROUNDOFF if k < a else (ORDER_USED if k <= b + 1 else ORDER_PREASYMPTOTIC)
     return res, marks
+
+
+# ----- observed vs fitted trajectories (/fit_obs, docs/figures.md) -----
+FIT_OBS_SERIES = ("t", "q_obs", "qdot_obs", "q_true", "qdot_true", "pi_true", "q_fit", "qdot_fit", "pi_fit")
+
+
+def rms(a, b):
+    """Root-mean-square difference over every sample and component (NaN when nothing is finite)."""
+    d = np.asarray(a, float) - np.asarray(b, float)
+    d = d[np.isfinite(d)]
+    return float(np.sqrt(np.mean(d * d))) if d.size else float("nan")
+
+
+def read_fit_obs(f):
+    """One dict per /fit_obs/<row> group of an open h5py file: row (its /fit_summary row), the
+    attributes (point, config, loss, method, fit, sigma, param_names, theta_true, theta_fit) and
+    the series of FIT_OBS_SERIES that are present as float arrays ([n] for t, [n, dof] otherwise),
+    plus rms_q = rms(q_fit, q_true) and rms_pi = rms(pi_fit, pi_true)."""
+    out = []
+    if "fit_obs" not in f:
+        return out
+    for k in sorted((k for k in f["fit_obs"].keys() if k.isdigit()), key=int):
+        g = f["fit_obs"][k]
+        if not isinstance(g, h5py.Group) or "t" not in g:
+            continue
+        d = {name: attr(g, name) for name in g.attrs}
+        d["row"] = int(k)
+        for s in FIT_OBS_SERIES:
+            if s in g:
+                a = np.asarray(g[s][()], float)
+                d[s] = a if s == "t" or a.ndim == 2 else a.reshape(len(a), -1)
+        d["rms_q"] = rms(d["q_fit"], d["q_true"]) if "q_fit" in d and "q_true" in d else float("nan")
+        d["rms_pi"] = rms(d["pi_fit"], d["pi_true"]) if "pi_fit" in d and "pi_true" in d else float("nan")
+        out.append(d)
+    return out

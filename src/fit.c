@@ -1045,3 +1045,26 @@ PetscErrorCode SlimFitGetUncertainty(SlimFit fit, const SlimFitProblem *prob, Sl
   PetscCall(PetscFree3(r, J, grp));
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode SlimFitPredict(SlimFit fit, const SlimFitProblem *prob, SlimFitData data, const PetscReal theta[], PetscReal pred[], PetscBool *ok)
+{
+  SlimFitLoss loss;
+  SlimFitEval ev;
+
+  PetscFunctionBeginUser;
+  PetscCheck(data->kind == SLIM_LOSS_TRAJECTORY, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "SlimFitPredict needs trajectory data");
+  PetscCall(SlimFitLossCreate(prob->fam, data, prob->r, fit->solver, &loss));
+  PetscCall(SlimFitLossResiduals(loss, theta, NULL, NULL, NULL, pred, &ev));
+  PetscCall(SlimFitLossDestroy(&loss));
+  *ok = ev.ok;
+  PetscFunctionReturn(0);
+}
+
+PetscInt SlimFitBest(PetscInt K, const SlimFitResult res[])
+{
+  PetscInt best = -1;
+
+  for (PetscInt k = 0; k < K; k++)
+    if (res[k].status != SLIM_FIT_DIVERGED && isfinite(res[k].loss) && (best < 0 || res[k].loss < res[best].loss)) best = k;
+  return best;
+}

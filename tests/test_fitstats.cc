@@ -190,3 +190,46 @@ TEST(FitStats, NoNoiseNoUncertaintyAndUnidentifiableScale)
   EXPECT_TRUE(std::isnan(u.rstd[0]));
   EXPECT_FALSE(u.consistent);
 }
+
+TEST(FitStats, PredictAndBestGiveTheObservedVsFittedOutput)
+{
+  Fam            fam("dho");
+  Fit            fit;
+  SlimFitProblem prob = Dho(fam.f, 0.01, 11);
+  Data           data;
+  fit.f->guesses   = 4;
+  fit.f->method[0] = SLIM_FIT_TAO;
+  fit.f->nparams   = 2;
+  ASSERT_EQ(0, PetscStrncpy(fit.f->params[0], "k", SLIM_FIT_NAME_LEN));
+  ASSERT_EQ(0, PetscStrncpy(fit.f->params[1], "lambda", SLIM_FIT_NAME_LEN));
+  ASSERT_EQ(0, SlimFitCreateData(fit.f, &prob, SLIM_LOSS_TRAJECTORY, &data.d));
+  std::vector<SlimFitResult> res(4);
+  ASSERT_EQ(0, SlimFitRun(fit.f, &prob, 0, data.d, res.data(), NULL));
+  res[1].status = SLIM_FIT_DIVERGED;
+  res[1].loss   = -1; // a diverged fit is never the best, whatever its loss
+  PetscInt best = SlimFitBest(4, res.data());
+  ASSERT_GE(best, 0);
+  ASSERT_NE(best, 1);
+  for (int k = 0; k < 4; k++) {
+    if (k != 1) { EXPECT_LE(res[best].loss, res[k].loss); }
+  }
+  EXPECT_EQ(SlimFitBest(0, res.data()), -1);
+  const PetscInt         n = data.d->n;
+  std::vector<PetscReal> pf(3 * n), pt(3 * n);
+  PetscBool              ok;
+  ASSERT_EQ(0, SlimFitPredict(fit.f, &prob, data.d, res[best].theta, pf.data(), &ok));
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(0, SlimFitPredict(fit.f, &prob, data.d, fam.f->theta, pt.data(), &ok));
+  // the truth's prediction is the noise-free data; pi = m qdot for the oscillator
+  double rq = 0, rp = 0;
+  for (PetscInt i = 0; i < n; i++) {
+    EXPECT_NEAR(pt[3 * i], data.d->qc[i], 1e-12);
+    EXPECT_NEAR(pt[3 * i + 2], fam.f->theta[0] * pt[3 * i + 1], 1e-12);
+    rq += (pf[3 * i] - pt[3 * i]) * (pf[3 * i] - pt[3 * i]) / n;
+    rp += (pf[3 * i + 2] - pt[3 * i + 2]) * (pf[3 * i + 2] - pt[3 * i + 2]) / n;
+  }
+  std::printf("[ measured ] dho sigma=0.01, k and lambda fitted: RMS of the best fit in q %.2e, in pi %.2e\n", std::sqrt(rq), std::sqrt(rp));
+  EXPECT_GT(std::sqrt(rq), 0);
+  EXPECT_LT(std::sqrt(rq), 0.01);
+  EXPECT_LT(std::sqrt(rp), 0.01);
+}

@@ -164,6 +164,13 @@ PETSC_EXTERN PetscErrorCode SlimFitGetErrors(SlimFit fit, const SlimFitProblem *
  * residual (use this for the acceleration loss: noise on q and qdot enters its residual too).
  * A diverged fit gives NaN and consistent = false. */
 PETSC_EXTERN PetscErrorCode SlimFitGetUncertainty(SlimFit fit, const SlimFitProblem *prob, SlimFitData data, const SlimFitResult *res, PetscReal sigma, SlimFitUncertainty *u);
+/* The motion a parameter set predicts at the samples of trajectory data (the "observed vs fitted"
+ * output, docs/figures.md /fit_obs): pred[n*3*dof], per sample q, qdot, pi, integrated with the
+ * problem's r and the fits' step solver from the data's initial state. *ok says whether the
+ * integration worked (pred is NaN otherwise). */
+PETSC_EXTERN PetscErrorCode SlimFitPredict(SlimFit fit, const SlimFitProblem *prob, SlimFitData data, const PetscReal theta[], PetscReal pred[], PetscBool *ok);
+/* Index of the best result: the lowest final loss among the fits that did not diverge (-1: none). */
+PETSC_EXTERN PetscInt SlimFitBest(PetscInt K, const SlimFitResult res[]);
 PETSC_EXTERN PetscErrorCode SlimFitSummarize(SlimFit fit, const SlimFitProblem *prob, PetscInt K, const SlimFitResult res[], SlimFitSummary *sum);
 
 /* Noise slice (weekly report figs. 4-5): the loss along slice_n values of the slice parameter

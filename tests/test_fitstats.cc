@@ -13,22 +13,6 @@ using namespace slimtest;
 
 namespace {
 
-struct Fit {
-  SlimFit f = nullptr;
-  Fit() { EXPECT_EQ(0, SlimFitCreate(&f)); }
-  ~Fit() { SlimFitDestroy(&f); }
-};
-
-struct Data {
-  SlimFitData d = nullptr;
-  ~Data() { SlimFitDataDestroy(&d); }
-};
-
-struct Loss {
-  SlimFitLoss l = nullptr;
-  ~Loss() { SlimFitLossDestroy(&l); }
-};
-
 SlimFitProblem Dho(SlimFamily fam, double sigma, PetscInt64 seed)
 {
   SlimFitProblem p;

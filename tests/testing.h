@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 #include <slim/slim.h>
+#include <slim/fit.h>
 
 namespace slimtest {
 
@@ -23,6 +24,23 @@ struct Stepper {
     EXPECT_EQ(0, SlimStepperSetTimeStep(s, dt));
   }
   ~Stepper() { SlimStepperDestroy(&s); }
+};
+
+// owners of the fit objects
+struct Fit {
+  SlimFit f = nullptr;
+  Fit() { EXPECT_EQ(0, SlimFitCreate(&f)); }
+  ~Fit() { SlimFitDestroy(&f); }
+};
+
+struct Data {
+  SlimFitData d = nullptr;
+  ~Data() { SlimFitDataDestroy(&d); }
+};
+
+struct Loss {
+  SlimFitLoss l = nullptr;
+  ~Loss() { SlimFitLossDestroy(&l); }
 };
 
 inline std::vector<std::string> FamilyNames()

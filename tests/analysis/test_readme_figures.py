@@ -17,8 +17,9 @@ import subprocess
 import sys
 import tempfile
 
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_rmaps_base_oversubscribe="1", MPLBACKEND="Agg")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_figures import ENV, FAILURES, check  # noqa: E402  (one check() for the figure tests)
+
 # sizes for a CI machine; everything else is the shipped file
 QUICK = {
     "sweeps/time_vs_N.opts": ["-sweep_N", "1000,10000,100000"],    # its own comment's quick look
@@ -26,14 +27,6 @@ QUICK = {
     "sweeps/bench_step.opts": ["-sweep_B", "1,64,256", "-sweep_N", "20"],
     "sweeps/pr_drag.opts": ["-sweep_N", "20000"],                  # 200 of its 2000 orbits
 }
-FAILURES = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL:", what, flush=True)
-    return cond
 
 
 def rows(readme):

@@ -924,7 +924,7 @@ def fig_noise_rms(res):
         ax.set_xlabel(f"{par} (other parameters at the truth)")
         ax.set_ylabel(f"{lt} loss (log scale)")
         ax.set_title(f"{fam}: {lt} loss along {par}")
-        legend(ax, loc="best", ncol=2)
+        legend(ax, below=True, ncol=3)
         # RMS change (weekly report fig. 5), absolute and relative
         for col, (field, ylab) in enumerate([("slice_rms_change", "RMS change of the loss"),
                                              ("slice_rms_rel", "RMS change / RMS loss")], start=1):

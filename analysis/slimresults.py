@@ -375,3 +375,28 @@ def read_fit_obs(f):
         d["rms_pi"] = rms(d["pi_fit"], d["pi_true"]) if "pi_fit" in d and "pi_true" in d else float("nan")
         out.append(d)
     return out
+
+
+# ----- training data (/training, docs/training.md) -----
+TRAINING_SERIES = ("q", "pi", "qdot")
+
+
+def training_batches(path, family, batch=None, series=TRAINING_SERIES):
+    """Batches of /training/<family> of a results file for a training loop: yields dicts with
+    theta [b, n_params] and the requested series [b, samples, dof] (and t [samples] once, in the
+    first batch). batch defaults to the chunk size of theta's first dimension, so that every read
+    touches whole compressed chunks only. The file stays open only while iterating."""
+    with h5py.File(path, "r") as f:
+        g = f["training"][family]
+        th = g["theta"]
+        n = th.shape[0]
+        if batch is None:
+            batch = th.chunks[0] if th.chunks else min(n, 1024)
+        for i in range(0, n, batch):
+            d = {"theta": th[i:i + batch]}
+            for s in series:
+                if s in g:
+                    d[s] = g[s][i:i + batch]
+            if i == 0 and "t" in g:
+                d["t"] = g["t"][()]
+            yield d

@@ -87,5 +87,34 @@ class OrderEstimate(unittest.TestCase):
             sr.order_estimate([0.1, 0.1], [1e-2, 1e-3])
 
 
+class TrainingBatches(unittest.TestCase):
+    """The reader of the training-data layout (docs/training.md) on a chunked, compressed file."""
+
+    def test_batches_cover_the_file_in_chunks(self):
+        import tempfile
+
+        import h5py
+        K, S, dof, np_ = 1000, 11, 1, 3
+        rng = np.random.default_rng(0)
+        theta = rng.random((K, np_))
+        q = rng.random((K, S, dof))
+        path = os.path.join(tempfile.mkdtemp(prefix="slim-train-"), "t.h5")
+        with h5py.File(path, "w") as f:
+            g = f.create_group("training/dho")
+            g.create_dataset("theta", data=theta, chunks=(256, np_), compression="gzip")
+            for name in sr.TRAINING_SERIES:
+                g.create_dataset(name, data=q * (1 + sr.TRAINING_SERIES.index(name)), chunks=(256, S, dof), compression="gzip")
+            g["t"] = np.arange(S) * 0.1
+        got = list(sr.training_batches(path, "dho"))
+        self.assertEqual([len(b["theta"]) for b in got], [256, 256, 256, 232])  # the chunk size
+        np.testing.assert_array_equal(np.concatenate([b["theta"] for b in got]), theta)
+        np.testing.assert_array_equal(np.concatenate([b["pi"] for b in got]), 2 * q)
+        self.assertIn("t", got[0])
+        self.assertNotIn("t", got[1])
+        got = list(sr.training_batches(path, "dho", batch=300, series=("q",)))
+        self.assertEqual([len(b["q"]) for b in got], [300, 300, 300, 100])
+        self.assertNotIn("pi", got[0])
+
+
 if __name__ == "__main__":
     unittest.main()

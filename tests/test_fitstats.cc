@@ -217,3 +217,35 @@ TEST(FitStats, PredictAndBestGiveTheObservedVsFittedOutput)
   EXPECT_LT(std::sqrt(rq), 0.01);
   EXPECT_LT(std::sqrt(rp), 0.01);
 }
+
+// Every registered family: at the truth of noisy data the noise level is estimated from the
+// residual, the identifiable directions are counted, and every ratio gets a finite positive std.
+TEST(FitStats, UncertaintyForEveryFamily)
+{
+  for (const std::string &name : FamilyNames()) {
+    SCOPED_TRACE(name);
+    Fam            fam(name.c_str());
+    Fit            fit;
+    const bool     orbit = fam.f->dof > 1;
+    SlimFitProblem prob  = Dho(fam.f, 0.01, 5);
+    Data           data;
+    prob.N  = orbit ? 60 : 50;
+    prob.dt = orbit ? 0.005 : 0.1;
+    ASSERT_EQ(0, SlimFitCreateData(fit.f, &prob, SLIM_LOSS_TRAJECTORY, &data.d));
+    SlimFitResult res;
+    ASSERT_EQ(0, PetscMemzero(&res, sizeof(res)));
+    for (PetscInt j = 0; j < fam.f->nparam; j++) res.theta[j] = fam.f->theta[j];
+    res.status = SLIM_FIT_CONVERGED;
+    SlimFitUncertainty u;
+    ASSERT_EQ(0, SlimFitGetUncertainty(fit.f, &prob, data.d, &res, 0, &u));
+    EXPECT_GE(u.rank, 1);
+    EXPECT_LE(u.rank, u.nf);
+    EXPECT_GT(u.sigma, 0.005);
+    EXPECT_LT(u.sigma, 0.02);
+    if (fam.f->nratio)
+      for (PetscInt k = 0; k < fam.f->nratio; k++) {
+        EXPECT_TRUE(std::isfinite(u.rstd[k]) && u.rstd[k] > 0) << fam.f->rname[k] << " std " << u.rstd[k];
+      }
+    std::printf("[ measured ] %s sigma=0.01 at the truth: rank %d of %d, estimated sigma %.4f\n", name.c_str(), (int)u.rank, (int)u.nf, u.sigma);
+  }
+}

@@ -608,6 +608,8 @@ def _group_order(res, O, i, idx, dt, err, ok):
     per-point marks written by the harness (/orders/order_lsq present, /points/order_mark), or the
     same estimate computed here (slimresults.order_estimate) for files without them."""
     P = res.points
+    # the harness's floor is -sweep_order_floor x max|q0|; the file does not hold q0, and the
+    # shipped families start at |q0| ~ 1
     floor = _option(res, "sweep_order_floor", 1e-12)
     est, marks = order_estimate(dt, err, ok, floor)
     if "order_lsq" in O:  # the harness's asymptotic estimate (docs/figures.md, /orders columns)
@@ -1363,7 +1365,8 @@ def list_file(res):
         print(f"  /baselines: {B.nrows} rows{status_counts(B)}; types {vals(B['type'])}")
     O = res.orders
     if O is not None:
-        print(f"  /orders: {O.nrows} groups")
+        print(f"  /orders: {O.nrows} groups" + ("" if "order_lsq" in O else
+              " (order: least-squares slope over every Δt; error_vs_dt shows the asymptotic order)"))
         for i in range(O.nrows):
             at = f"N = {int(O['N'][i])}" if O["N"][i] >= 0 else f"T = {fmt(O['T'][i])}"
             print(f"    {O['family'][i]:10s} r = {int(O['r'][i]):2d}, {at}, σ = {fmt(O['sigma'][i])}, B = {int(O['B'][i])}, "

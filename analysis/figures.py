@@ -19,6 +19,7 @@ import sys
 import traceback
 
 import matplotlib
+import matplotlib.patches
 import matplotlib.ticker
 
 matplotlib.use("Agg")
@@ -29,7 +30,8 @@ from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from slimresults import Results, split_list  # noqa: E402
+from slimresults import (ORDER_PREASYMPTOTIC, ORDER_ROUNDOFF, ORDER_TOO_FEW, ORDER_USED, Results,  # noqa: E402
+                         order_estimate, read_fit_obs, split_list)
 
 # Slide-sized text: nothing below 12 pt at the saved size.
 plt.rcParams.update({
@@ -264,6 +266,11 @@ def fig_time_vs_N(res):
 def fig_time_vs_r(res):
     P, ok = timed_points(res)
     keys = ["family", "dt", "N", "B", "solver"]
+    # ensemble sizes and the plain loop are speed_vs_B's subject: a single trajectory (the smallest
+    # B) with the SNES solver (when present) here, not one unrelated line per (B, solver)
+    ok = ok & (P["B"] == P["B"][ok].min())
+    if (P["solver"][ok] == "snes").any():
+        ok = ok & (P["solver"] == "snes")
     G = {k: v for k, v in groups(P, ok, keys).items() if len(np.unique(P["r"][v])) >= 2}
     if not G:
         raise Skip(f"needs points differing only in r (-sweep_r with two or more values); "
@@ -307,6 +314,52 @@ def fig_time_vs_r(res):
     crowded = len(G) > 3
     legend(ax1, below=crowded, loc="upper left")
     legend(ax2, below=crowded, loc="upper left")
+    return [("", fig)]
+
+
+# ---------------------------------------------------------------- speed vs ensemble size
+
+def fig_speed_vs_B(res):
+    P, ok = timed_points(res)
+    ok = ok & finite_pos(P.col("ns_per_traj_step"))
+    keys = ["family", "r", "dt", "N", "solver"]
+    G = {k: v for k, v in groups(P, ok, keys).items() if len(np.unique(P["B"][v])) >= 2}
+    if not G:
+        raise Skip(f"needs points differing only in the ensemble size B (-sweep_B with two or more values, "
+                   f"sweeps/bench_step.opts); B in this file: {sorted(set(P['B'][ok].tolist()))}")
+    fams = list(dict.fromkeys(k[0] for k in G))
+    fig, axes = plt.subplots(len(fams), 2, figsize=(16, 6.8 * len(fams)), squeeze=False, constrained_layout=True)
+    solvers = sorted({k[4] for k in G})
+    ls = {sv: ["-", "--", ":"][i % 3] for i, sv in enumerate(solvers)}
+    for fi, fam in enumerate(fams):
+        sub = {k: v for k, v in G.items() if k[0] == fam}
+        rs = sorted({k[1] for k in sub})
+        show = [c for c in varying(keys, list(sub)) if c not in ("r", "solver")]
+        a1, a2 = axes[fi]
+        allB = []
+        for k, idx in sub.items():
+            Bs = np.unique(P["B"][idx])
+            ns = np.array([np.median(P["ns_per_traj_step"][idx][P["B"][idx] == b]) for b in Bs])
+            c = color(rs.index(k[1]))
+            extra = label_of(keys, k, show)
+            lab = f"r = {k[1]}, {k[4]}" + (f", {extra}" if extra else "")
+            a1.loglog(Bs, ns, "o" + ls[k[4]], color=c, label=lab)
+            allB += list(Bs)
+            if Bs[0] == 1:
+                # a loop over B single runs costs the B = 1 time per trajectory-step at every B
+                a1.loglog([Bs[0], Bs[-1]], [ns[0], ns[0]], ":", color=c, lw=1.2, alpha=0.7)
+                a2.loglog(Bs, ns[0] / ns, "o" + ls[k[4]], color=c, label=lab)
+        a2.axhline(1, color="0.3", lw=1)
+        for ax in (a1, a2):
+            data_ticks(ax.xaxis, allB)
+            ax.set_xlabel("ensemble size B (trajectories advanced in one solve)")
+        a1.add_line(Line2D([], [], ls=":", color="0.3", label="loop of single runs (B = 1 cost)"))
+        a1.set_ylabel("time per trajectory-step [ns]")
+        a1.set_title(f"{fam}: cost per trajectory-step vs B (fastest repeat)")
+        a2.set_ylabel("speed-up over a loop of B = 1 runs")
+        a2.set_title(f"{fam}: vectorised ensemble vs loop")
+        legend(a1, below=True)
+        legend(a2, below=True)
     return [("", fig)]
 
 
@@ -388,18 +441,215 @@ def fig_energy_error(res):
     return [("", fig)]
 
 
+# ---------------------------------------------------------------- PR drag: orbit evolution
+
+# Poynting-Robertson parameters when the run did not set them (-pr_GM, -pr_beta, -pr_c, -pr_m):
+# the defaults of src/families/pr.c, the primary sources' test case (physics.md)
+PR_DEFAULTS = {"GM": 39.478758435, "beta": 0.01153812, "c": 63241.3, "m": 1.0}
+
+
+def _pr_params(res, point):
+    th = _truth(res, point, list(PR_DEFAULTS))
+    return {k: float(th.get(k, _option(res, "pr_" + k, v))) for k, v in PR_DEFAULTS.items()}
+
+
+def osculating(q, v, mu):
+    """Osculating semi-major axis and eccentricity of planar Kepler motion (q, v: [n, 2])."""
+    r = np.hypot(q[:, 0], q[:, 1])
+    a = 1.0 / (2.0 / r - (v * v).sum(axis=1) / mu)
+    h = q[:, 0] * v[:, 1] - q[:, 1] * v[:, 0]
+    e = np.sqrt(np.clip(1.0 - h * h / (mu * a), 0.0, None))
+    return a, e
+
+
+def orbit_average(t, x, period):
+    """Means of t and x over consecutive windows one orbital period long (the raw series when
+    a period holds fewer than three samples)."""
+    if len(t) < 2:
+        return t, x
+    w = int(round(period / (t[1] - t[0])))
+    if w < 3:
+        return t, x
+    n = len(t) // w
+    return t[:n * w].reshape(n, w).mean(axis=1), x[:n * w].reshape(n, w).mean(axis=1)
+
+
+def pr_secular(t, a0, e0, eta):
+    """Orbit-averaged a(t), e(t) under PR drag (Wyatt & Whipple 1950), RK4 on the output grid."""
+    def f(y):
+        a, e = y
+        return np.array([-eta * (2 + 3 * e * e) / (a * (1 - e * e) ** 1.5),
+                         -2.5 * eta * e / (a * a * np.sqrt(1 - e * e))])
+    y = np.array([a0, e0], float)
+    out = [y.copy()]
+    for h in np.diff(t):
+        m = max(1, int(np.ceil(abs(h) / 0.5)))
+        for _ in range(m):
+            k1 = f(y); k2 = f(y + h / m / 2 * k1); k3 = f(y + h / m / 2 * k2); k4 = f(y + h / m * k3)
+            y = y + h / m / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        out.append(y.copy())
+    out = np.array(out)
+    return out[:, 0], out[:, 1]
+
+
+def _orbit_series(arr, cols, m):
+    """(t, q, v) of a trajectory dataset: v from qdot columns (baselines) or pi / m."""
+    if arr is None or "t" not in cols or "q0" not in cols or "q1" not in cols:
+        return None
+    q = arr[:, [cols.index("q0"), cols.index("q1")]]
+    if "qdot0" in cols:
+        v = arr[:, [cols.index("qdot0"), cols.index("qdot1")]]
+    elif "pi0" in cols:  # pi = m qdot: K of PR drag has no qdot_- term
+        v = arr[:, [cols.index("pi0"), cols.index("pi1")]] / m
+    else:
+        return None
+    ok = np.isfinite(q).all(axis=1) & np.isfinite(v).all(axis=1)
+    return arr[ok, cols.index("t")], q[ok], v[ok]
+
+
+def fig_orbit_evolution(res):
+    P = res.points
+    if P is None:
+        raise Skip("no /points table")
+    tp = np.array([i for i in res.trajectory_points() if i < P.nrows], int)
+    tp = tp[(P["family"][tp] == "pr") & P.ok()[tp]] if tp.size else tp
+    if not tp.size:
+        raise Skip("needs Poynting-Robertson (pr) trajectories: -sweep_family pr -sweep_trajectory_stride k "
+                   "(sweeps/pr_drag.opts)")
+    # the longest run's (dt, N); r = 0, 1 (the smallest two present); smallest sigma and B
+    i0 = tp[np.argmax(P["N"][tp] * P["dt"][tp])]
+    sel = tp[(P["dt"][tp] == P["dt"][i0]) & (P["N"][tp] == P["N"][i0]) & (P["B"][tp] == P["B"][i0])
+             & (P["sigma"][tp] == P["sigma"][i0])]
+    rs = sorted(set(P["r"][sel].tolist()))[:2]
+    par = _pr_params(res, int(i0))
+    mu, eta = (1 - par["beta"]) * par["GM"], par["beta"] * par["GM"] / par["c"]
+    series = []
+    for r in rs:
+        i = sel[P["r"][sel] == r][0]
+        s = _orbit_series(*res.trajectory(i), par["m"])
+        if s is not None:
+            series.append((f"slimplectic r = {r} (order {2 * r + 2})", s, dict(color=color(rs.index(r)), ls="-")))
+    B = res.baselines
+    if B is not None:
+        okb = B.ok() & (B["family"] == "pr") & np.isclose(B["dt"], P["dt"][i0]) & (B["N"] == P["N"][i0])
+        for row in np.flatnonzero(okb):
+            s = _orbit_series(*res.baseline_trajectory(row), par["m"])
+            if s is not None:
+                series.append((rk_name(B["type"][row]), s, dict(color=RK_COLORS.get(B["type"][row], "0.4"), ls="--")))
+    if not series:
+        raise Skip("the pr trajectories have no q0, q1 and pi or qdot columns")
+    fig, axes = plt.subplots(2, 2, figsize=(16, 12), squeeze=False, constrained_layout=True)
+    (aa, ae), (da, de) = axes
+    elems = []
+    for lab, (t, q, v), st in series:
+        a, e = osculating(q, v, mu)
+        period = 2 * np.pi * np.sqrt(a[0] ** 3 / mu)
+        ta, am = orbit_average(t, a, period)
+        _, em = orbit_average(t, e, period)
+        elems.append((lab, st, ta, am, em))
+    # reference: the RK run (its first sample is the exact initial state with qdot) or else the
+    # highest-order slimplectic run (pi / m of low r differs from the velocity by O(dt^(2r+2)))
+    rk = [x for x in elems if x[1]["ls"] == "--"]
+    _, _, tref, am0, em0 = (rk or elems[-1:])[0]
+    ref = (am0[0], em0[0])
+    sa, se = pr_secular(tref, am0[0], em0[0], eta)
+    rate_a = -eta * (2 + 3 * ref[1] ** 2) / (ref[0] * (1 - ref[1] ** 2) ** 1.5)
+    rate_e = -2.5 * eta * ref[1] / (ref[0] ** 2 * np.sqrt(1 - ref[1] ** 2))
+    aa.plot(tref, sa - ref[0], "-", color="k", lw=5, alpha=0.25,
+            label=f"secular rate (Wyatt & Whipple 1950): {rate_a:.3g} AU/yr at t = 0")
+    ae.plot(tref, se - ref[1], "-", color="k", lw=5, alpha=0.25, label=f"secular rate: {rate_e:.3g} /yr at t = 0")
+    for lab, st, ta, am, em in elems:
+        slope = np.polyfit(ta, am, 1)[0] if len(ta) >= 2 else np.nan
+        aa.plot(ta, am - ref[0], label=f"{lab}: mean da/dt = {slope:.4g} AU/yr", lw=1.8, **st)
+        ae.plot(ta, em - ref[1], label=lab, lw=1.8, **st)
+        n = min(len(ta), len(tref))
+        da.plot(ta[:n], am[:n] - sa[:n], label=lab, lw=1.5, **st)
+        de.plot(ta[:n], em[:n] - se[:n], label=lab, lw=1.5, **st)
+    aa.set_ylabel("a − a(0) [AU], orbit-averaged")
+    ae.set_ylabel("e − e(0), orbit-averaged")
+    da.annotate("a constant offset is the start: π/m at the slimplectic nodes differs from q̇ by O(Δt^(2r+2))",
+                (0.01, 0.98), xycoords="axes fraction", ha="left", va="top", fontsize=12,
+                bbox=dict(fc="w", ec="0.7", alpha=0.85))
+    da.set_ylabel("a − a_secular [AU]")
+    de.set_ylabel("e − e_secular")
+    for ax in (aa, ae, da, de):
+        ax.set_xlabel(f"time t [{time_unit('pr')}]")
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
+    aa.set_title("semi-major axis: drag shrinks the orbit")
+    ae.set_title("eccentricity: drag circularises the orbit")
+    da.set_title("difference from the secular (orbit-averaged) theory")
+    de.set_title("difference from the secular theory")
+    for ax in (aa, ae, da, de):
+        legend(ax, below=True, ncol=1)
+    fig.suptitle(f"Poynting–Robertson drag: Δt = {fmt(P['dt'][i0])} {time_unit('pr')}, N = {P['N'][i0]} steps, "
+                 f"β = {par['beta']:g}, a(0) = {ref[0]:.4g} AU, e(0) = {ref[1]:.3g}")
+    return [("", fig)]
+
+
 # ---------------------------------------------------------------- error vs dt
+
+def _option(res, name, default):
+    """A numeric option of the run (root attribute options), or default."""
+    m = re.search(r"(?:^| )-" + re.escape(name) + r" +([^ ]+)", " " + str(res.root_attr("options", "")))
+    try:
+        return float(m.group(1)) if m else default
+    except ValueError:
+        return default
+
+
+# marker of each /points/order_mark value (slimresults.ORDER_*) in error_vs_dt
+MARK_STYLE = {ORDER_PREASYMPTOTIC: ("o", "pre-asymptotic (not in the order fit)"),
+              ORDER_ROUNDOFF: ("v", "round-off (not in the order fit)"),
+              ORDER_TOO_FEW: ("D", "too few points for an order")}
+
+
+def _group_order(res, O, i, idx, dt, err, ok):
+    """(result dict, marks) of /orders row i over its points idx: the asymptotic order and the
+    per-point marks written by the harness (/orders/order_lsq present, /points/order_mark), or the
+    same estimate computed here (slimresults.order_estimate) for files without them."""
+    P = res.points
+    # the harness's floor is -sweep_order_floor x max|q0|; the file does not hold q0, and the
+    # shipped families start at |q0| ~ 1
+    floor = _option(res, "sweep_order_floor", 1e-12)
+    est, marks = order_estimate(dt, err, ok, floor)
+    if "order_lsq" in O:  # the harness's asymptotic estimate (docs/figures.md, /orders columns)
+        for k, c in (("order", "order"), ("order_finest", "order_finest"), ("order_lsq", "order_lsq"),
+                     ("n_used", "n_used"), ("dt_min_used", "dt_used_min"), ("dt_max_used", "dt_used_max")):
+            if c in O:
+                est[k] = O[c][i]
+    if "order_mark" in P:
+        marks = np.asarray(P["order_mark"][idx], int)
+    return est, marks
+
+
+def _draw_order_series(ax, dt, err, est, marks, c, p, lab, ls="-", mk="o"):
+    """Errors of one series: filled markers on the points of the order fit, open ones (shape by
+    reason) on the others, and the slope-p guide through the finest used point."""
+    fin = finite_pos(err)
+    ax.loglog(dt[fin], err[fin], ls, color=c, lw=1.0, alpha=0.45)
+    used = fin & (marks == ORDER_USED)
+    ax.loglog(dt[used], err[used], mk + ls, color=c, label=lab)
+    for m, (shape, _) in MARK_STYLE.items():
+        sel = fin & (marks == m)
+        if sel.any():
+            ax.loglog(dt[sel], err[sel], shape, mfc="w", mec=c, mew=1.8, ms=9, ls="none")
+    if used.any() and p:
+        j = np.flatnonzero(used)[np.argmin(dt[used])]
+        xx = np.array([dt[fin].min(), dt[fin].max()])
+        ax.loglog(xx, err[j] * (xx / dt[j]) ** p, "--", color=c, lw=1.2, alpha=0.8)
+    return {int(m) for m in marks[fin]}
+
 
 def fig_error_vs_dt(res):
     O, P = res.orders, res.points
     if O is None or P is None:
         raise Skip("no /orders table (needs points differing only in dt: -sweep_dt with two or more values)")
-    okO = (O["n_dt"] >= 2) & np.isfinite(O["order"])
+    okO = O["n_dt"] >= 2
     if not okO.any():
         raise Skip("/orders has no group with two or more usable errors (err_q_final)")
-    okP = P.ok() & finite_pos(P.col("err_q_final"))
+    fin = P.finished()
     fams = list(dict.fromkeys(O["family"][okO]))
-    fig, axes = grid(len(fams), ncols=min(len(fams), 2), w=7.5, h=7.2)
+    fig, axes = grid(len(fams), ncols=min(len(fams), 2), w=7.5, h=7.6)
     B = res.baselines
     nlines = 0
     for ax, fam in zip(axes, fams):
@@ -412,11 +662,11 @@ def fig_error_vs_dt(res):
         tuples = [tuple(O[c][i] if not (c == "T" and not np.isfinite(O[c][i])) else -1 for c in extra) for i in rows]
         show = varying(extra, tuples)
         ekind = 0
-        Ts, alldt = [], []
+        Ts, alldt, kinds, emin = [], [], set(), []
         for ci, i in enumerate(rows):
             r = int(O["r"][i])
             # the group's points: same family, r, sigma, B, solver and N (or T)
-            m = okP & (P["family"] == fam) & (P["r"] == r) & (P["sigma"] == O["sigma"][i]) & \
+            m = fin & (P["family"] == fam) & (P["r"] == r) & (P["sigma"] == O["sigma"][i]) & \
                 (P["B"] == O["B"][i]) & (P["solver"] == O["solver"][i])
             if O["N"][i] >= 0:
                 m &= P["N"] == O["N"][i]
@@ -426,36 +676,49 @@ def fig_error_vs_dt(res):
             if idx.size < 2:
                 continue
             idx = idx[np.argsort(P["dt"][idx])]
-            dt, err = P["dt"][idx], P["err_q_final"][idx]
+            dt, err = P["dt"][idx], np.asarray(P.col("err_q_final")[idx], float)
+            est, marks = _group_order(res, O, i, idx, dt, err, P["status"][idx] == 0)
+            if not finite_pos(err).any():
+                continue
             alldt += list(dt)
-            ekind = max(ekind, int(P["error_kind"][idx].max()))
+            ekind = max(ekind, int(np.nanmax(P["error_kind"][idx])))
             Ts.append(float(P["T"][idx[0]]))
-            c = color(ci)
-            lab = f"r = {r}: order {O['order'][i]:.2f} (expected {fmt(O['expected'][i])})"
+            p = 2 * r + 2
+            if np.isfinite(est["order"]):
+                lab = (f"r = {r}: order {est['order']:.2f} (expected {p}), "
+                       f"Δt {fmt(est['dt_min_used'])}–{fmt(est['dt_max_used'])}")
+            else:
+                lab = f"r = {r}: no order (fewer than 2 usable errors)"
             if show:
                 lab += ", " + label_of(extra, tuples[ci], show)
-            ax.loglog(dt, err, "o-", color=c, label=lab)
+            kinds |= _draw_order_series(ax, dt, err, est, marks, color(ci), p, lab)
+            emin.append(err[finite_pos(err)].min())
             nlines += 1
-            p = 2 * r + 2
-            # reference slope through the coarsest point, shifted down so that it stays visible
-            ax.loglog(dt, 0.2 * err[-1] * (dt / dt[-1]) ** p, "--", color=c, lw=1.3, alpha=0.8)
         if B is not None and Ts:
-            okb = B.ok() & finite_pos(B.col("err_q_final")) & (B["family"] == fam) & np.isclose(B["T"], Ts[0], rtol=1e-9)
+            okb = B.finished() & (B["family"] == fam) & np.isclose(B["T"], Ts[0], rtol=1e-9)
             for k, idx in groups(B, okb, ["type"]).items():
                 if len(np.unique(B["dt"][idx])) < 2:
                     continue
                 idx = idx[np.argsort(B["dt"][idx])]
-                s, _ = loglog_fit(B["dt"][idx], B["err_q_final"][idx])
-                ax.loglog(B["dt"][idx], B["err_q_final"][idx], "s:", color=RK_COLORS.get(k[0], "0.4"),
-                          label=f"{rk_name(k[0])}: order {s:.2f}")
-        ax.add_line(Line2D([], [], ls="--", lw=1.3, color="0.3", label="slope 2r + 2 (reference)"))
+                dt, err = B["dt"][idx], np.asarray(B.col("err_q_final")[idx], float)
+                est, marks = order_estimate(dt, err, B["status"][idx] == 0, _option(res, "sweep_order_floor", 1e-12))
+                lab = f"{rk_name(k[0])}: " + (f"order {est['order']:.2f}, Δt {fmt(est['dt_min_used'])}–{fmt(est['dt_max_used'])}"
+                                              if np.isfinite(est["order"]) else "no order")
+                kinds |= _draw_order_series(ax, dt, err, est, marks, RK_COLORS.get(k[0], "0.4"), None, lab, ls=":", mk="s")
+        ax.add_line(Line2D([], [], ls="--", lw=1.3, color="0.3", label="slope 2r + 2 through the finest fitted point"))
+        for m, (shape, what) in MARK_STYLE.items():
+            if m in kinds:
+                ax.add_line(Line2D([], [], marker=shape, ls="none", mfc="w", mec="0.3", mew=1.8, ms=9, label=what))
         against = {1: "exact solution", 2: "reference run"}.get(ekind, "reference")
         qu = q_unit(fam)
+        if emin:  # the guides must not stretch the axis far below the data
+            ax.set_ylim(bottom=min(emin) / 20)
         data_ticks(ax.xaxis, alldt)
         ax.set_xlabel(f"time step Δt [{time_unit(fam)}]")
         ax.set_ylabel(f"error in q at t = T vs {against}" + (f" [{qu}]" if qu else ""))
-        ax.set_title(f"{fam}: error vs Δt" + (f" (T = {fmt(Ts[0])})" if len(set(Ts)) == 1 else ""))
-        legend(ax, below=True)
+        ax.set_title(f"{fam}: error vs Δt" + (f" (T = {fmt(Ts[0])})" if len(set(Ts)) == 1 else "")
+                     + "\norder: least squares over the finest Δt whose pair slopes agree")
+        legend(ax, below=True, ncol=1)
     if not nlines:
         plt.close(fig)
         raise Skip("no finished points with errors for the /orders groups")
@@ -522,6 +785,14 @@ def _paths(res, point, loss_type, params):
     return [], False
 
 
+def _subsample(xy, n):
+    """At most about n points of a path, always keeping its first and last."""
+    if len(xy) <= n:
+        return xy
+    idx = np.unique(np.r_[np.linspace(0, len(xy) - 1, n).astype(int), len(xy) - 1])
+    return xy[idx]
+
+
 def fig_landscape(res):
     L = res.landscapes()
     if not L:
@@ -544,7 +815,8 @@ def fig_landscape(res):
         losses = list(dict.fromkeys(e["loss_type"] for e in ent))
         fig, axes = plt.subplots(len(losses), len(sig), figsize=(6.8 * len(sig), 5.4 * len(losses)),
                                  squeeze=False, constrained_layout=True)
-        full_any = False
+        full_any = left_any = False
+        first = None
         for li, lt in enumerate(losses):
             for si, s in enumerate(sig):
                 ax = axes[li][si]
@@ -568,13 +840,26 @@ def fig_landscape(res):
                 fig.colorbar(im, ax=ax, label=f"{lt} loss" + (" (log scale)" if norm is not None else ""))
                 paths, full = _paths(res, e["point"], lt, e["params"])
                 full_any |= full
-                halo = [patheffects.withStroke(linewidth=3, foreground="k")]
+                # thin, subsampled paths; every path ends in a marker: x where the descent ended
+                # inside the box, a triangle on the edge where it left the box
+                halo = [patheffects.withStroke(linewidth=1.8, foreground="k")]
+                box = (e["p0"].min(), e["p0"].max(), e["p1"].min(), e["p1"].max())
                 for k, xy in enumerate(paths):
-                    ax.plot(xy[:, 0], xy[:, 1], "-" if full else ":", color="w", lw=1.3, path_effects=halo)
-                    ax.plot(xy[0, 0], xy[0, 1], "o", ms=7, mfc="w", mec="k", mew=1.2,
+                    xy = _subsample(xy, 150)
+                    inside = (xy[:, 0] >= box[0]) & (xy[:, 0] <= box[1]) & (xy[:, 1] >= box[2]) & (xy[:, 1] <= box[3])
+                    outside = np.flatnonzero(~inside)
+                    leaves = outside.size and outside[0] > 0
+                    seg = xy[:outside[0] + 1] if leaves else xy
+                    ax.plot(seg[:, 0], seg[:, 1], "-" if full else ":", color="w", lw=0.8, alpha=0.9, path_effects=halo)
+                    ax.plot(xy[0, 0], xy[0, 1], "o", ms=5, mfc="w", mec="k", mew=1.0,
                             label="random initial guess" if k == 0 else None)
-                    ax.plot(xy[-1, 0], xy[-1, 1], "x", ms=8, color="tab:red", mew=2.2,
-                            label="end of descent" if k == 0 else None)
+                    if leaves:
+                        ex = np.clip(seg[-1], [box[0], box[2]], [box[1], box[3]])
+                        ax.plot(ex[0], ex[1], "^", ms=8, color="tab:orange", mec="k", mew=0.8, clip_on=False)
+                        left_any = True
+                    else:
+                        ax.plot(xy[-1, 0], xy[-1, 1], "x", ms=7, color="tab:red", mew=2.0,
+                                label="end of descent" if k == 0 else None)
                 tr = _truth(res, e["point"], e["params"])
                 if len(tr) == 2:
                     ax.plot(tr[e["params"][0]], tr[e["params"][1]], "*", ms=17, color="gold", mec="k",
@@ -586,7 +871,12 @@ def fig_landscape(res):
                 ax.grid(False)
                 ax.set_title(f"{lt} loss, σ = {fmt(s)}" + (f", {len(paths)} descents" if paths else ""))
                 if li == 0 and si == 0:
-                    legend(ax, loc="upper left", fontsize=12)
+                    first = ax
+        if first is not None:
+            if left_any:
+                first.add_line(Line2D([], [], marker="^", ls="none", ms=8, color="tab:orange", mec="k",
+                                      label="left the box (where it crossed the edge)"))
+            legend(first, loc="upper left", fontsize=12)
         how = "gradient-descent paths" if full_any else "descents (start → end; -fit_store_path for paths)"
         fig.suptitle(f"{fam}: loss landscape with {how} (r = {cfg[0]}, Δt = {fmt(cfg[1])}, N = {cfg[2]})")
         out.append((fam if len(fams) > 1 else "", fig))
@@ -632,10 +922,11 @@ def fig_noise_rms(res):
         i = bysig[sigs[0]]
         ax.plot(FS["slice_values"][i], FS["slice_loss_clean"][i], "--", color="k", lw=2.5, label="no noise")
         par = FS["slice_param"][i] if "slice_param" in FS else "parameter"
+        ax.set_yscale("log")  # losses of different σ differ by orders of magnitude
         ax.set_xlabel(f"{par} (other parameters at the truth)")
-        ax.set_ylabel(f"{lt} loss")
+        ax.set_ylabel(f"{lt} loss (log scale)")
         ax.set_title(f"{fam}: {lt} loss along {par}")
-        legend(ax, loc="best", ncol=2)
+        legend(ax, below=True, ncol=3)
         # RMS change (weekly report fig. 5), absolute and relative
         for col, (field, ylab) in enumerate([("slice_rms_change", "RMS change of the loss"),
                                              ("slice_rms_rel", "RMS change / RMS loss")], start=1):
@@ -690,18 +981,26 @@ def fig_fit_error(res):
         confs = sorted(set(F["config"][rows].tolist()))
         sig_all = np.unique(P["sigma"][pts[rows]])
         sx = SigmaScale(sig_all)
+        truth = {"param_err": np.asarray(FS["theta_true"][r0], float) if "theta_true" in FS else np.full(len(pnames), np.nan),
+                 "ratio_err": np.asarray(FS["ratio_true"][r0], float) if "ratio_true" in FS else np.full(len(rnames), np.nan)}
+        stdcol = {"param_err": "param_std", "ratio_err": "ratio_std"}
         for col, (field, names, keep) in enumerate([("param_err", pnames, fitted),
                                                     ("ratio_err", rnames, rnames)]):
             ax = axes[ri][col]
             if field not in F:
                 ax.set_visible(False)
                 continue
+            absolute = False
+            band = False
             for ci, c in enumerate(confs):
                 conf_lab = f"{FS['loss'][pts[rows[0]] * nconf + c]}/{FS['method'][pts[rows[0]] * nconf + c]}"
                 for j, name in enumerate(names):
                     if name not in keep or j >= F[field].shape[1]:
                         continue
-                    med, xs = [], []
+                    tj = truth[field][j] if j < len(truth[field]) else np.nan
+                    zero = tj == 0  # errors are absolute where the truth is 0 (docs/fits.md)
+                    absolute |= bool(zero)
+                    med, xs, lo, hi = [], [], [], []
                     for s in sig_all:
                         sel = rows[(F["config"][rows] == c) & (P["sigma"][pts[rows]] == s)]
                         v = F[field][sel, j]
@@ -711,17 +1010,37 @@ def fig_fit_error(res):
                             med.append(np.median(v))
                             vp = v[v > 0]
                             ax.plot(sx(np.full(vp.size, s)), vp, ".", color=color(ci), alpha=0.3, ms=6)
+                            # the fits' own uncertainty (phase 2: /fits/param_std, ratio_std), on
+                            # the error's scale: 1 to 3 std of the median fit
+                            if stdcol[field] in F and F[stdcol[field]].ndim == 2 and j < F[stdcol[field]].shape[1]:
+                                sd = F[stdcol[field]][sel, j]
+                                sd = sd[np.isfinite(sd)]
+                                scale = 1.0 if zero or not np.isfinite(tj) else abs(tj)
+                                sm = np.median(sd) / scale if sd.size else np.nan
+                                lo.append(sm)
+                                hi.append(3 * sm)
+                            else:
+                                lo.append(np.nan)
+                                hi.append(np.nan)
                     med = np.array(med)
+                    lo, hi = np.array(lo), np.array(hi)
+                    bm = finite_pos(lo) & finite_pos(hi)
+                    if bm.sum() >= 1:
+                        ax.fill_between(sx(xs)[bm], lo[bm], hi[bm], color=color(ci), alpha=0.15, lw=0)
+                        band = True
                     if finite_pos(med).sum() >= 1:
                         ls = ["-", "--", ":", "-."][j % 4]
                         mk = ["o", "s", "^", "D"][j % 4]
                         mm = finite_pos(med)
                         ax.plot(sx(xs)[mm], med[mm], ls, marker=mk, color=color(ci),
-                                label=f"{name}, {conf_lab}")
+                                label=f"{name}, {conf_lab}" + (" (absolute error: truth 0)" if zero else ""))
+            if band:
+                ax.add_patch(matplotlib.patches.Rectangle((0, 0), 0, 0, color="0.5", alpha=0.3,
+                                                          label="1–3 std of the fits (Gauss–Newton)"))
             sx.finish(ax)
             ax.set_yscale("log")
             what = "parameter" if col == 0 else "identifiable ratio"
-            ax.set_ylabel(f"relative {what} error")
+            ax.set_ylabel(f"relative {what} error" + ("\n(absolute where the truth is 0)" if absolute else ""))
             ax.set_title(f"{fam}: fitted {what} error\n(line: median, dots: each fit)")
             legend(ax, below=True)
         # fraction of fits that converged / recovered the truth
@@ -739,16 +1058,72 @@ def fig_fit_error(res):
                     fr_.append(FS["frac_recovered"][i])
             if xs:
                 conf_lab = f"{FS['loss'][i]}/{FS['method'][i]}"
-                ax.plot(sx(xs), fr_, "o-", color=color(ci), label=f"recovered, {conf_lab}")
+                ax.plot(sx(xs), fr_, "o-", color=color(ci), label=f"recovered (tolerance), {conf_lab}")
                 ax.plot(sx(xs), fc, "s--", color=color(ci), alpha=0.7, label=f"converged, {conf_lab}")
+            if "consistent" in F:  # phase 2: truth within 3 std of each fit (docs/figures.md)
+                xs2, fcons = [], []
+                for s in sig_all:
+                    sel = rows[(F["config"][rows] == c) & (P["sigma"][pts[rows]] == s)]
+                    cv = np.asarray(F["consistent"][sel])
+                    cv = cv[cv >= 0]
+                    if cv.size:
+                        xs2.append(s)
+                        fcons.append(cv.mean())
+                if xs2:
+                    ax.plot(sx(xs2), fcons, "^:", color=color(ci), ms=9,
+                            label=f"consistent (truth within 3 std), {FS['loss'][pts[rows[0]] * nconf + c]}/{FS['method'][pts[rows[0]] * nconf + c]}")
         sx.finish(ax)
         ax.set_ylim(-0.05, 1.05)
         ax.set_ylabel("fraction of the fits")
-        ax.set_title(f"{fam}: fits that converged\nand recovered the ratios")
+        ax.set_title(f"{fam}: fits converged, recovered" + (",\nconsistent with the truth" if "consistent" in F else "\nthe ratios (-fit_recover_tol)"))
         legend(ax, below=True)
         axes[ri][0].annotate(f"r = {cfg[0]}, Δt = {fmt(cfg[1])}, N = {cfg[2]}", (0.99, 0.02),
                              xycoords="axes fraction", ha="right", va="bottom", fontsize=12,
                              bbox=dict(fc="w", ec="0.7", alpha=0.85))
+    return [("", fig)]
+
+
+# ---------------------------------------------------------------- fits: observed vs fitted motion
+
+# the seed paper's network on the DHO family (lagrangian-nn-slimplectic-jax-paper, section 4.4)
+PAPER_RMS = {"q": 0.050, "pi": 0.10}
+
+
+def fig_fit_obs(res):
+    obs = read_fit_obs(res.f)
+    obs = [d for d in obs if "q_fit" in d and "q_obs" in d]
+    if not obs:
+        raise Skip("no /fit_obs (observations and the best fit's predicted motion per fit configuration: "
+                   "written by the harness with -fit_guesses K, docs/figures.md)")
+    note = ""
+    if len(obs) > 4:  # the largest noise of each configuration first: that is where fits differ
+        obs = sorted(obs, key=lambda d: (-float(d.get("sigma", 0) or 0), d["row"]))[:4]
+        note = " (4 of the file's configurations, largest σ)"
+    fig, axes = plt.subplots(len(obs), 2, figsize=(17, 5.4 * len(obs)), squeeze=False, constrained_layout=True)
+    for (aq, ap), d in zip(axes, obs):
+        t = d["t"]
+        dof = d["q_obs"].shape[1]
+        lab = f"{d.get('loss', '?')}/{d.get('method', '?')}, σ = {fmt(float(d.get('sigma', np.nan)))}"
+        for a in range(dof):
+            sub = f"q{a}" if dof > 1 else "q"
+            c = color(a)
+            aq.plot(t, d["q_obs"][:, a], ".", color="0.45", ms=4, label="observed (with noise)" if a == 0 else None)
+            if "q_true" in d:
+                aq.plot(t, d["q_true"][:, a], "-", color=c, lw=2.5, alpha=0.45, label=f"true {sub}")
+            aq.plot(t, d["q_fit"][:, a], "--", color=c, lw=1.6, label=f"best fit {sub}")
+            if "pi_fit" in d:
+                if "pi_true" in d:
+                    ap.plot(t, d["pi_true"][:, a], "-", color=c, lw=2.5, alpha=0.45, label=f"true π{a if dof > 1 else ''}")
+                ap.plot(t, d["pi_fit"][:, a], "--", color=c, lw=1.6, label=f"best fit π{a if dof > 1 else ''}")
+        aq.set_title(f"{lab}: q(t), RMS error of the fit {d['rms_q']:.3g}\n(seed paper's network: {PAPER_RMS['q']})")
+        ap.set_title(f"π(t), RMS error of the fit {d['rms_pi']:.3g} (seed paper's network: {PAPER_RMS['pi']})")
+        aq.set_ylabel("q")
+        ap.set_ylabel("π (conjugate momentum)")
+        for ax in (aq, ap):
+            ax.set_xlabel("time t")
+            legend(ax, loc="upper right", ncol=1)
+    fig.suptitle("Observed vs fitted motion: the lowest-loss fit of each configuration integrated from the "
+                 "observations' initial state" + note)
     return [("", fig)]
 
 
@@ -893,11 +1268,14 @@ def fig_rank_load(results):
 FIGURES = [
     ("time_vs_N", True, fig_time_vs_N, "integration time vs steps N, slimplectic vs RK baselines, linear-regime fit"),
     ("time_vs_r", True, fig_time_vs_r, "setup and integration time vs interior points r"),
+    ("speed_vs_B", True, fig_speed_vs_B, "time per trajectory-step vs ensemble size B, ensemble vs a loop of single runs"),
     ("energy_error", True, fig_energy_error, "fractional energy error vs time, slimplectic vs RK2/RK4"),
+    ("orbit_evolution", True, fig_orbit_evolution, "PR drag: orbit-averaged a(t), e(t), slimplectic r = 0, 1 vs RK4 vs the secular rate"),
     ("error_vs_dt", True, fig_error_vs_dt, "error vs Δt per r with the fitted order and the 2r+2 slope"),
     ("landscape", True, fig_landscape, "loss landscape with gradient-descent paths (weekly report figs 2, 3, 8)"),
     ("noise_rms", True, fig_noise_rms, "loss along a slice and RMS loss change vs σ (weekly report figs 4, 5)"),
     ("fit_error", True, fig_fit_error, "fitted-parameter and ratio error vs σ"),
+    ("fit_obs", True, fig_fit_obs, "observed vs fitted q(t), π(t) of the best fit, RMS error in q and π"),
     ("scaling", False, fig_scaling, "speed-up and efficiency vs MPI ranks (several files)"),
     ("rank_load", False, fig_rank_load, "per-rank busy/idle time of every run"),
 ]
@@ -987,7 +1365,8 @@ def list_file(res):
         print(f"  /baselines: {B.nrows} rows{status_counts(B)}; types {vals(B['type'])}")
     O = res.orders
     if O is not None:
-        print(f"  /orders: {O.nrows} groups")
+        print(f"  /orders: {O.nrows} groups" + ("" if "order_lsq" in O else
+              " (order: least-squares slope over every Δt; error_vs_dt shows the asymptotic order)"))
         for i in range(O.nrows):
             at = f"N = {int(O['N'][i])}" if O["N"][i] >= 0 else f"T = {fmt(O['T'][i])}"
             print(f"    {O['family'][i]:10s} r = {int(O['r'][i]):2d}, {at}, σ = {fmt(O['sigma'][i])}, B = {int(O['B'][i])}, "

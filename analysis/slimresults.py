@@ -261,3 +261,142 @@ class Results:
                                 p1=np.asarray(attr(g, "p1_values", np.arange(loss.shape[1])), float),
                                 loss=loss, loss_clean=clean))
         return out
+
+
+# ----- convergence order of the asymptotic regime -----
+# The same algorithm as SlimOrderEstimate() (include/slim/order.h, src/order.c); the cases of
+# tests/data/order_cases.txt are checked against both implementations.
+ORDER_RTOL = 0.1        # consecutive-pair slopes agree within 10 % (at least 0.1 absolute)
+ORDER_MIN_SLOPE = 0.5   # a pair slope below this is not convergence
+ORDER_USED, ORDER_FAILED, ORDER_ROUNDOFF, ORDER_PREASYMPTOTIC, ORDER_TOO_FEW = 0, 1, 2, 3, 4
+ORDER_MARK_NAMES = ["used", "failed", "round-off", "pre-asymptotic", "too-few"]
+
+
+def order_estimate(dt, err, ok=None, floor=0.0):
+    """Observed order of the asymptotic regime (order.h, steps 1-5).
+
+    Returns (result dict, marks): result has order, order_finest, order_lsq, slope_min,
+    slope_max, n_used, n_valid, dt_min_used, dt_max_used; marks[i] is one of ORDER_* per point.
+    """
+    dt = np.asarray(dt, float)
+    err = np.asarray(err, float)
+    n = len(dt)
+    ok = np.ones(n, bool) if ok is None else np.asarray(ok, bool)
+    nan = float("nan")
+    res = dict(order=nan, order_finest=nan, order_lsq=nan, slope_min=nan, slope_max=nan,
+               n_used=0, n_valid=0, dt_min_used=nan, dt_max_used=nan)
+    marks = np.full(n, ORDER_PREASYMPTOTIC, int)
+    if n == 0:
+        return res, marks
+    if not np.all((dt > 0) & np.isfinite(dt)):
+        raise ValueError("order estimate: dt must be > 0")
+    perm = np.argsort(dt, kind="stable")
+    vi = []
+    for i in perm:
+        if not ok[i] or not np.isfinite(err[i]) or not err[i] > 0:
+            marks[i] = ORDER_FAILED
+        elif err[i] <= floor:
+            marks[i] = ORDER_ROUNDOFF
+        else:
+            if vi and not dt[i] > dt[vi[-1]]:
+                raise ValueError(f"order estimate: dt = {dt[i]:g} appears twice")
+            vi.append(i)
+    m = len(vi)
+    res["n_valid"] = m
+    if m < 2:
+        marks[vi] = ORDER_TOO_FEW
+        return res, marks
+    x, y = np.log(dt[vi]), np.log(err[vi])
+
+    def lsq(a, b):
+        xs, ys = x[a:b + 1], y[a:b + 1]
+        k = len(xs)
+        return float((k * (xs * ys).sum() - xs.sum() * ys.sum()) / (k * (xs * xs).sum() - xs.sum() ** 2))
+
+    def agree(a, b):
+        sl = s[a:b + 1]
+        return sl.max() - sl.min() <= ORDER_RTOL * max(1.0, abs(sl.mean()))
+
+    res["order_lsq"] = lsq(0, m - 1)
+    s = np.diff(y) / np.diff(x)
+    j0 = 0
+    while j0 < m - 1 and not s[j0] >= ORDER_MIN_SLOPE:
+        j0 += 1
+    if j0 == m - 1:
+        j0 = 0
+    a = b = -1
+    for j in range(j0, m - 2):
+        if agree(j, j + 1):
+            a, b = j, j + 1
+            break
+    if a < 0:
+        a = b = j0
+    else:
+        while b + 1 < m - 1 and agree(a, b + 1):
+            b += 1
+    res.update(order=lsq(a, b + 1), order_finest=float(s[a]), n_used=b - a + 2,
+               dt_min_used=float(dt[vi[a]]), dt_max_used=float(dt[vi[b + 1]]),
+               slope_min=float(s[a:b + 1].min()), slope_max=float(s[a:b + 1].max()))
+    for k, i in enumerate(vi):
+        marks[i] = ORDER_ROUNDOFF if k < a else (ORDER_USED if k <= b + 1 else ORDER_PREASYMPTOTIC)
+    return res, marks
+
+
+# ----- observed vs fitted trajectories (/fit_obs, docs/figures.md) -----
+FIT_OBS_SERIES = ("t", "q_obs", "qdot_obs", "q_true", "qdot_true", "pi_true", "q_fit", "qdot_fit", "pi_fit")
+
+
+def rms(a, b):
+    """Root-mean-square difference over every sample and component (NaN when nothing is finite)."""
+    d = np.asarray(a, float) - np.asarray(b, float)
+    d = d[np.isfinite(d)]
+    return float(np.sqrt(np.mean(d * d))) if d.size else float("nan")
+
+
+def read_fit_obs(f):
+    """One dict per /fit_obs/<row> group of an open h5py file: row (its /fit_summary row), the
+    attributes (point, config, loss, method, fit, sigma, param_names, theta_true, theta_fit) and
+    the series of FIT_OBS_SERIES that are present as float arrays ([n] for t, [n, dof] otherwise),
+    plus rms_q = rms(q_fit, q_true) and rms_pi = rms(pi_fit, pi_true)."""
+    out = []
+    if "fit_obs" not in f:
+        return out
+    for k in sorted((k for k in f["fit_obs"].keys() if k.isdigit()), key=int):
+        g = f["fit_obs"][k]
+        if not isinstance(g, h5py.Group) or "t" not in g:
+            continue
+        d = {name: attr(g, name) for name in g.attrs}
+        d["row"] = int(k)
+        for s in FIT_OBS_SERIES:
+            if s in g:
+                a = np.asarray(g[s][()], float)
+                d[s] = a if s == "t" or a.ndim == 2 else a.reshape(len(a), -1)
+        d["rms_q"] = rms(d["q_fit"], d["q_true"]) if "q_fit" in d and "q_true" in d else float("nan")
+        d["rms_pi"] = rms(d["pi_fit"], d["pi_true"]) if "pi_fit" in d and "pi_true" in d else float("nan")
+        out.append(d)
+    return out
+
+
+# ----- training data (/training, docs/training.md) -----
+TRAINING_SERIES = ("q", "pi", "qdot")
+
+
+def training_batches(path, family, batch=None, series=TRAINING_SERIES):
+    """Batches of /training/<family> of a results file for a training loop: yields dicts with
+    theta [b, n_params] and the requested series [b, samples, dof] (and t [samples] once, in the
+    first batch). batch defaults to the chunk size of theta's first dimension, so that every read
+    touches whole compressed chunks only. The file stays open only while iterating."""
+    with h5py.File(path, "r") as f:
+        g = f["training"][family]
+        th = g["theta"]
+        n = th.shape[0]
+        if batch is None:
+            batch = th.chunks[0] if th.chunks else min(n, 1024)
+        for i in range(0, n, batch):
+            d = {"theta": th[i:i + batch]}
+            for s in series:
+                if s in g:
+                    d[s] = g[s][i:i + batch]
+            if i == 0 and "t" in g:
+                d["t"] = g["t"][()]
+            yield d

@@ -17,6 +17,8 @@ struct _n_SlimFitLoss {
   PetscInt       next;   /* next observation */
   PetscReal     *S;      /* B*4: sum r_q^2, sum r_v^2, and the same against the noise-free data */
   PetscReal     *G;      /* B*2*np: sum r_q dq/dth, sum r_v dqdot/dth */
+  /* SlimFitLossResiduals: per-sample outputs of member 0 (any may be NULL) */
+  PetscReal     *Rout, *Jout, *Pout;
 };
 
 PetscErrorCode SlimFitLossCreate(SlimFamily fam, SlimFitData data, PetscInt r, SlimSolverType solver, SlimFitLoss *loss)
@@ -185,6 +187,124 @@ static PetscErrorCode EvaluateAcceleration(SlimFitLoss L, const PetscReal th[], 
   if (g)
     for (PetscInt j = 0; j < np; j++) g[j] *= 2.0 / (n * d);
   if (fclean) *fclean = D->qc ? sc / (n * d) : NAN;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimFitLossGetSizes(SlimFitLoss L, PetscInt *nres, PetscInt *npred)
+{
+  const PetscBool traj = (PetscBool)(L->data->kind == SLIM_LOSS_TRAJECTORY);
+
+  PetscFunctionBeginUser;
+  if (nres) *nres = L->data->n * L->dof * (traj ? 2 : 1);
+  if (npred) *npred = L->data->n * L->dof * (traj ? 3 : 1);
+  PetscFunctionReturn(0);
+}
+
+/* Stores member 0's residuals, sensitivities and predictions at the observation steps. */
+static PetscErrorCode ResidualMonitor(SlimStepper st, PetscInt step, void *ctx)
+{
+  SlimFitLoss    L = (SlimFitLoss)ctx;
+  SlimFitData    D = L->data;
+  const PetscInt d = L->dof, np = L->np, k = L->next;
+  PetscReal      q[SLIM_MAX_DOF], v[SLIM_MAX_DOF], p[SLIM_MAX_DOF], dq[SLIM_MAX_DOF * SLIM_MAX_PARAM], dv[SLIM_MAX_DOF * SLIM_MAX_PARAM];
+  SlimFailure    f;
+
+  PetscFunctionBeginUser;
+  if (k >= D->n || step != D->step[k]) PetscFunctionReturn(0);
+  L->next++;
+  PetscCall(SlimStepperGetFailure(st, 0, &f));
+  if (f.step >= 0) PetscFunctionReturn(0);
+  PetscCall(SlimStepperGetState(st, 0, NULL, q, p));
+  PetscCall(SlimStepperGetVelocity(st, 0, v));
+  if (L->Jout) PetscCall(SlimStepperGetSensitivities(st, 0, dq, NULL, dv));
+  for (PetscInt a = 0; a < d; a++) {
+    const PetscInt iq = k * 2 * d + a, iv = iq + d;
+    if (L->Rout) L->Rout[iq] = q[a] - D->q[k * d + a], L->Rout[iv] = v[a] - D->v[k * d + a];
+    if (L->Jout)
+      for (PetscInt j = 0; j < np; j++) L->Jout[iq * np + j] = dq[a * np + j], L->Jout[iv * np + j] = dv[a * np + j];
+    if (L->Pout) L->Pout[k * 3 * d + a] = q[a], L->Pout[k * 3 * d + d + a] = v[a], L->Pout[k * 3 * d + 2 * d + a] = p[a];
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ResidualsTrajectory(SlimFitLoss L, const PetscReal theta[], PetscReal res[], PetscReal J[], PetscReal pred[], SlimFitEval *ev)
+{
+  SlimFitData D = L->data;
+  SlimFailure fl;
+
+  PetscFunctionBeginUser;
+  PetscCall(SetUpStepper(L, 1, J ? PETSC_TRUE : PETSC_FALSE));
+  PetscCall(SlimStepperSetParameters(L->st, 0, theta));
+  PetscCall(SlimStepperSetInitialState(L->st, 0, D->t0, D->q0, D->v0));
+  L->next = 0;
+  L->Rout = res, L->Jout = J, L->Pout = pred;
+  PetscCall(SlimStepperSetMonitor(L->st, 1, ResidualMonitor, L));
+  PetscCall(SlimStepperIntegrate(L->st, D->step[D->n - 1]));
+  PetscCall(SlimStepperSetMonitor(L->st, 0, NULL, NULL));
+  L->Rout = L->Jout = L->Pout = NULL;
+  PetscCall(SlimStepperGetFailure(L->st, 0, &fl));
+  if (fl.step >= 0) {
+    ev->ok = PETSC_FALSE;
+    PetscCall(PetscSNPrintf(ev->reason, sizeof(ev->reason), "integration failed at step %" PetscInt_FMT " (%s)", fl.step, SNESConvergedReasons[fl.reason]));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ResidualsAcceleration(SlimFitLoss L, const PetscReal th[], PetscReal res[], PetscReal J[], PetscReal pred[])
+{
+  SlimFitData    D = L->data;
+  const PetscInt d = L->dof, np = L->np;
+  PetscReal      acc[SLIM_MAX_DOF], dacc[SLIM_MAX_DOF * SLIM_MAX_PARAM];
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < D->n; i++) {
+    PetscCall(SlimFamilyAcceleration(L->fam, th, 0.0, D->q + i * d, D->v + i * d, acc, J ? dacc : NULL));
+    for (PetscInt a = 0; a < d; a++) {
+      if (res) res[i * d + a] = acc[a] - D->a[i * d + a];
+      if (pred) pred[i * d + a] = acc[a];
+      if (J)
+        for (PetscInt j = 0; j < np; j++) J[(i * d + a) * np + j] = dacc[a * np + j];
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimFitLossResiduals(SlimFitLoss L, const PetscReal theta[], PetscReal res[], PetscReal J[], PetscInt group[], PetscReal pred[], SlimFitEval *ev)
+{
+  const PetscBool traj = (PetscBool)(L->data->kind == SLIM_LOSS_TRAJECTORY);
+  PetscInt        nres, npred;
+  SlimCatch       c;
+  PetscErrorCode  ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(SlimFitLossGetSizes(L, &nres, &npred));
+  ev->ok        = PETSC_TRUE;
+  ev->reason[0] = 0;
+  if (res)
+    for (PetscInt i = 0; i < nres; i++) res[i] = NAN;
+  if (J)
+    for (PetscInt i = 0; i < nres * L->np; i++) J[i] = NAN;
+  if (pred)
+    for (PetscInt i = 0; i < npred; i++) pred[i] = NAN;
+  if (group)
+    for (PetscInt i = 0; i < nres; i++) group[i] = traj ? (i / L->dof) % 2 : 0;
+  if (!Finite(L->np, theta)) {
+    ev->ok = PETSC_FALSE;
+    PetscCall(PetscStrncpy(ev->reason, "non-finite parameters", sizeof(ev->reason)));
+    PetscFunctionReturn(0);
+  }
+  SlimCatchBegin(&c);
+  ierr = traj ? ResidualsTrajectory(L, theta, res, J, pred, ev) : ResidualsAcceleration(L, theta, res, J, pred);
+  SlimCatchEnd(&c);
+  if (ierr) {
+    if (traj) PetscCall(SlimStepperDestroy(&L->st));
+    L->Rout = L->Jout = L->Pout = NULL;
+    ev->ok  = PETSC_FALSE;
+    PetscCall(PetscStrncpy(ev->reason, c.msg, sizeof(ev->reason)));
+  } else if (res && !Finite(nres, res)) {
+    ev->ok = PETSC_FALSE;
+    PetscCall(PetscStrncpy(ev->reason, "non-finite residual", sizeof(ev->reason)));
+  }
   PetscFunctionReturn(0);
 }
 

@@ -17,22 +17,6 @@ using namespace slimtest;
 
 namespace {
 
-struct Fit {
-  SlimFit f = nullptr;
-  Fit() { EXPECT_EQ(0, SlimFitCreate(&f)); }
-  ~Fit() { SlimFitDestroy(&f); }
-};
-
-struct Data {
-  SlimFitData d = nullptr;
-  ~Data() { SlimFitDataDestroy(&d); }
-};
-
-struct Loss {
-  SlimFitLoss l = nullptr;
-  ~Loss() { SlimFitLossDestroy(&l); }
-};
-
 // A short stretch of motion in each family's natural time scale.
 SlimFitProblem Problem(SlimFamily fam, double sigma, PetscInt N = 0, double dt = 0)
 {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 #include <slim/slim.h>
+#include <slim/fit.h>
 
 namespace slimtest {
 
@@ -28,6 +29,23 @@ struct Stepper {
     EXPECT_EQ(0, SlimStepperSetTimeStep(s, dt));
   }
   ~Stepper() { SlimStepperDestroy(&s); }
+};
+
+// owners of the fit objects
+struct Fit {
+  SlimFit f = nullptr;
+  Fit() { EXPECT_EQ(0, SlimFitCreate(&f)); }
+  ~Fit() { SlimFitDestroy(&f); }
+};
+
+struct Data {
+  SlimFitData d = nullptr;
+  ~Data() { SlimFitDataDestroy(&d); }
+};
+
+struct Loss {
+  SlimFitLoss l = nullptr;
+  ~Loss() { SlimFitLossDestroy(&l); }
 };
 
 inline std::vector<std::string> FamilyNames()

@@ -74,6 +74,30 @@ typedef struct {
   PetscReal loss_med, loss_iqr, loss_min, its_med;
 } SlimFitSummary;
 
+/* Uncertainty of one fit (issue 11): Gauss-Newton covariance at the fitted parameters from the
+ * exact residual Jacobian J (SlimFitLossResiduals), linearised about the estimate:
+ *   acceleration loss (least squares)   C = s^2 (J^T J)^+
+ *   trajectory loss (sum of two norms)  stationary where sum_g w_g J_g^T r_g = 0 with
+ *                                       w_g = 1/|r_g| (g = q, qdot residuals): the sandwich
+ *                                       C = A^+ (sum_g w_g^2 s_g^2 J_g^T J_g) A^+, A = sum_g w_g J_g^T J_g
+ * over the fitted coordinates; s^2 is the given noise variance, or (sigma <= 0) estimated from the
+ * residual, |r_g|^2 / n_g scaled by nres / (nres - rank). ^+ is the pseudo-inverse: directions the
+ * data do not determine (eigenvalues of A below 1e-10 of the largest; e.g. the overall scale of
+ * a Lagrangian, physics.md) are left out, and a parameter that moves along them gets std = Inf.
+ * The identifiable ratios do not move along them, so their covariance J_R C J_R^T (J_R by central
+ * differences of the family's ratios) is finite. consistent: the truth lies within 3 std of the
+ * estimate for every ratio (every fitted parameter for families without ratios); meaningful when
+ * the noise dominates the error -- at sigma = 0 the error is the optimiser's and std ~ 0. */
+typedef struct {
+  PetscInt  nf, rank;                                  /* fitted parameters, identifiable directions */
+  PetscReal sigma;                                     /* noise std used (given or estimated) */
+  PetscReal std[SLIM_MAX_PARAM];                       /* per family parameter: 0 when not fitted, Inf when not identifiable */
+  PetscReal rstd[SLIM_MAX_PARAM];                      /* per ratio */
+  PetscReal rcov[SLIM_MAX_PARAM * SLIM_MAX_PARAM];     /* ratio covariance, nratio x nratio */
+  PetscReal zmax;                                      /* max |estimate - truth| / std over the tested quantities (NaN without truth) */
+  PetscBool consistent;                                /* truth within 3 std (false without truth, or for a diverged fit) */
+} SlimFitUncertainty;
+
 PETSC_EXTERN PetscErrorCode SlimFitCreate(SlimFit *fit);
 PETSC_EXTERN PetscErrorCode SlimFitDestroy(SlimFit *fit);
 /* Reads and validates every -fit_* and -landscape_* option against the sweep's families (a
@@ -100,6 +124,18 @@ PETSC_EXTERN PetscErrorCode SlimFitGuesses(SlimFit fit, const SlimFitProblem *pr
  * the parameters and loss after every iteration (row 0: the guess), NaN after the end. */
 PETSC_EXTERN PetscErrorCode SlimFitRun(SlimFit fit, const SlimFitProblem *prob, PetscInt c, SlimFitData data, SlimFitResult res[], PetscReal path[]);
 PETSC_EXTERN PetscErrorCode SlimFitGetErrors(SlimFit fit, const SlimFitProblem *prob, const SlimFitResult *res, SlimFitErrors *err);
+/* Uncertainty of result res (fitted on data for problem prob, configuration's loss = the data's);
+ * sigma > 0: the known standard deviation of every residual; sigma <= 0: estimated from the
+ * residual (use this for the acceleration loss: noise on q and qdot enters its residual too).
+ * A diverged fit gives NaN and consistent = false. */
+PETSC_EXTERN PetscErrorCode SlimFitGetUncertainty(SlimFit fit, const SlimFitProblem *prob, SlimFitData data, const SlimFitResult *res, PetscReal sigma, SlimFitUncertainty *u);
+/* The motion a parameter set predicts at the samples of trajectory data (the "observed vs fitted"
+ * output, docs/figures.md /fit_obs): pred[n*3*dof], per sample q, qdot, pi, integrated with the
+ * problem's r and the fits' step solver from the data's initial state. *ok says whether the
+ * integration worked (pred is NaN otherwise). */
+PETSC_EXTERN PetscErrorCode SlimFitPredict(SlimFit fit, const SlimFitProblem *prob, SlimFitData data, const PetscReal theta[], PetscReal pred[], PetscBool *ok);
+/* Index of the best result: the lowest final loss among the fits that did not diverge (-1: none). */
+PETSC_EXTERN PetscInt SlimFitBest(PetscInt K, const SlimFitResult res[]);
 PETSC_EXTERN PetscErrorCode SlimFitSummarize(SlimFit fit, const SlimFitProblem *prob, PetscInt K, const SlimFitResult res[], SlimFitSummary *sum);
 
 /* Noise slice (weekly report figs. 4-5): the loss along slice_n values of the slice parameter

@@ -34,3 +34,14 @@ PETSC_EXTERN PetscErrorCode SlimFitLossDestroy(SlimFitLoss *loss);
  * optional g[nb*np] (full gradients; NULL skips the sensitivities); optional fclean[nb], the
  * loss against the noise-free observations (NaN for measured data); ev[nb]. */
 PETSC_EXTERN PetscErrorCode SlimFitLossEvaluate(SlimFitLoss loss, PetscInt nb, const PetscReal theta[], PetscReal f[], PetscReal g[], PetscReal fclean[], SlimFitEval ev[]);
+/* Residuals of one parameter set, for Gauss-Newton statistics (SlimFitGetUncertainty) and for the
+ * "observed vs fitted" output. Sizes from SlimFitLossGetSizes: nres residuals, npred predicted
+ * numbers.
+ *   trajectory    per sample k (n of them): residuals pred - obs of q (dof) then qdot (dof),
+ *                 group 0 for q and 1 for qdot (the two norms of the loss); predictions q, qdot,
+ *                 pi (3 dof per sample)
+ *   acceleration  per point: qddot(theta) - qddot_obs (dof), group 0; predictions qddot (dof)
+ * Every output but ev may be NULL; J (nres x np, row-major, full parameter vector) is the exact
+ * Jacobian (forward sensitivities / analytic derivatives). ev says whether the evaluation worked. */
+PETSC_EXTERN PetscErrorCode SlimFitLossGetSizes(SlimFitLoss loss, PetscInt *nres, PetscInt *npred);
+PETSC_EXTERN PetscErrorCode SlimFitLossResiduals(SlimFitLoss loss, const PetscReal theta[], PetscReal res[], PetscReal J[], PetscInt group[], PetscReal pred[], SlimFitEval *ev);

@@ -26,8 +26,8 @@ import numpy as np  # noqa: E402
 
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMPI_MCA_rmaps_base_oversubscribe="1", MPLBACKEND="Agg")
-ALL = ["time_vs_N", "time_vs_r", "energy_error", "error_vs_dt", "landscape", "noise_rms", "fit_error",
-       "scaling", "rank_load"]
+ALL = ["time_vs_N", "time_vs_r", "speed_vs_B", "energy_error", "orbit_evolution", "error_vs_dt", "landscape",
+       "noise_rms", "fit_error", "fit_obs", "scaling", "rank_load"]
 # Timing, convergence and energy data: three r, two dt, two final times (so N = 100..400),
 # RK baselines and trajectories; weak damping as in the primary sources' energy figure.
 MAIN = ["-sweep_family", "dho", "-dho_lambda", "1e-4", "-sweep_r", "0,1,2", "-sweep_dt", "0.1,0.05",
@@ -39,6 +39,9 @@ FITS = ["-sweep_family", "dho", "-dho_lambda", "0", "-sweep_r", "0", "-sweep_dt"
         "-fit_guesses", "4", "-fit_loss", "acceleration,trajectory", "-fit_params", "m,k",
         "-fit_max_it", "40", "-fit_store_path", "-fit_slice_n", "9", "-landscape_params", "m,k",
         "-landscape_n", "12", "-sweep_quiet"]
+# Poynting-Robertson drag (orbit evolution against RK4) at two ensemble sizes (speed vs B).
+EXTRA = ["-sweep_family", "pr", "-sweep_r", "0,1", "-sweep_dt", "0.01", "-sweep_N", "2000", "-sweep_B", "1,4",
+         "-sweep_baselines", "4", "-sweep_repeats", "1", "-sweep_trajectory_stride", "10", "-sweep_quiet"]
 FAILURES = []
 
 
@@ -85,6 +88,13 @@ def expected(paths):
                     exp["time_vs_N"] = f"{p}: points differing only in N"
                 if any(len(v) >= 2 for v in byr.values()):
                     exp["time_vs_r"] = f"{p}: points differing only in r"
+                byB = {}
+                for i in np.flatnonzero(ok):
+                    byB.setdefault((fam[i], r[i], dt[i], N[i], P["solver"][i]), set()).add(P["B"][i])
+                if any(len(v) >= 2 for v in byB.values()):
+                    exp["speed_vs_B"] = f"{p}: points differing only in B"
+                if "trajectories" in f and any(fam[int(k)] == "pr" and ok[int(k)] for k in f["trajectories"] if k.isdigit()):
+                    exp["orbit_evolution"] = f"{p}: pr trajectories"
             if "trajectories" in f and any("energy_error" in str(d.attrs.get("description", ""))
                                            for d in f["trajectories"].values()):
                 exp["energy_error"] = f"{p}: trajectories with energy_error"
@@ -100,6 +110,8 @@ def expected(paths):
                 pts = f["fits/point"][()]
                 if len(np.unique(f["points/sigma"][()][pts[pts >= 0]])) >= 2:
                     exp["fit_error"] = f"{p}: fits at two σ"
+            if "fit_obs" in f and len(f["fit_obs"]):
+                exp["fit_obs"] = f"{p}: /fit_obs"
             if "sessions" in f and len(f["sessions"]):
                 exp["rank_load"] = f"{p}: /sessions"
                 sigs.setdefault(f.attrs["sweep_signature"], set()).add(int(f.attrs["nranks"]))
@@ -175,12 +187,14 @@ def main():
         main2 = os.path.join(tmp, "main.h5")
         main1 = os.path.join(tmp, "main_np1.h5")
         fits = os.path.join(tmp, "fits.h5")
-        for p in (main2, main1, fits):
+        extra = os.path.join(tmp, "extra.h5")
+        for p in (main2, main1, fits, extra):
             if os.path.exists(p):
                 os.remove(p)
         sweep(exe, 2, MAIN, main2)
         sweep(exe, 1, MAIN, main1)
         sweep(exe, 2, FITS, fits)
+        sweep(exe, 2, EXTRA, extra)
         if FAILURES:
             return 1
 
@@ -202,8 +216,35 @@ def main():
                     check_written(written, name, outdir)
             return exp, written, skipped
 
-        exp, _, skipped = full_run([main2, fits], os.path.join(tmp, "all"), "on main.h5 fits.h5")
-        check(set(exp) == set(ALL) - {"scaling"}, f"the test sweeps should give every figure but scaling, they give {sorted(exp)}")
+        exp, _, skipped = full_run([main2, fits, extra], os.path.join(tmp, "all"), "on main.h5 fits.h5 extra.h5")
+        # /fit_obs comes with the harness's wiring of the observed-vs-fitted output (docs/figures.md)
+        with h5py.File(fits, "r") as f:
+            no_obs = set() if "fit_obs" in f else {"fit_obs"}
+        check(set(exp) == set(ALL) - {"scaling"} - no_obs,
+              f"the test sweeps should give every figure but scaling, they give {sorted(exp)}")
+        # 1b. fit_error with the fit-uncertainty columns the harness writes after its wiring
+        # (docs/figures.md): bands of 1-3 std and the consistent fraction are drawn
+        p2 = os.path.join(tmp, "fits_uncertainty.h5")
+        shutil.copy(fits, p2)
+        with h5py.File(p2, "r+") as f:
+            F = f["fits"]
+            n, nr = F["ratio_err"].shape
+            sig = f["points/sigma"][()][F["point"][()]]
+            if "ratio_std" not in F:
+                F["ratio_std"] = np.outer(np.maximum(sig, 1e-9), np.ones(nr))
+            if "consistent" not in F:
+                F["consistent"] = np.ones(n, np.int64)
+        sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+        import figures as figmod  # noqa: E402
+        import slimresults  # noqa: E402
+        with slimresults.Results(p2) as res:
+            (_, fig), = figmod.fig_fit_error(res)
+            bands = [c for c in fig.axes[1].collections if type(c).__name__ == "PolyCollection"]
+            labels = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+            check(len(bands) >= 1, "fit_error: no uncertainty band drawn from /fits/ratio_std")
+            check(any("consistent" in x for x in labels), f"fit_error: no consistent fraction in {labels}")
+            figmod.plt.close(fig)
+
         # 2. scaling: the same sweep on 1 and 2 ranks
         exp, _, _ = full_run([main2, main1], os.path.join(tmp, "scaling"), "on main.h5 main_np1.h5",
                              only=("scaling", "rank_load"))

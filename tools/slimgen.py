@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """slimgen: a slimsweep family from a specification file (L, K, parameters, initial state).
 
 Reads a TOML family specification (format: README.md, "Your own system"; examples in
@@ -400,7 +400,8 @@ class Printer(C99CodePrinter):
     """C for PetscReal arithmetic: integer powers as products, no pow() for squares."""
 
     def __init__(self, mapping):
-        super().__init__({"strict": False})
+        # SymPy >= 1.13 refuses to print what C lacks unless strict is off; Debian 12 has 1.11
+        super().__init__({"strict": False} if "strict" in C99CodePrinter._default_settings else {})
         self.mapping = mapping
 
     def _print_Symbol(self, s):

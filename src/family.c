@@ -4,6 +4,7 @@
 #include <slim/family.h>
 #include <slim/families.h>
 #include <dlfcn.h>
+#include <string.h>
 
 /* the loader's own reason (missing file, wrong architecture, undefined symbol) */
 static const char *dlerror_or_unknown(void)
@@ -94,7 +95,13 @@ PetscErrorCode SlimFamilyLoadPlugins(void)
     PetscCheck(exists, PETSC_COMM_WORLD, PETSC_ERR_FILE_OPEN, "-family_plugin %s: no such readable file", files[i]);
     /* dlopen() directly rather than PetscDLOpen(): its own reason (wrong architecture,
      * undefined symbol) goes into the one-line message */
-    handle = dlopen(files[i], RTLD_NOW | RTLD_LOCAL);
+    {
+      char path[PETSC_MAX_PATH_LEN];
+
+      /* a bare name is a file here, not a library to look up on LD_LIBRARY_PATH */
+      PetscCall(PetscSNPrintf(path, sizeof(path), "%s%s", strchr(files[i], '/') ? "" : "./", files[i]));
+      handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    }
     PetscCheck(handle, PETSC_COMM_WORLD, PETSC_ERR_FILE_OPEN, "-family_plugin %s: cannot be loaded as a shared library (%s)", files[i], dlerror_or_unknown());
     *(void **)&abi = dlsym(handle, "SlimPluginABI");
     *(void **)&reg = dlsym(handle, "SlimPluginRegister");

@@ -85,7 +85,8 @@ def test_badspecs(exe, tmp):
         spec = os.path.join(tmp, "bad.toml")
         with open(spec, "w") as f:
             f.write(text)
-        for mode in ("c", "plugin"):
+        # the plugin path shares the checks: a few cases there keep the test short
+        for mode in ("c", "plugin") if label in ("syntax error", "missing field", "singular P_qdot") else ("c",):
             out = os.path.join(tmp, "out", f"osc.{'c' if mode == 'c' else 'so'}")
             r = run([PY, SLIMGEN, mode, spec, "-o", out])
             lines = r.stderr.strip().splitlines()

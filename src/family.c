@@ -158,6 +158,7 @@ PetscErrorCode SlimFamilyCreate(const char name[], const char option[], SlimFami
   PetscCheck(f->nparam >= 0 && f->nparam <= SLIM_MAX_PARAM, PETSC_COMM_SELF, PETSC_ERR_PLIB, "family '%s': nparam %" PetscInt_FMT " not in [0, %d]", name, f->nparam, SLIM_MAX_PARAM);
   PetscCheck(f->nratio >= 0 && f->nratio <= SLIM_MAX_PARAM, PETSC_COMM_SELF, PETSC_ERR_PLIB, "family '%s': nratio %" PetscInt_FMT " not in [0, %d]", name, f->nratio, SLIM_MAX_PARAM);
   PetscCheck(f->eval && f->energy && (f->ratios || !f->nratio), PETSC_COMM_SELF, PETSC_ERR_PLIB, "family '%s': constructor left eval, energy or ratios unset", name);
+  for (PetscInt a = 0; a < f->dof; a++) PetscCheck(f->period[a] >= 0 && !PetscIsInfOrNanReal(f->period[a]), PETSC_COMM_SELF, PETSC_ERR_PLIB, "family '%s': period of coordinate %" PetscInt_FMT " is %g (0: not periodic)", name, a, (double)f->period[a]);
   *fam = f;
   PetscFunctionReturn(0);
 }

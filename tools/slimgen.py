@@ -171,6 +171,10 @@ class Family:
         self.vp = [sp.Symbol(c + "dot_p", **R) for c in coords]
         self.vm = [sp.Symbol(c + "dot_m", **R) for c in coords]
         self.t = sp.Symbol("t", real=True)
+        derived = [str(x) for x in self.v + self.qp + self.qm + self.vp + self.vm]
+        clash = sorted(set(derived) & set(coords)) or sorted({x for x in derived if derived.count(x) > 1})
+        if clash:
+            fail("coordinates", f"'{clash[0]}' is both a coordinate and the name of a velocity or +/- variable")
 
     def read_parameters(self):
         params = self.spec.get("parameters", {})

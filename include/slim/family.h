@@ -20,8 +20,8 @@
 #define SLIM_MAX_DOF   4
 #define SLIM_MAX_PARAM 8
 /* Version of this interface (struct layout, callbacks) that plugins are built against: bump on
- * any change of SlimEval or _n_SlimFamily (also in tools/slimgen.py), so a stale plugin is
- * refused with a message instead of crashing. */
+ * any change of SlimEval or _n_SlimFamily, so a stale plugin is refused with a message instead
+ * of crashing. tools/slimgen.py repeats the two limits above. */
 #define SLIM_FAMILY_ABI 2
 
 /* Outputs of SlimFamily.eval; every pointer may be NULL (= not wanted).

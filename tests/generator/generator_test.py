@@ -123,6 +123,13 @@ def test_badspecs(exe, tmp):
             leftovers = os.listdir(os.path.dirname(out)) if os.path.isdir(os.path.dirname(out)) else []
             check(not leftovers, f"{label} ({mode}): files left behind: {leftovers}")
         print(f"refused: {label}: {lines[0] if lines else '?'}", flush=True)
+    # the generator's limits are the header's
+    import re
+    import slimgen
+    with open(os.path.join(ROOT, "include", "slim", "family.h")) as f:
+        hdr = dict(re.findall(r"#define (SLIM_MAX_\w+)\s+(\d+)", f.read()))
+    for k in ("SLIM_MAX_DOF", "SLIM_MAX_PARAM"):
+        check(int(hdr.get(k, -1)) == getattr(slimgen, k), f"tools/slimgen.py {k} = {getattr(slimgen, k)}, family.h says {hdr.get(k)}")
     # and the good one passes, as a control
     spec = os.path.join(tmp, "good.toml")
     with open(spec, "w") as f:

@@ -12,7 +12,7 @@ JOBS=${JOBS:-$(nproc)}
 NP=${NP:-2}
 
 run_pkgs="build-essential cmake pkg-config git libpetsc-real-dev libhdf5-openmpi-dev hdf5-tools
-  libopenmpi-dev openmpi-bin python3 python3-numpy python3-h5py python3-matplotlib"
+  libopenmpi-dev openmpi-bin python3 python3-numpy python3-h5py python3-matplotlib python3-sympy"
 test_pkgs="libgtest-dev valgrind slurmctld slurmd slurm-client munge procps"
 
 install_missing() {

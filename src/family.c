@@ -3,6 +3,15 @@
  * Also the small dense solver used across the library. */
 #include <slim/family.h>
 #include <slim/families.h>
+#include <dlfcn.h>
+#include <string.h>
+
+/* the loader's own reason (missing file, wrong architecture, undefined symbol) */
+static const char *dlerror_or_unknown(void)
+{
+  const char *e = dlerror();
+  return e ? e : "unknown reason";
+}
 
 static PetscFunctionList SlimFamilyList              = NULL;
 static PetscBool         SlimFamilyRegisterAllCalled = PETSC_FALSE;
@@ -40,6 +49,69 @@ PetscErrorCode SlimFamilyRegisterAll(void)
   PetscCall(SlimFamilyRegister("anharmonic", SlimFamilyCreate_Anharmonic));
   PetscCall(SlimFamilyRegister("kepler", SlimFamilyCreate_Kepler));
   PetscCall(SlimFamilyRegister("pr", SlimFamilyCreate_PR));
+  /* the specification files of sweeps/families/, generated at build time */
+  PetscCall(SlimFamilyRegisterGenerated());
+  PetscFunctionReturn(0);
+}
+
+static const char *SlimPluginCurrent = NULL; /* file being loaded, for messages */
+
+/* The registration callback handed to plugins: a plugin may add families, not replace one. */
+static PetscErrorCode SlimFamilyRegisterPlugin(const char name[], PetscErrorCode (*create)(SlimFamily))
+{
+  PetscErrorCode (*old)(SlimFamily) = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscFunctionListFind(SlimFamilyList, name, &old));
+  PetscCheck(!old, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "-family_plugin %s: family '%s' is already registered (rename it in its specification file)", SlimPluginCurrent, name);
+  PetscCall(SlimFamilyRegister(name, create));
+  PetscFunctionReturn(0);
+}
+
+/* Loads the plugins named by -family_plugin (made by tools/slimgen.py plugin). Call after
+ * SlimFamilyRegisterAll() and before anything that lists families (-help). Idempotent per file. */
+PetscErrorCode SlimFamilyLoadPlugins(void)
+{
+  char     *files[16];
+  PetscInt  n = 16;
+  PetscBool set;
+  static PetscBool loaded = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  if (loaded) PetscFunctionReturn(0);
+  PetscCall(SlimFamilyRegisterAll());
+  PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Family plugins", NULL);
+  PetscCall(PetscOptionsStringArray("-family_plugin", "shared libraries made by tools/slimgen.py plugin, comma separated; their families join the registry", "SlimFamilyLoadPlugins", files, &n, &set));
+  PetscOptionsEnd();
+  loaded = PETSC_TRUE;
+  for (PetscInt i = 0; set && i < n; i++) {
+    void     *handle;
+    int (*abi)(void) = NULL;
+    PetscErrorCode (*reg)(SlimPluginRegisterFn) = NULL;
+    PetscBool exists;
+
+    SlimPluginCurrent = files[i];
+    PetscCall(PetscTestFile(files[i], 'r', &exists));
+    PetscCheck(exists, PETSC_COMM_WORLD, PETSC_ERR_FILE_OPEN, "-family_plugin %s: no such readable file", files[i]);
+    /* dlopen() directly rather than PetscDLOpen(): its own reason (wrong architecture,
+     * undefined symbol) goes into the one-line message */
+    {
+      char path[PETSC_MAX_PATH_LEN];
+
+      /* a bare name is a file here, not a library to look up on LD_LIBRARY_PATH */
+      PetscCall(PetscSNPrintf(path, sizeof(path), "%s%s", strchr(files[i], '/') ? "" : "./", files[i]));
+      handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    }
+    PetscCheck(handle, PETSC_COMM_WORLD, PETSC_ERR_FILE_OPEN, "-family_plugin %s: cannot be loaded as a shared library (%s)", files[i], dlerror_or_unknown());
+    *(void **)&abi = dlsym(handle, "SlimPluginABI");
+    *(void **)&reg = dlsym(handle, "SlimPluginRegister");
+    PetscCheck(abi && reg, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "-family_plugin %s: not a slimsweep family plugin (no SlimPluginABI/SlimPluginRegister; make plugins with tools/slimgen.py plugin)", files[i]);
+    PetscCheck(abi() == SLIM_FAMILY_ABI, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "-family_plugin %s: built for family interface version %d, this slimsweep has version %d: rebuild it with this slimsweep's tools/slimgen.py plugin", files[i], abi(), SLIM_FAMILY_ABI);
+    PetscCall(reg(SlimFamilyRegisterPlugin));
+    /* the handle stays open: the families' callbacks live in it until the process ends */
+  }
+  SlimPluginCurrent = NULL;
+  for (PetscInt i = 0; set && i < n; i++) PetscCall(PetscFree(files[i]));
   PetscFunctionReturn(0);
 }
 
@@ -86,6 +158,7 @@ PetscErrorCode SlimFamilyCreate(const char name[], const char option[], SlimFami
   PetscCheck(f->nparam >= 0 && f->nparam <= SLIM_MAX_PARAM, PETSC_COMM_SELF, PETSC_ERR_PLIB, "family '%s': nparam %" PetscInt_FMT " not in [0, %d]", name, f->nparam, SLIM_MAX_PARAM);
   PetscCheck(f->nratio >= 0 && f->nratio <= SLIM_MAX_PARAM, PETSC_COMM_SELF, PETSC_ERR_PLIB, "family '%s': nratio %" PetscInt_FMT " not in [0, %d]", name, f->nratio, SLIM_MAX_PARAM);
   PetscCheck(f->eval && f->energy && (f->ratios || !f->nratio), PETSC_COMM_SELF, PETSC_ERR_PLIB, "family '%s': constructor left eval, energy or ratios unset", name);
+  for (PetscInt a = 0; a < f->dof; a++) PetscCheck(f->period[a] >= 0 && !PetscIsInfOrNanReal(f->period[a]), PETSC_COMM_SELF, PETSC_ERR_PLIB, "family '%s': period of coordinate %" PetscInt_FMT " is %g (0: not periodic)", name, a, (double)f->period[a]);
   *fam = f;
   PetscFunctionReturn(0);
 }

@@ -91,6 +91,7 @@ int main(int argc, char **argv)
   }
   PetscCall(PetscPushErrorHandler(OneLineErrorHandler, NULL));
   PetscCall(SlimFamilyRegisterAll());
+  PetscCall(SlimFamilyLoadPlugins()); /* -family_plugin: before -help lists the families */
   PetscCall(SlimLogRegister());
   PetscCall(PetscOptionsHasHelp(NULL, &helpflg));
   if (helpflg) {

@@ -100,7 +100,7 @@ static PetscErrorCode TrackerUpdate(SlimTracker *tr, PetscInt step, PetscReal t,
   } else have = PETSC_FALSE;
   if (have) {
     PetscCall(tr->fam->energy(tr->fam->theta, t, qr, vr, &Er));
-    for (PetscInt a = 0; a < d; a++) eq = PetscMax(eq, PetscAbsReal(q[a] - qr[a]));
+    for (PetscInt a = 0; a < d; a++) eq = PetscMax(eq, PetscAbsReal(SlimFamilyWrapDifference(tr->fam, a, q[a], qr[a])));
     eE        = PetscAbsReal(E - Er) / PetscAbsReal(Er);
     tr->eqmax = PetscMax(tr->eqmax, eq);
     tr->eEmax = PetscMax(tr->eEmax, eE);

@@ -602,6 +602,7 @@ static void Accept(SlimStepper st, PetscInt b, const PetscReal *Xb)
     st->pi[b * d + a]    = st->pinew[b * d + a];
     st->vpred[b * d + a] = st->vend[b * d + a];
   }
+  SlimFamilyWrap(st->fam, st->q + b * d); /* periodic coordinates (angles) stay in one period */
 }
 
 static PetscErrorCode StepSNES(SlimStepper st, PetscInt *its)

@@ -112,4 +112,12 @@ inline bool Exists(const std::string &p)
   return !stat(p.c_str(), &st);
 }
 
+// The hand-written family a generated one reproduces ("dho_gen" -> "dho", from the specification
+// files in sweeps/families/), so per-family test settings apply to both; other names unchanged.
+inline std::string BaseFamily(const std::string &name)
+{
+  const std::string suffix = "_gen";
+  return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 ? name.substr(0, name.size() - suffix.size()) : name;
+}
+
 } // namespace slimtest

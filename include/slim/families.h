@@ -7,6 +7,9 @@ PETSC_EXTERN PetscErrorCode SlimFamilyCreate_DHO(SlimFamily);
 PETSC_EXTERN PetscErrorCode SlimFamilyCreate_Anharmonic(SlimFamily);
 PETSC_EXTERN PetscErrorCode SlimFamilyCreate_Kepler(SlimFamily);
 PETSC_EXTERN PetscErrorCode SlimFamilyCreate_PR(SlimFamily);
+/* Registers the families generated at build time from sweeps/families/ (*.toml; the file is
+ * written by tools/slimgen.py registry into the build tree). */
+PETSC_EXTERN PetscErrorCode SlimFamilyRegisterGenerated(void);
 
 /* The Poynting-Robertson callbacks, parameters (GM, beta, c, m): Kepler is their beta = 0 case. */
 PETSC_EXTERN PetscErrorCode SlimFamilyEval_PR(const PetscReal th[], PetscReal t, const PetscReal q[], const PetscReal v[], SlimEval *e);

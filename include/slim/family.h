@@ -7,13 +7,22 @@
  * whichever outputs of a SlimEval are non-NULL, so the same code serves the residual, the
  * Jacobian, the parameter sensitivities of fits and the acceleration loss.
  *
- * Adding a family: write src/families/<name>.c with a SlimFamilyCreate_<Name>() that fills
- * the struct below, and add one SlimFamilyRegister() line to src/family.c. */
+ * Adding a family, three ways (README.md, "Your own system"):
+ *  - a specification file (L, K, parameters, initial state) in sweeps/families/: CMake runs
+ *    tools/slimgen.py on it and registers the generated family, no C written;
+ *  - the same file turned into a plugin by `tools/slimgen.py plugin`, loaded at run time with
+ *    -family_plugin (SlimFamilyLoadPlugins());
+ *  - by hand: src/families/<name>.c with a SlimFamilyCreate_<Name>() that fills the struct
+ *    below, and one SlimFamilyRegister() line in src/family.c. */
 #include <petscsys.h>
 #include <slim/dense.h>
 
 #define SLIM_MAX_DOF   4
 #define SLIM_MAX_PARAM 8
+/* Version of this interface (struct layout, callbacks) that plugins are built against: bump on
+ * any change of SlimEval or _n_SlimFamily, so a stale plugin is refused with a message instead
+ * of crashing. tools/slimgen.py repeats the two limits above. */
+#define SLIM_FAMILY_ABI 2
 
 /* Outputs of SlimFamily.eval; every pointer may be NULL (= not wanted).
  * Matrices are row-major: Fq[a*dof+b] = dF_a/dq_b.
@@ -50,7 +59,37 @@ struct _n_SlimFamily {
   SlimFamilyEnergyFn energy;
   SlimFamilyExactFn  exact;                  /* NULL when the family has no closed form */
   SlimFamilyRatiosFn ratios;                 /* NULL when nratio == 0 */
+  /* period of each coordinate, 0 = not periodic. Periodic coordinates (angles) are kept in
+   * [-period/2, period/2) after every step (like the original code's mod_list) and compared
+   * modulo the period (SlimFamilyWrapDifference). */
+  PetscReal          period[SLIM_MAX_DOF];
 };
+
+/* x mapped into [-p/2, p/2) for p > 0; unchanged for p == 0. */
+static inline PetscReal SlimWrapPeriodic(PetscReal x, PetscReal p)
+{
+  if (!(p > 0)) return x;
+  x -= p * PetscFloorReal(x / p + 0.5);
+  return x >= 0.5 * p ? x - p : x;
+}
+/* Wraps the periodic coordinates of q in place. */
+static inline void SlimFamilyWrap(SlimFamily fam, PetscReal q[])
+{
+  for (PetscInt a = 0; a < fam->dof; a++)
+    if (fam->period[a] > 0) q[a] = SlimWrapPeriodic(q[a], fam->period[a]);
+}
+/* q - qref per coordinate, periodic coordinates modulo their period (the shortest way round). */
+static inline PetscReal SlimFamilyWrapDifference(SlimFamily fam, PetscInt a, PetscReal q, PetscReal qref)
+{
+  return SlimWrapPeriodic(q - qref, fam->period[a]);
+}
+
+/* Plugins (shared libraries made by `tools/slimgen.py plugin`) export
+ *   int SlimPluginABI(void)                             returns SLIM_FAMILY_ABI of their build
+ *   PetscErrorCode SlimPluginRegister(SlimPluginRegisterFn reg)   calls reg(name, create) per family
+ * and are loaded by SlimFamilyLoadPlugins() from the option -family_plugin file1,file2,... */
+typedef PetscErrorCode (*SlimPluginRegisterFn)(const char[], PetscErrorCode (*)(SlimFamily));
+PETSC_EXTERN PetscErrorCode SlimFamilyLoadPlugins(void);
 
 PETSC_EXTERN PetscErrorCode SlimFamilyRegister(const char name[], PetscErrorCode (*create)(SlimFamily));
 PETSC_EXTERN PetscErrorCode SlimFamilyRegisterAll(void);

@@ -109,7 +109,9 @@ def test_ranks(exe, tmp):
             check(len(ranks["busy"][()]) == n and (ranks["busy"][()] > 0).all(), f"{n} ranks: busy times {ranks['busy'][()]}")
             check(f.attrs["nranks"] == n and f.attrs["complete"] == 1, f"{n} ranks: root attributes")
             if n > 1:
-                check(len(set(f["points/rank"][()])) == n, f"{n} ranks: not every rank computed points")
+                # every rank took work (points alone may all go to one rank on a loaded machine:
+                # the queue hands out tasks as ranks ask, by design)
+                check((ranks["tasks"][()] > 0).all(), f"{n} ranks: a rank ran no task: {ranks['tasks'][()]}")
     compare_results(files[1], files[2], "1 vs 2 ranks")
     compare_results(files[1], files[3], "1 vs 3 ranks")
 

@@ -1,8 +1,9 @@
 // Unit tests of the harness's parts without mpirun (one rank, PETSC_COMM_SELF): sweep
 // enumeration and seeds, the flat task index and its decoding into kinds, the cost-ordered
-// queue and its simulation, the order fit of /orders, record tables written and read back,
+// queue and its simulation, the /orders wiring, record tables written and read back,
 // merging part files, and a whole sweep whose tasks fail.
 #include <gtest/gtest.h>
+#include <slim/order.h>
 #include <slim/private/harnessimpl.h>
 
 #include <sys/stat.h>
@@ -195,24 +196,6 @@ TEST(Queue, HandsOutEveryPositionOnceThenStops)
   ASSERT_EQ(0, SlimQueueProgress(q, &done, &cost, &stop));
   EXPECT_TRUE(stop);
   ASSERT_EQ(0, SlimQueueDestroy(&q));
-}
-
-TEST(Orders, LeastSquaresSlopeAndFinestPair)
-{
-  // err = 3 dt^4 exactly, given in no particular order
-  const PetscReal dt[] = {0.05, 0.2, 0.1, 0.025};
-  PetscReal       err[4], order, fin;
-  for (int i = 0; i < 4; i++) err[i] = 3 * std::pow(dt[i], 4);
-  SlimOrderFit(4, dt, err, &order, &fin);
-  EXPECT_NEAR(4, order, 1e-12);
-  EXPECT_NEAR(4, fin, 1e-12);
-  // a coarse point off the power law moves the least-squares slope, not the finest pair's
-  err[1] *= 10;
-  SlimOrderFit(4, dt, err, &order, &fin);
-  EXPECT_GT(std::fabs(order - 4), 0.1);
-  EXPECT_NEAR(4, fin, 1e-12);
-  SlimOrderFit(1, dt, err, &order, &fin);
-  EXPECT_TRUE(std::isnan(order) && std::isnan(fin));
 }
 
 namespace
@@ -441,4 +424,63 @@ TEST(Harness, OneFlushOfManyRows)
   EXPECT_EQ(320u, st.size());
   EXPECT_EQ(320, std::count(st.begin(), st.end(), 0.0));
   EXPECT_EQ(320, std::count(ts.begin(), ts.end(), 0.0));
+}
+
+// /orders and /points/order_mark hold SlimOrderEstimate's result on the file's own errors
+// (include/slim/order.h; the estimator itself is tested in tests/test_order.cc), and r = 0 of
+// the shipped convergence sweep (dho, lambda 0.1, T 40) reads order 2 where the all-points
+// slope is 0.7.
+TEST(Orders, FileHoldsTheAsymptoticEstimateAndMarks)
+{
+  TmpDir      tmp;
+  std::string out  = tmp.File("orders.h5");
+  std::string opts = "-sweep_family dho -dho_lambda 0.1 -sweep_r 0,1 -sweep_dt 1,0.5,0.25,0.125,0.0625 -sweep_T 40 "
+                     "-sweep_repeats 0 -sweep_baselines none -sweep_quiet -output " +
+                     out;
+  Options     opt(opts.c_str());
+  SlimHarness h = nullptr;
+  PetscBool   complete;
+  ASSERT_EQ(0, SlimHarnessCreate(PETSC_COMM_SELF, &h));
+  ASSERT_EQ(0, SlimHarnessSetFromOptions(h));
+  ASSERT_EQ(0, SlimHarnessRun(h, &complete));
+  ASSERT_TRUE(complete);
+  ASSERT_EQ(0, SlimHarnessDestroy(&h));
+  std::vector<double> r = ReadReal(out, "points/r"), dt = ReadReal(out, "points/dt"), err = ReadReal(out, "points/err_q_final");
+  std::vector<double> st = ReadReal(out, "points/status"), mark = ReadReal(out, "points/order_mark");
+  ASSERT_EQ(10u, mark.size());
+  std::vector<double> order = ReadReal(out, "orders/order"), lsq = ReadReal(out, "orders/order_lsq"), fin = ReadReal(out, "orders/order_finest");
+  std::vector<double> nused = ReadReal(out, "orders/n_used"), nval = ReadReal(out, "orders/n_dt"), dmin = ReadReal(out, "orders/dt_used_min");
+  std::vector<double> dmax = ReadReal(out, "orders/dt_used_max"), smin = ReadReal(out, "orders/slope_min"), smax = ReadReal(out, "orders/slope_max");
+  std::vector<double> gr = ReadReal(out, "orders/r");
+  ASSERT_EQ(2u, order.size());
+  for (size_t g = 0; g < 2; g++) {
+    PetscReal       d[5], e[5];
+    PetscBool       ok[5];
+    PetscInt        n = 0, m[5];
+    SlimOrderResult res;
+    for (size_t i = 0; i < r.size(); i++)
+      if (r[i] == gr[g]) d[n] = dt[i], e[n] = err[i], ok[n] = (PetscBool)(st[i] == 0), n++;
+    ASSERT_EQ(5, n);
+    ASSERT_EQ(0, SlimOrderEstimate(n, d, e, ok, 1e-12 /* -sweep_order_floor x |q0| = 1 */, &res, m));
+    EXPECT_EQ(res.order, order[g]);
+    EXPECT_EQ(res.order_lsq, lsq[g]);
+    EXPECT_EQ(res.order_finest, fin[g]);
+    EXPECT_EQ(res.n_used, nused[g]);
+    EXPECT_EQ(res.n_valid, nval[g]);
+    EXPECT_EQ(res.dt_min_used, dmin[g]);
+    EXPECT_EQ(res.dt_max_used, dmax[g]);
+    EXPECT_EQ(res.slope_min, smin[g]);
+    EXPECT_EQ(res.slope_max, smax[g]);
+    for (size_t i = 0, j = 0; i < r.size(); i++) {
+      if (r[i] == gr[g]) { EXPECT_EQ(m[j++], mark[i]) << "point " << i; }
+    }
+  }
+  EXPECT_EQ(0, gr[0]);
+  EXPECT_NEAR(2.0, order[0], 0.1);
+  EXPECT_LT(lsq[0], 1.0);
+  EXPECT_EQ(0.0625, dmin[0]);
+  // the coarsest r = 0 point is pre-asymptotic: the fit does not use it
+  for (size_t i = 0; i < r.size(); i++) {
+    if (r[i] == 0 && dt[i] == 1) { EXPECT_EQ(SLIM_ORDER_PREASYMPTOTIC, mark[i]); }
+  }
 }

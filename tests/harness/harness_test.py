@@ -13,7 +13,9 @@
                                  (PETSc errors and solve failures) leaks nothing of its own
   harness_test.py preserved EXE  small variants of sweeps/default.opts and sweeps/fits.opts give the
                                  files in tests/harness/expected/ (written before the issue-9
-                                 redesign): same groups, columns, attributes, non-timing values
+                                 redesign, regenerated for deliberate changes): same groups,
+                                 columns, attributes, non-timing values
+  harness_test.py regenerate EXE rewrites those expected files with EXE (deliberate changes only)
 
 Exit status 0 on success; every failed check prints a line starting with FAIL.
 """
@@ -562,6 +564,18 @@ PRESERVED = {
 }
 
 
+def regenerate(exe):
+    """Writes tests/harness/expected/<name>.h5 with the build exe (2 ranks): only for a deliberate
+    change of the file's contents (tests/harness/expected/README.md says which)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    src = os.path.dirname(os.path.dirname(here))
+    for name, opts in PRESERVED.items():
+        out = os.path.join(here, "expected", name + ".h5")
+        r = mpirun(2, exe, opts + ["-sweep_quiet", "-force", "-output", out], cwd=src)
+        check(r.returncode == 0, f"{name}: exit {r.returncode}: {r.stderr[-500:]}")
+        print(f"wrote {out}")
+
+
 def test_preserved(exe, tmp):
     here = os.path.dirname(os.path.abspath(__file__))
     src = os.path.dirname(os.path.dirname(here))
@@ -623,6 +637,9 @@ def main():
         print(f"compare: {len(FAILURES)} differences")
         sys.exit(1 if FAILURES else 0)
     test, exe = sys.argv[1], os.path.abspath(sys.argv[2])
+    if test == "regenerate":  # harness_test.py regenerate EXE: rewrite tests/harness/expected/
+        regenerate(exe)
+        sys.exit(1 if FAILURES else 0)
     with tempfile.TemporaryDirectory(prefix=f"slim-{test}-") as tmp:
         {"ranks": test_ranks, "kill": test_kill, "badinput": test_badinput, "help": test_help,
          "fits": test_fits, "slices": test_slices, "preserved": test_preserved,

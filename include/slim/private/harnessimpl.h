@@ -151,15 +151,13 @@ PETSC_EXTERN PetscErrorCode SlimTaskKindSetStage(SlimTaskKind k, const char name
 /* UTC now as 2026-01-31T12:00:00Z (session times). */
 PETSC_EXTERN void SlimNowISO(char buf[], size_t len);
 
-/* The /orders table (src/task_orders.c): groups of points differing only in dt, and the
- * observed convergence order of each, written by rank 0 at the end of every session. */
+/* The /orders table (src/task_orders.c): groups of points differing only in dt, the asymptotic
+ * convergence order of each (SlimOrderEstimate) and /points/order_mark, written by rank 0 at the
+ * end of every session. */
 PETSC_EXTERN PetscErrorCode SlimOrdersCreate(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimOrdersDestroy(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimOrdersDefine(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimOrdersWrite(SlimHarness h);
-/* The least-squares order fit of one group: slope of log err against log dt over the n usable
- * (dt, err) pairs, and the slope between the two smallest dt; NaN with fewer than two. */
-PETSC_EXTERN void SlimOrderFit(PetscInt n, const PetscReal dt[], const PetscReal err[], PetscReal *order, PetscReal *order_finest);
 
 /* /sessions/<k> and the provenance attributes on "/" (src/harness_session.c). Collective. */
 PETSC_EXTERN PetscErrorCode SlimSessionFind(SlimHarness h);

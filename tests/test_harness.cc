@@ -484,3 +484,75 @@ TEST(Orders, FileHoldsTheAsymptoticEstimateAndMarks)
     if (r[i] == 0 && dt[i] == 1) { EXPECT_EQ(SLIM_ORDER_PREASYMPTOTIC, mark[i]); }
   }
 }
+
+// /fits uncertainty columns, /fit_summary consistency counts and /fit_obs/<row> as the fit kind
+// writes them (the uncertainty itself is tested in tests/test_fitstats.cc): dho, k and lambda
+// fitted on noisy trajectory and acceleration data.
+TEST(FitKind, UncertaintyColumnsAndObservedVsFitted)
+{
+  TmpDir      tmp;
+  std::string out  = tmp.File("fits.h5");
+  std::string opts = "-sweep_family dho -sweep_r 1 -sweep_dt 0.1 -sweep_N 40 -sweep_sigma 0.01 -sweep_seed 5 -sweep_baselines none "
+                     "-sweep_repeats 0 -fit_guesses 4 -fit_params k,lambda -fit_loss trajectory,acceleration -fit_method gd -fit_grid 6 "
+                     "-fit_max_it 2000 -fit_obs_stride 2 -sweep_quiet -output " +
+                     out;
+  Options     opt(opts.c_str());
+  SlimHarness h = nullptr;
+  PetscBool   complete;
+  ASSERT_EQ(0, SlimHarnessCreate(PETSC_COMM_SELF, &h));
+  ASSERT_EQ(0, SlimHarnessSetFromOptions(h));
+  ASSERT_EQ(0, SlimHarnessRun(h, &complete));
+  ASSERT_TRUE(complete);
+  ASSERT_EQ(0, SlimHarnessDestroy(&h));
+  const size_t        K = 4, np = 3, nr = 2;
+  std::vector<double> st = ReadReal(out, "fits/status"), loss = ReadReal(out, "fits/loss_final"), cons = ReadReal(out, "fits/consistent");
+  std::vector<double> pstd = ReadReal(out, "fits/param_std"), rstd = ReadReal(out, "fits/ratio_std"), ratio = ReadReal(out, "fits/ratio_final");
+  std::vector<double> zmax = ReadReal(out, "fits/z_max"), sig = ReadReal(out, "fits/sigma_est"), rank = ReadReal(out, "fits/gn_rank");
+  std::vector<double> theta = ReadReal(out, "fits/theta_final"), rtrue = ReadReal(out, "fit_summary/ratio_true");
+  std::vector<double> ncons = ReadReal(out, "fit_summary/n_consistent"), fcons = ReadReal(out, "fit_summary/frac_consistent");
+  std::vector<double> ndiv = ReadReal(out, "fit_summary/n_diverged"), best = ReadReal(out, "fit_summary/best_fit");
+  ASSERT_EQ(2 * K, st.size());
+  ASSERT_EQ(2 * K * np, pstd.size());
+  ASSERT_EQ(2 * K * nr, rstd.size());
+  for (size_t row = 0; row < 2; row++) {
+    int    n = 0, b = -1;
+    double ok = 0;
+    for (size_t g = row * K; g < row * K + K; g++) {
+      if (st[g] == 2) {
+        EXPECT_EQ(-1, cons[g]);
+        continue;
+      }
+      ok++;
+      EXPECT_EQ(0, pstd[g * np]);                    // m is not fitted
+      EXPECT_GT(rstd[g * nr], 0);                    // k/m
+      EXPECT_EQ(2, rank[g]);                         // k and lambda are both identifiable with m fixed
+      EXPECT_GT(sig[g], 0.001);                      // the noise estimate is of the order of sigma
+      EXPECT_LT(sig[g], 0.1);
+      bool within = true;                            // consistent: truth within 3 std of every ratio
+      for (size_t j = 0; j < nr; j++) within = within && std::fabs(ratio[g * nr + j] - rtrue[row * nr + j]) <= 3 * rstd[g * nr + j];
+      EXPECT_EQ(within ? 1 : 0, cons[g]) << "fit " << g << " z_max " << zmax[g];
+      EXPECT_EQ(within, zmax[g] <= 3) << "fit " << g;
+      n += cons[g] == 1;
+      if (b < 0 || loss[g] < loss[b]) b = (int)g;
+    }
+    EXPECT_EQ(n, ncons[row]);
+    EXPECT_DOUBLE_EQ(n / ok, fcons[row]);
+    EXPECT_EQ(K - ndiv[row], ok);
+    EXPECT_EQ(b, best[row]);
+    // /fit_obs/<row>: observations, truth and best fit on the trajectory samples (every 2nd step)
+    std::string         g  = "fit_obs/" + std::to_string(row) + "/";
+    std::vector<double> t = ReadReal(out, (g + "t").c_str()), qo = ReadReal(out, (g + "q_obs").c_str()), qt = ReadReal(out, (g + "q_true").c_str());
+    std::vector<double> qf = ReadReal(out, (g + "q_fit").c_str()), pt = ReadReal(out, (g + "pi_true").c_str()), pf = ReadReal(out, (g + "pi_fit").c_str());
+    std::vector<double> th = ReadReal(out, (g + "theta_fit").c_str());
+    ASSERT_EQ(21u, t.size());
+    EXPECT_DOUBLE_EQ(0.2, t[1]);
+    ASSERT_EQ(21u, qf.size());
+    double noise = 0, dq = 0, dp = 0;
+    for (size_t i = 0; i < t.size(); i++) noise += (qo[i] - qt[i]) * (qo[i] - qt[i]), dq = std::max(dq, std::fabs(qf[i] - qt[i])), dp = std::max(dp, std::fabs(pf[i] - pt[i]));
+    EXPECT_NEAR(0.01, std::sqrt(noise / t.size()), 0.005); // the observations carry sigma = 0.01
+    EXPECT_GT(dq, 0);                                        // the fit is not the truth ...
+    EXPECT_LT(dq, 0.05);                                     // ... but close to it
+    EXPECT_LT(dp, 0.1);
+    for (size_t j = 0; j < np; j++) EXPECT_EQ(theta[(size_t)best[row] * np + j], th[j]);
+  }
+}

@@ -11,48 +11,16 @@
  * collective writes do not fit a dynamic task queue where ranks finish blocks at different times.
  * On training data shuffle + gzip saves only 10-15 % (docs/training.md), so the arrays are chunked
  * (readers fetch whole chunks) but stored uncompressed. */
-#include <math.h>
 #include <string.h>
 
 #include <slim/log.h>
 
 #include "outputimpl.h"
 
-/* Creates e->key as a chunked dataset of chunk rows `chunk0`, early allocation, fill at
- * allocation (NaN or -1). */
-static PetscErrorCode ChunkedCreate(SlimOutput out, SlimDset *e, PetscInt chunk0, const char units[], const char desc[])
-{
-  hid_t      s, dcpl, lcpl, ftype;
-  hsize_t    chunk[3];
-  double     nan_ = NAN;
-  PetscInt64 m1   = -1;
-
-  PetscFunctionBeginUser;
-  if (e->type == SLIM_COL_REAL) e->mtype = H5T_NATIVE_DOUBLE, ftype = H5T_IEEE_F64LE;
-  else e->mtype = H5T_NATIVE_INT64, ftype = H5T_STD_I64LE;
-  for (int i = 0; i < e->rank; i++) chunk[i] = i ? PetscMax(e->dims[i], 1) : (hsize_t)PetscMax(PetscMin(chunk0, (PetscInt)e->dims[0]), 1);
-  H5Call(s = H5Screate_simple(e->rank, e->dims, NULL));
-  H5Call(dcpl = H5Pcreate(H5P_DATASET_CREATE));
-  H5Call(H5Pset_chunk(dcpl, e->rank, chunk));
-  H5Call(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY));
-  H5Call(H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC));
-  if (e->type == SLIM_COL_REAL) H5Call(H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan_));
-  else H5Call(H5Pset_fill_value(dcpl, H5T_NATIVE_INT64, &m1));
-  H5Call(lcpl = H5Pcreate(H5P_LINK_CREATE));
-  H5Call(H5Pset_create_intermediate_group(lcpl, 1));
-  H5Call(e->dset = H5Dcreate2(out->file, e->key, ftype, s, lcpl, dcpl, H5P_DEFAULT));
-  H5Call(H5Pclose(lcpl));
-  H5Call(H5Pclose(dcpl));
-  H5Call(H5Sclose(s));
-  if (units) PetscCall(SlimOutputWriteAttrString(e->dset, "units", units));
-  if (desc) PetscCall(SlimOutputWriteAttrString(e->dset, "description", desc));
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode SlimOutputDefineBlocks(SlimOutput out, const char path[], SlimColType type, PetscInt rank, const PetscInt dims[], PetscInt chunk0, const char units[], const char desc[])
 {
   SlimDset       e;
-  PetscBool      exists, created;
+  PetscBool      created;
   char           what[512];
   PetscErrorCode ierr;
 
@@ -61,7 +29,7 @@ PetscErrorCode SlimOutputDefineBlocks(SlimOutput out, const char path[], SlimCol
   PetscCheck(type != SLIM_COL_STRING, out->comm, PETSC_ERR_ARG_WRONG, "%s: block array '%s': real or int only", out->option, path);
   PetscCall(PetscMemzero(&e, sizeof(e)));
   e.dset = e.mtype = -1;
-  e.type = type, e.width = 1, e.rank = (int)rank, e.isarray = PETSC_TRUE;
+  e.type = type, e.width = 1, e.rank = (int)rank, e.isarray = PETSC_TRUE, e.chunk0 = (hsize_t)PetscMax(chunk0, 1);
   for (PetscInt i = 0; i < rank; i++) {
     PetscCheck(dims[i] >= 0, out->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: block array '%s' has a negative dimension", out->option, path);
     e.dims[i] = (hsize_t)dims[i];
@@ -70,9 +38,8 @@ PetscErrorCode SlimOutputDefineBlocks(SlimOutput out, const char path[], SlimCol
   PetscCheck(!SlimDsetLookup(out, e.key), out->comm, PETSC_ERR_ARG_WRONGSTATE, "%s: block array '%s' defined twice", out->option, e.key);
   PetscCall(PetscSNPrintf(what, sizeof(what), "array '%s'", e.key));
   PetscCall(PetscLogEventBegin(SLIM_EVENT_Output, 0, 0, 0, 0));
-  PetscCall(SlimOutputObjExists(out->file, e.key, &exists));
   /* an existing one (resume) is opened and checked like every dataset */
-  ierr = exists ? SlimDsetOpenOrCreate(out, &e, units, desc, what, &created) : ChunkedCreate(out, &e, chunk0, units, desc);
+  ierr = SlimDsetOpenOrCreate(out, &e, units, desc, what, &created);
   if (ierr) SlimDsetFree(&e);
   PetscCall(ierr);
   PetscCall(SlimDsetInsert(out, &e));

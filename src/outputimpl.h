@@ -38,6 +38,7 @@ typedef struct {
   int         rank;    /* dataspace rank */
   hsize_t     dims[3];
   PetscBool   isarray;
+  hsize_t     chunk0;  /* > 0: created chunked, chunks of chunk0 rows (src/output_chunked.c) */
 } SlimDset;
 
 struct _n_SlimOutput {

@@ -366,6 +366,19 @@ std::vector<double> ReadReal(const std::string &file, const char *path)
   PetscFree(v);
   return r;
 }
+
+// Runs a whole sweep in-process on one rank (its own options database); *complete: every task
+// finished.
+void RunSweep(const std::string &opts, PetscBool *complete)
+{
+  Options     opt(opts.c_str());
+  SlimHarness h = nullptr;
+  *complete     = PETSC_FALSE;
+  ASSERT_EQ(0, SlimHarnessCreate(PETSC_COMM_SELF, &h));
+  ASSERT_EQ(0, SlimHarnessSetFromOptions(h));
+  ASSERT_EQ(0, SlimHarnessRun(h, complete));
+  ASSERT_EQ(0, SlimHarnessDestroy(&h));
+}
 } // namespace
 
 // One rank, no mpirun: a sweep whose dho points fail with a PETSc error (m = 0: singular
@@ -412,14 +425,9 @@ TEST(Harness, OneFlushOfManyRows)
   std::string opts = "-sweep_family dho -sweep_r 0 -sweep_N 2 -sweep_sigma 0,1,2,3,4 -sweep_baselines none -sweep_repeats 0 "
                      "-sweep_flush_tasks 1000 -sweep_flush_interval 1000 -sweep_quiet -sweep_dt " +
                      dts + " -output " + out;
-  Options     opt(opts.c_str());
-  SlimHarness h = nullptr;
   PetscBool   complete;
-  ASSERT_EQ(0, SlimHarnessCreate(PETSC_COMM_SELF, &h));
-  ASSERT_EQ(0, SlimHarnessSetFromOptions(h));
-  ASSERT_EQ(0, SlimHarnessRun(h, &complete));
+  RunSweep(opts, &complete);
   EXPECT_TRUE(complete);
-  ASSERT_EQ(0, SlimHarnessDestroy(&h));
   std::vector<double> st = ReadReal(out, "points/status"), ts = ReadReal(out, "tasks/status");
   EXPECT_EQ(320u, st.size());
   EXPECT_EQ(320, std::count(st.begin(), st.end(), 0.0));
@@ -437,14 +445,9 @@ TEST(Orders, FileHoldsTheAsymptoticEstimateAndMarks)
   std::string opts = "-sweep_family dho -dho_lambda 0.1 -sweep_r 0,1 -sweep_dt 1,0.5,0.25,0.125,0.0625 -sweep_T 40 "
                      "-sweep_repeats 0 -sweep_baselines none -sweep_quiet -output " +
                      out;
-  Options     opt(opts.c_str());
-  SlimHarness h = nullptr;
   PetscBool   complete;
-  ASSERT_EQ(0, SlimHarnessCreate(PETSC_COMM_SELF, &h));
-  ASSERT_EQ(0, SlimHarnessSetFromOptions(h));
-  ASSERT_EQ(0, SlimHarnessRun(h, &complete));
+  RunSweep(opts, &complete);
   ASSERT_TRUE(complete);
-  ASSERT_EQ(0, SlimHarnessDestroy(&h));
   std::vector<double> r = ReadReal(out, "points/r"), dt = ReadReal(out, "points/dt"), err = ReadReal(out, "points/err_q_final");
   std::vector<double> st = ReadReal(out, "points/status"), mark = ReadReal(out, "points/order_mark");
   ASSERT_EQ(10u, mark.size());
@@ -496,14 +499,9 @@ TEST(FitKind, UncertaintyColumnsAndObservedVsFitted)
                      "-sweep_repeats 0 -fit_guesses 4 -fit_params k,lambda -fit_loss trajectory,acceleration -fit_method gd -fit_grid 6 "
                      "-fit_max_it 2000 -fit_obs_stride 2 -sweep_quiet -output " +
                      out;
-  Options     opt(opts.c_str());
-  SlimHarness h = nullptr;
   PetscBool   complete;
-  ASSERT_EQ(0, SlimHarnessCreate(PETSC_COMM_SELF, &h));
-  ASSERT_EQ(0, SlimHarnessSetFromOptions(h));
-  ASSERT_EQ(0, SlimHarnessRun(h, &complete));
+  RunSweep(opts, &complete);
   ASSERT_TRUE(complete);
-  ASSERT_EQ(0, SlimHarnessDestroy(&h));
   const size_t        K = 4, np = 3, nr = 2;
   std::vector<double> st = ReadReal(out, "fits/status"), loss = ReadReal(out, "fits/loss_final"), cons = ReadReal(out, "fits/consistent");
   std::vector<double> pstd = ReadReal(out, "fits/param_std"), rstd = ReadReal(out, "fits/ratio_std"), ratio = ReadReal(out, "fits/ratio_final");

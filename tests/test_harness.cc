@@ -111,12 +111,13 @@ TEST(TaskMap, FlatIndexDecodesToKindsInOrder)
   ASSERT_EQ(0, SlimHarnessCreate(PETSC_COMM_SELF, &h));
   ASSERT_EQ(0, SlimHarnessSetFromOptions(h));
   ASSERT_EQ(0, SlimHarnessSetUpKinds(h));
-  // 16 points, 4 groups x 2 RK types, 16 x 2 fit configurations, 16 x 2 losses x 3 blocks
-  const char    *names[] = {"point", "baseline", "fit", "landscape"};
-  const PetscInt counts[] = {16, 8, 32, 96};
-  ASSERT_EQ(4, h->nkinds);
+  // 16 points, 4 groups x 2 RK types, 16 x 2 fit configurations, 16 x 2 losses x 3 blocks, no
+  // training data
+  const char    *names[] = {"point", "baseline", "fit", "landscape", "train"};
+  const PetscInt counts[] = {16, 8, 32, 96, 0};
+  ASSERT_EQ(5, h->nkinds);
   PetscInt first = 0;
-  for (PetscInt k = 0; k < 4; k++) {
+  for (PetscInt k = 0; k < 5; k++) {
     EXPECT_STREQ(names[k], h->kinds[k]->name);
     EXPECT_EQ(counts[k], h->kinds[k]->n);
     EXPECT_EQ(first, h->kinds[k]->first);

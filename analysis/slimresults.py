@@ -355,9 +355,10 @@ def rms(a, b):
 
 def read_fit_obs(f):
     """One dict per /fit_obs/<row> group of an open h5py file: row (its /fit_summary row), the
-    attributes (point, config, loss, method, fit, sigma, param_names, theta_true, theta_fit) and
-    the series of FIT_OBS_SERIES that are present as float arrays ([n] for t, [n, dof] otherwise),
-    plus rms_q = rms(q_fit, q_true) and rms_pi = rms(pi_fit, pi_true)."""
+    attributes (point, config, loss, method, sigma, param_names, theta_true), theta_fit (the
+    group's dataset), fit (the /fits row of the best fit: /fit_summary/best_fit) and the series
+    of FIT_OBS_SERIES that are present as float arrays ([n] for t, [n, dof] otherwise), plus
+    rms_q = rms(q_fit, q_true) and rms_pi = rms(pi_fit, pi_true)."""
     out = []
     if "fit_obs" not in f:
         return out
@@ -367,6 +368,10 @@ def read_fit_obs(f):
             continue
         d = {name: attr(g, name) for name in g.attrs}
         d["row"] = int(k)
+        if "theta_fit" in g:
+            d["theta_fit"] = np.asarray(g["theta_fit"][()], float)
+        if "fit_summary" in f and "best_fit" in f["fit_summary"]:
+            d["fit"] = int(f["fit_summary"]["best_fit"][int(k)])
         for s in FIT_OBS_SERIES:
             if s in g:
                 a = np.asarray(g[s][()], float)
@@ -383,20 +388,31 @@ TRAINING_SERIES = ("q", "pi", "qdot")
 
 def training_batches(path, family, batch=None, series=TRAINING_SERIES):
     """Batches of /training/<family> of a results file for a training loop: yields dicts with
-    theta [b, n_params] and the requested series [b, samples, dof] (and t [samples] once, in the
-    first batch). batch defaults to the chunk size of theta's first dimension, so that every read
-    touches whole compressed chunks only. The file stays open only while iterating."""
+    theta [b, n_params], fail_step [b] and the requested series [b, samples, dof] (and t [samples]
+    once, in the first batch). batch defaults to the chunk size of theta's first dimension, so
+    that every read touches whole chunks only. Rows of blocks the harness has not finished
+    (/training/<family>/blocks/status != 0: a run stopped early or a failed block) are left out,
+    so a batch can be shorter. The file stays open only while iterating."""
     with h5py.File(path, "r") as f:
         g = f["training"][family]
         th = g["theta"]
         n = th.shape[0]
         if batch is None:
             batch = th.chunks[0] if th.chunks else min(n, 1024)
+        valid = None
+        if "blocks" in g:  # the harness's layout: a block's rows are valid once its status is 0
+            B = g["blocks"]
+            valid = np.zeros(n, bool)
+            for first, count, st in zip(B["first"][()], B["count"][()], B["status"][()]):
+                valid[first:first + count] = st == 0
+            if valid.all():
+                valid = None
         for i in range(0, n, batch):
-            d = {"theta": th[i:i + batch]}
-            for s in series:
+            keep = slice(None) if valid is None else valid[i:i + batch]
+            d = {"theta": th[i:i + batch][keep]}
+            for s in series + ("fail_step",):
                 if s in g:
-                    d[s] = g[s][i:i + batch]
+                    d[s] = g[s][i:i + batch][keep]
             if i == 0 and "t" in g:
                 d["t"] = g["t"][()]
             yield d

@@ -24,6 +24,7 @@ static const struct {
   {"baseline", SlimTaskKindCreate_Baseline},
   {"fit", SlimTaskKindCreate_Fit},
   {"landscape", SlimTaskKindCreate_Landscape},
+  {"train", SlimTaskKindCreate_Train},
 };
 
 /* Seconds: a killed job loses at most about this much of cheap finished work. */
@@ -107,8 +108,8 @@ static PetscErrorCode CheckUnusedOptions(SlimHarness h)
 {
   PetscInt    n;
   char      **names, **values;
-  const char *prefixes[SLIM_LIST_MAX + 4] = {"sweep_", "fit_", "landscape_"};
-  PetscInt    np = 3;
+  const char *prefixes[SLIM_LIST_MAX + 4] = {"sweep_", "fit_", "landscape_", "train_"};
+  PetscInt    np = 4;
 
   PetscFunctionBeginUser;
   for (PetscInt f = 0; f < h->sw->nfam; f++) prefixes[np++] = h->sw->fam[f]->name;
@@ -119,7 +120,7 @@ static PetscErrorCode CheckUnusedOptions(SlimHarness h)
       PetscBool match;
       PetscCall(PetscStrlen(prefixes[k], &len));
       PetscCall(PetscStrncmp(names[i], prefixes[k], len, &match));
-      if (match && k >= 3 && names[i][len] != '_') match = PETSC_FALSE;
+      if (match && k >= 4 && names[i][len] != '_') match = PETSC_FALSE;
       PetscCheck(!match, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-%s: unknown option (see -help for the options of this sweep)", names[i]);
     }
   }
@@ -187,6 +188,7 @@ PetscErrorCode SlimHarnessSetFromOptions(SlimHarness h)
   PetscCall(CheckOptions(h));
   PetscCall(SlimSweepSetFromOptions(h->sw));
   PetscCheck(h->sw->npoints > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "the sweep is empty");
+  PetscCall(SlimTaskTrainSetFromOptions(h)); /* read again by the kind; here for -help and checks */
   PetscCall(CheckUnusedOptions(h));
   PetscFunctionReturn(0);
 }

@@ -280,7 +280,7 @@ PetscErrorCode SlimOutputDefineTable(SlimOutput out, const char table[], const c
 
 
 /* With <option>_fsync: push this rank's writes to stable storage (independent fdatasync). */
-static PetscErrorCode SyncData(SlimOutput out)
+PetscErrorCode SlimOutputSyncData(SlimOutput out)
 {
   PetscFunctionBeginUser;
   if (out->fd >= 0) PetscCheck(!fdatasync(out->fd), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: fdatasync of '%s' failed: %s", out->option, out->path, strerror(errno));
@@ -339,7 +339,7 @@ PetscErrorCode SlimOutputWriteRows(SlimOutput out, const char table[], const cha
   PetscCall(PetscFree(coords));
   PetscCall(PetscFree(sbuf));
   PetscCheck(st >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: writing %" PetscInt_FMT " rows of table '%s' column '%s' to '%s' failed", out->option, n, e->table, e->col, out->path);
-  PetscCall(SyncData(out));
+  PetscCall(SlimOutputSyncData(out));
   PetscCall(PetscLogEventEnd(SLIM_EVENT_Output, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -425,7 +425,7 @@ PetscErrorCode SlimOutputWriteArray(SlimOutput out, const char path[], const Pet
   PetscCall(PetscLogEventBegin(SLIM_EVENT_Output, 0, 0, 0, 0));
   st = H5Dwrite(e->dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, out->dxpl, data);
   PetscCheck(st >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: writing array '%s' to '%s' failed", out->option, e->key, out->path);
-  PetscCall(SyncData(out));
+  PetscCall(SlimOutputSyncData(out));
   PetscCall(PetscLogEventEnd(SLIM_EVENT_Output, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

@@ -182,10 +182,12 @@ static PetscErrorCode DsetOpenExisting(SlimOutput out, SlimDset *e, hid_t ftype,
 }
 
 /* Creates the dataset with early allocation and its fill value (NaN, -1, ""): space and fill
- * are written now, collectively, so later independent writes touch raw data only. */
+ * are written now, collectively, so later independent writes touch raw data only. e->chunk0 > 0:
+ * chunked layout, chunks of chunk0 rows x the other dimensions (src/output_chunked.c). */
 static PetscErrorCode DsetCreate(SlimOutput out, SlimDset *e, hid_t ftype, const char units[], const char desc[])
 {
   hid_t      s, dcpl, lcpl;
+  hsize_t    chunk[3];
   double     nan_ = NAN;
   PetscInt64 m1   = -1;
   char      *sfill;
@@ -193,7 +195,10 @@ static PetscErrorCode DsetCreate(SlimOutput out, SlimDset *e, hid_t ftype, const
   PetscFunctionBeginUser;
   H5Call(s = H5Screate_simple(e->rank, e->dims, NULL));
   H5Call(dcpl = H5Pcreate(H5P_DATASET_CREATE));
-  H5Call(H5Pset_layout(dcpl, H5D_CONTIGUOUS));
+  if (e->chunk0) {
+    for (int i = 0; i < e->rank; i++) chunk[i] = i ? PetscMax(e->dims[i], 1) : PetscMax(PetscMin(e->chunk0, e->dims[0]), 1);
+    H5Call(H5Pset_chunk(dcpl, e->rank, chunk));
+  } else H5Call(H5Pset_layout(dcpl, H5D_CONTIGUOUS));
   H5Call(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY));
   H5Call(H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC));
   if (e->type == SLIM_COL_REAL) H5Call(H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan_));

@@ -100,7 +100,7 @@ static PetscErrorCode MergeDataset(SlimOutput out, hid_t f, const char name[], c
   PetscCall(PetscStrncpy(parent, name, PetscMin(sizeof(parent), (size_t)(slash - name) + 1)));
   PetscCall(PetscSNPrintf(status, sizeof(status), "%s/status", parent));
   table = (PetscBool)(H5Lexists(f, status, H5P_DEFAULT) > 0);
-  if (!table && strncmp(name, "trajectories/", 13) && strncmp(name, "baselines/trajectories/", 23) && strncmp(name, "fit_paths/", 10)) PetscFunctionReturn(0);
+  if (!table && strncmp(name, "trajectories/", 13) && strncmp(name, "baselines/trajectories/", 23) && strncmp(name, "fit_paths/", 10) && strncmp(name, "fit_obs/", 8)) PetscFunctionReturn(0);
   PetscCall(ReadWhole(f, name, opt, &buf, &rb, &nr, &cls));
   if (table) {
     PetscInt64 *st;

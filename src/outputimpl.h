@@ -38,6 +38,7 @@ typedef struct {
   int         rank;    /* dataspace rank */
   hsize_t     dims[3];
   PetscBool   isarray;
+  hsize_t     chunk0;  /* > 0: created chunked, chunks of chunk0 rows (src/output_chunked.c) */
 } SlimDset;
 
 struct _n_SlimOutput {
@@ -66,5 +67,7 @@ PETSC_INTERN PetscErrorCode SlimOutputNormalizePath(const char p[], char **key);
 PETSC_INTERN PetscErrorCode SlimOutputObjExists(hid_t file, const char key[], PetscBool *exists);
 /* "real [10 x 3]", "string(12) [10]": a dataset's type and shape for messages */
 PETSC_INTERN void SlimOutputDescribeShape(char buf[], size_t len, SlimColType type, PetscInt width, int rank, const hsize_t dims[]);
+/* With <option>_fsync: this rank's writes to stable storage (independent fdatasync). */
+PETSC_INTERN PetscErrorCode SlimOutputSyncData(SlimOutput out);
 /* (src/output_attr.c) */
 PETSC_INTERN PetscErrorCode SlimOutputWriteAttrString(hid_t oid, const char name[], const char value[]);

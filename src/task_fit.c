@@ -1,6 +1,8 @@
-/* Task kind "fit": the K coefficient fits of one (point, configuration), their statistics and
- * the noise slice (docs/fits.md; include/slim/private/harnessimpl.h). Rows of /fits (one per
- * fit), /fit_summary (one per task) and, with -fit_store_path, /fit_paths/<row>. */
+/* Task kind "fit": the K coefficient fits of one (point, configuration), their uncertainty and
+ * statistics, and the noise slice (docs/fits.md; include/slim/private/harnessimpl.h). Rows of
+ * /fits (one per fit), /fit_summary (one per task), /fit_obs/<row> (synthetic data:
+ * observations and the best fit's motion, src/task_fitobs.c) and, with -fit_store_path,
+ * /fit_paths/<row>. */
 #include <petsctime.h>
 #include <slim/private/harnessimpl.h>
 
@@ -20,6 +22,10 @@ typedef struct {
   PetscReal     loss_init, loss_final, grad_norm;
   PetscInt      iterations, evaluations;
   char          reason[160];
+  PetscReal     param_std[SLIM_MAX_PARAM], ratio_std[SLIM_MAX_PARAM];
+  PetscInt      consistent;
+  PetscReal     z_max, sigma_est;
+  PetscInt      gn_rank;
   PetscReal     fit_wall;
   PetscInt      rank;
   SlimFitStatus status;
@@ -42,6 +48,12 @@ static const SlimRecordColumn FitCols[] = {
   SLIM_REC(FitRow, iterations, SLIM_RECORD_INT, 1, "iterations", "", "gd: trial steps (loss evaluations after the first); tao: TAO iterations"),
   SLIM_REC(FitRow, evaluations, SLIM_RECORD_INT, 1, "evaluations", "", "loss evaluations"),
   SLIM_REC(FitRow, reason, SLIM_RECORD_STRING, 160, "reason", "", "how the fit ended, e.g. 'converged: step below -fit_tol' or 'diverged: <why>'"),
+  SLIM_REC(FitRow, param_std, SLIM_RECORD_REAL, SLIM_RECORD_SLOT(W_PARAM), "param_std", "", "Gauss-Newton standard deviation of each parameter (SlimFitGetUncertainty, noise estimated from the residual): 0 not fitted, Inf not identifiable"),
+  SLIM_REC(FitRow, ratio_std, SLIM_RECORD_REAL, SLIM_RECORD_SLOT(W_RATIO), "ratio_std", "", "standard deviation of each identifiable ratio"),
+  SLIM_REC(FitRow, consistent, SLIM_RECORD_INT, 1, "consistent", "", "1: the truth within 3 std of every ratio (parameter, without ratios); 0 not; -1 no truth (measured data) or diverged"),
+  SLIM_REC(FitRow, z_max, SLIM_RECORD_REAL, 1, "z_max", "", "max |estimate - truth| / std over the tested quantities"),
+  SLIM_REC(FitRow, sigma_est, SLIM_RECORD_REAL, 1, "sigma_est", "units of the data", "noise standard deviation estimated from the residual (used for the std)"),
+  SLIM_REC(FitRow, gn_rank, SLIM_RECORD_INT, 1, "gn_rank", "", "identifiable directions: rank of the Gauss-Newton matrix over the fitted parameters"),
   SLIM_REC(FitRow, fit_wall, SLIM_RECORD_REAL, 1, "fit_wall", "s", "wall time until this fit ended (gd fits of a point run together)"),
   SLIM_REC(FitRow, rank, SLIM_RECORD_INT, 1, "rank", "", "MPI rank that computed the row"),
   SLIM_REC(FitRow, status, SLIM_RECORD_ENUM, 1, "status", "", "-1 not computed yet, 0 converged, 1 max-iterations, 2 diverged (see reason)"),
@@ -57,6 +69,9 @@ typedef struct {
   PetscReal   theta_true[SLIM_MAX_PARAM], ratio_true[SLIM_MAX_PARAM], loss_true;
   PetscInt    n_fits, n_converged, n_max_it, n_diverged, n_recovered;
   PetscReal   frac_converged, frac_recovered;
+  PetscInt    n_consistent;
+  PetscReal   frac_consistent;
+  PetscInt    best_fit;
   PetscReal   perr_med[SLIM_MAX_PARAM], perr_iqr[SLIM_MAX_PARAM], ratio_med[SLIM_MAX_PARAM], ratio_iqr[SLIM_MAX_PARAM];
   PetscReal   rerr_med[SLIM_MAX_PARAM], rerr_iqr[SLIM_MAX_PARAM];
   PetscReal   loss_med, loss_iqr, loss_min, its_med;
@@ -95,6 +110,9 @@ static const SlimRecordColumn SummaryCols[] = {
   SINT(n_recovered, "n_recovered", "converged fits with every ratio within -fit_recover_tol"),
   SREAL(frac_converged, 1, "frac_converged", "n_converged / K"),
   SREAL(frac_recovered, 1, "frac_recovered", "n_recovered / K"),
+  SINT(n_consistent, "n_consistent", "fits whose truth lies within 3 std (/fits/consistent 1); -1 without truth"),
+  SREAL(frac_consistent, 1, "frac_consistent", "n_consistent / fits that did not diverge"),
+  SINT(best_fit, "best_fit", "/fits row of the lowest-loss fit that did not diverge (the fit of /fit_obs/<row>); -1: none"),
   SREAL(perr_med, SLIM_RECORD_SLOT(W_PARAM), "param_err_median", "median over the fits that did not diverge of /fits/param_err"),
   SREAL(perr_iqr, SLIM_RECORD_SLOT(W_PARAM), "param_err_iqr", "interquartile range of /fits/param_err (same fits)"),
   SREAL(ratio_med, SLIM_RECORD_SLOT(W_RATIO), "ratio_median", "median of the fitted ratios"),
@@ -119,8 +137,9 @@ static const SlimRecordColumn SummaryCols[] = {
 static const SlimRecordTable SummaryTable = SLIM_RECORD_TABLE("fit statistics per point and configuration: row point*n_configs + config", SummaryCols, SummaryRow);
 
 typedef struct {
-  PetscInt nconf, K;
-  PetscInt widths[W_NSLOTS];
+  PetscInt  nconf, K;
+  PetscInt  widths[W_NSLOTS];
+  PetscBool obs; /* /fit_obs: fits of synthetic data */
 } FitKind;
 
 PetscErrorCode SlimHarnessFitProblem(SlimHarness h, PetscInt point, SlimFitProblem *prob)
@@ -157,6 +176,7 @@ static PetscErrorCode Count(SlimTaskKind k, PetscInt *n)
     fk->widths[W_RATIO] = PetscMax(fk->widths[W_RATIO], sw->fam[f]->nratio);
   }
   fk->widths[W_SLICE] = sw->fit->slice_n;
+  fk->obs             = (PetscBool)(fk->K > 0 && !sw->fit->obs);
   *n                  = sw->npoints * fk->nconf;
   PetscFunctionReturn(0);
 }
@@ -204,6 +224,8 @@ static PetscErrorCode DefineTables(SlimTaskKind k)
   PetscCall(SlimRecordDefine(h->out, "fit_summary", 1, st, fk->widths, k->n));
   PetscCall(SlimOutputSetAttrString(h->out, "fit_summary", "settings", sig));
   PetscCall(PetscFree(sig));
+  if (fk->obs)
+    for (PetscInt row = 0; row < k->n; row++) PetscCall(SlimFitObsDefine(h, row, row / fk->nconf, row % fk->nconf));
   if (!fk->K || !fit->store_path) PetscFunctionReturn(0);
   for (PetscInt row = 0; row < k->n; row++) {
     SlimFamily fam     = h->sw->fam[h->sw->points[row / fk->nconf].family];
@@ -279,8 +301,10 @@ static PetscErrorCode IsDone(SlimTaskKind k, PetscBool done[])
 
 /* What one fit task computes. */
 typedef struct {
-  SlimFitProblem prob;
-  SlimFitResult *res;
+  SlimFitProblem      prob;
+  SlimFitResult      *res;
+  SlimFitUncertainty *unc;
+  SlimFitObs          obs;
   PetscReal     *path, *sx, *sl, *slc;
   PetscReal      rms, rel, loss_true;
   PetscInt       nobs;
@@ -304,6 +328,10 @@ static PetscErrorCode Compute(SlimTaskKind k, PetscInt row, FitWork *w, SlimCatc
   if (!*ierr) *ierr = SlimFitDataGetSize(data, &w->nobs);
   if (!*ierr) *ierr = SlimFitEvaluateSets(fit, &w->prob, data, 1, w->prob.fam->theta, &w->loss_true, NULL, &ev);
   if (!*ierr && fk->K) *ierr = SlimFitRun(fit, &w->prob, row % fk->nconf, data, w->res, w->path);
+  /* noise std estimated from the residual (sigma 0): the acceleration residual carries the noise
+   * of q and qdot too, and measured data have no stated sigma */
+  for (PetscInt g = 0; g < fk->K && !*ierr; g++) *ierr = SlimFitGetUncertainty(fit, &w->prob, data, &w->res[g], 0, &w->unc[g]);
+  if (!*ierr && fk->obs) *ierr = SlimFitObsCompute(fit, &w->prob, data, fk->K, w->res, &w->obs);
   if (!*ierr && fit->slice_n) *ierr = SlimFitSlice(fit, &w->prob, data, w->sx, w->sl, w->slc, &w->rms, &w->rel);
   SlimCatchEnd(c);
   PetscCall(PetscLogStagePop());
@@ -337,10 +365,14 @@ static PetscErrorCode WriteFits(SlimTaskKind k, PetscInt row, const FitWork *w)
     Pad(fam->nratio, e.ratio, f[g].ratio_final), Pad(fam->nratio, e.rerr, f[g].ratio_err);
     f[g].recovered = e.recovered, f[g].loss_init = r->loss0, f[g].loss_final = r->loss, f[g].grad_norm = r->gnorm;
     f[g].iterations = r->its, f[g].evaluations = r->nevals, f[g].fit_wall = r->wall, f[g].rank = k->h->rank, f[g].status = r->status;
+    Pad(fam->nparam, w->unc[g].std, f[g].param_std), Pad(fam->nratio, w->unc[g].rstd, f[g].ratio_std);
+    f[g].consistent = fit->obs || r->status == SLIM_FIT_DIVERGED ? -1 : (PetscInt)w->unc[g].consistent;
+    f[g].z_max = w->unc[g].zmax, f[g].sigma_est = w->unc[g].sigma, f[g].gn_rank = w->unc[g].rank;
     PetscCall(PetscStrncpy(f[g].reason, r->reason, sizeof(f[g].reason)));
   }
   PetscCall(SlimRecordWrite(k->h->out, "fits", &FitTable, fk->widths, FIT_NDEF, -1, fk->K, rows, f));
   PetscCall(PetscFree2(f, rows));
+  if (fk->obs) PetscCall(SlimFitObsWrite(k->h->out, row, &w->obs));
   if (w->path) {
     char p[64];
     PetscCall(PetscSNPrintf(p, sizeof(p), "fit_paths/%" PetscInt_FMT, row));
@@ -366,6 +398,15 @@ static PetscErrorCode WriteSummary(SlimTaskKind k, PetscInt row, const FitWork *
     Pad(fam->nparam, sum.truth, s.theta_true), Pad(fam->nratio, sum.rtruth, s.ratio_true);
     s.n_converged = sum.nconv, s.n_max_it = sum.nmaxit, s.n_diverged = sum.ndiv, s.n_recovered = sum.nrecovered;
     s.frac_converged = sum.frac_conv, s.frac_recovered = sum.frac_recovered;
+    if (!fit->obs) {
+      s.n_consistent = 0;
+      for (PetscInt g = 0; g < fk->K; g++) s.n_consistent += w->res[g].status != SLIM_FIT_DIVERGED && w->unc[g].consistent;
+      s.frac_consistent = fk->K > sum.ndiv ? (PetscReal)s.n_consistent / (fk->K - sum.ndiv) : NAN;
+    }
+    if (fk->K) {
+      PetscInt b = SlimFitBest(fk->K, w->res);
+      s.best_fit = b >= 0 ? row * fk->K + b : -1;
+    }
     Pad(fam->nparam, sum.perr_med, s.perr_med), Pad(fam->nparam, sum.perr_iqr, s.perr_iqr);
     Pad(fam->nratio, sum.ratio_med, s.ratio_med), Pad(fam->nratio, sum.ratio_iqr, s.ratio_iqr);
     Pad(fam->nratio, sum.rerr_med, s.rerr_med), Pad(fam->nratio, sum.rerr_iqr, s.rerr_iqr);
@@ -397,7 +438,7 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt row, SlimTaskFailure *fail)
   PetscFunctionBeginUser;
   PetscCall(PetscTime(&t0));
   PetscCall(SlimHarnessFitProblem(k->h, row / fk->nconf, &w.prob));
-  PetscCall(PetscCalloc1(PetscMax(fk->K, 1), &w.res));
+  PetscCall(PetscCalloc2(PetscMax(fk->K, 1), &w.res, PetscMax(fk->K, 1), &w.unc));
   PetscCall(PetscMalloc3(ns, &w.sx, ns, &w.sl, ns, &w.slc));
   if (fk->K && fit->store_path) PetscCall(PetscMalloc1(fk->K * (fit->max_it + 1) * (w.prob.fam->nparam + 1), &w.path));
   PetscCall(Compute(k, row, &w, &c, &ierr));
@@ -411,7 +452,8 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt row, SlimTaskFailure *fail)
   PetscCall(PetscLogStagePop());
   PetscCall(PetscFree(w.path));
   PetscCall(PetscFree3(w.sx, w.sl, w.slc));
-  PetscCall(PetscFree(w.res));
+  PetscCall(PetscFree2(w.res, w.unc));
+  PetscCall(SlimFitObsReset(&w.obs));
   PetscFunctionReturn(0);
 }
 

@@ -1,8 +1,10 @@
 /* The /orders table (include/slim/private/harnessimpl.h): points that differ only in dt (and in
- * N when the sweep fixes T) form a group; rank 0 fits the observed convergence order of each
- * group from the finished points at the end of every session. */
+ * N when the sweep fixes T) form a group; rank 0 estimates the asymptotic convergence order of
+ * each group from the finished points at the end of every session (SlimOrderEstimate,
+ * include/slim/order.h) and marks each point's part in it (/points/order_mark). */
 #include <math.h>
 #include <string.h>
+#include <slim/order.h>
 #include <slim/private/harnessimpl.h>
 
 typedef struct {
@@ -12,7 +14,9 @@ typedef struct {
   PetscInt    B;
   const char *solver;
   PetscInt    n_dt;
-  PetscReal   order, order_finest, expected, dt_min, dt_max;
+  PetscReal   order, order_finest, order_lsq, expected, dt_min, dt_max;
+  PetscInt    n_used;
+  PetscReal   dt_used_min, dt_used_max, slope_min, slope_max;
   char        points[256];
 } OrderRow;
 
@@ -24,12 +28,18 @@ static const SlimRecordColumn OrderCols[] = {
   SLIM_REC(OrderRow, sigma, SLIM_RECORD_REAL, 1, "sigma", "", "noise level of the points"),
   SLIM_REC(OrderRow, B, SLIM_RECORD_INT, 1, "B", "", "ensemble size"),
   SLIM_REC(OrderRow, solver, SLIM_RECORD_STRPTR, 16, "solver", "", "step solver"),
-  SLIM_REC(OrderRow, n_dt, SLIM_RECORD_INT, 1, "n_dt", "", "points with a usable error in the fit"),
-  SLIM_REC(OrderRow, order, SLIM_RECORD_REAL, 1, "order", "", "least-squares slope of log err_q_final vs log dt"),
-  SLIM_REC(OrderRow, order_finest, SLIM_RECORD_REAL, 1, "order_finest", "", "slope between the two smallest dt"),
+  SLIM_REC(OrderRow, n_dt, SLIM_RECORD_INT, 1, "n_dt", "", "points with a usable error: finished, finite, above -sweep_order_floor"),
+  SLIM_REC(OrderRow, order, SLIM_RECORD_REAL, 1, "order", "", "asymptotic order: least-squares slope of log err_q_final vs log dt over the finest run of dt whose pair slopes agree (include/slim/order.h)"),
+  SLIM_REC(OrderRow, order_finest, SLIM_RECORD_REAL, 1, "order_finest", "", "slope of the finest pair of dt in the asymptotic run"),
+  SLIM_REC(OrderRow, order_lsq, SLIM_RECORD_REAL, 1, "order_lsq", "", "least-squares slope over every usable point (mixes pre-asymptotic and round-off regimes)"),
   SLIM_REC(OrderRow, expected, SLIM_RECORD_REAL, 1, "expected", "", "2r+2, the theoretical order"),
-  SLIM_REC(OrderRow, dt_min, SLIM_RECORD_REAL, 1, "dt_min", "time", "smallest dt in the fit"),
-  SLIM_REC(OrderRow, dt_max, SLIM_RECORD_REAL, 1, "dt_max", "time", "largest dt in the fit"),
+  SLIM_REC(OrderRow, dt_min, SLIM_RECORD_REAL, 1, "dt_min", "time", "smallest dt with a usable error"),
+  SLIM_REC(OrderRow, dt_max, SLIM_RECORD_REAL, 1, "dt_max", "time", "largest dt with a usable error"),
+  SLIM_REC(OrderRow, n_used, SLIM_RECORD_INT, 1, "n_used", "", "points in the asymptotic fit (/points/order_mark 0)"),
+  SLIM_REC(OrderRow, dt_used_min, SLIM_RECORD_REAL, 1, "dt_used_min", "time", "smallest dt in the asymptotic fit"),
+  SLIM_REC(OrderRow, dt_used_max, SLIM_RECORD_REAL, 1, "dt_used_max", "time", "largest dt in the asymptotic fit"),
+  SLIM_REC(OrderRow, slope_min, SLIM_RECORD_REAL, 1, "slope_min", "", "smallest consecutive-pair slope inside the asymptotic run"),
+  SLIM_REC(OrderRow, slope_max, SLIM_RECORD_REAL, 1, "slope_max", "", "largest consecutive-pair slope inside the asymptotic run"),
   SLIM_REC(OrderRow, points, SLIM_RECORD_STRING, 256, "points", "", "indices of the points in the group, comma separated"),
 };
 static const SlimRecordTable OrderTable = SLIM_RECORD_TABLE("observed convergence order of points differing only in dt", OrderCols, OrderRow);
@@ -41,20 +51,6 @@ typedef struct {
   PetscInt  norder;
   PetscInt *group_of_point; /* order group of each point, -1: in none */
 } Orders;
-
-void SlimOrderFit(PetscInt n, const PetscReal dt[], const PetscReal err[], PetscReal *order, PetscReal *order_finest)
-{
-  PetscReal sx = 0, sy = 0, sxx = 0, sxy = 0, d1 = PETSC_MAX_REAL, d2 = PETSC_MAX_REAL, e1 = NAN, e2 = NAN;
-
-  for (PetscInt i = 0; i < n; i++) {
-    PetscReal x = log(dt[i]), y = log(err[i]);
-    sx += x, sy += y, sxx += x * x, sxy += x * y;
-    if (dt[i] < d1) d2 = d1, e2 = e1, d1 = dt[i], e1 = err[i];
-    else if (dt[i] < d2) d2 = dt[i], e2 = err[i];
-  }
-  *order        = n >= 2 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : NAN;
-  *order_finest = n >= 2 ? log(e2 / e1) / log(d2 / d1) : NAN;
-}
 
 static PetscBool SameGroup(SlimSweep sw, const SlimPoint *q, const SlimPoint *p)
 {
@@ -100,55 +96,72 @@ PetscErrorCode SlimOrdersDestroy(SlimHarness h)
   PetscFunctionReturn(0);
 }
 
+/* /points/order_mark: each point's part in its group's order (SlimOrderMark, -1: in no group) */
+typedef struct {
+  PetscInt order_mark;
+} MarkRow;
+static const SlimRecordColumn MarkCols[] = {
+  SLIM_REC(MarkRow, order_mark, SLIM_RECORD_INT, 1, "order_mark", "", "part in the /orders fit: -1 in no order group, 0 used, 1 failed, 2 round-off, 3 pre-asymptotic, 4 too few usable points"),
+};
+static const SlimRecordTable MarkTable = SLIM_RECORD_TABLE("sweep points", MarkCols, MarkRow);
+
 PetscErrorCode SlimOrdersDefine(SlimHarness h)
 {
   Orders                      *o   = (Orders *)h->orders;
-  const SlimRecordTable *const t[] = {&OrderTable};
+  const SlimRecordTable *const t[] = {&OrderTable}, *const m[] = {&MarkTable};
 
   PetscFunctionBeginUser;
-  if (o->norder) PetscCall(SlimRecordDefine(h->out, "orders", 1, t, NULL, o->norder));
+  if (!o->norder) PetscFunctionReturn(0);
+  PetscCall(SlimRecordDefine(h->out, "orders", 1, t, NULL, o->norder));
+  PetscCall(SlimRecordDefine(h->out, "points", 1, m, NULL, h->sw->npoints));
   PetscFunctionReturn(0);
 }
 
-/* Errors at round-off level say nothing about the order: below floor * max|q0| they are left out. */
-static PetscBool Usable(SlimHarness h, const SlimPoint *p, PetscInt64 status, PetscReal err)
+/* Errors at round-off level say nothing about the order: at or below floor * max|q0| they are
+ * left out. */
+static PetscReal Floor(SlimHarness h, const SlimPoint *p)
 {
   SlimFamily fam   = h->sw->fam[p->family];
   PetscReal  scale = 0;
 
-  if (status != 0 || !isfinite(err)) return PETSC_FALSE;
   for (PetscInt a = 0; a < fam->dof; a++) scale = PetscMax(scale, PetscAbsReal(fam->q0[a]));
-  return (PetscBool)(err > h->order_floor * PetscMax(scale, PETSC_SMALL));
+  return h->order_floor * PetscMax(scale, PETSC_SMALL);
 }
 
-/* Row g of /orders from the points' errors. */
-static PetscErrorCode OrderRowCompute(SlimHarness h, PetscInt g, const PetscReal err[], const PetscInt64 st[], PetscReal dt[], PetscReal e[], OrderRow *o)
+/* Row g of /orders and the marks of its points from the points' errors; work arrays of npoints. */
+static PetscErrorCode OrderRowCompute(SlimHarness h, PetscInt g, const PetscReal err[], const PetscInt64 st[], PetscReal dt[], PetscReal e[], PetscBool ok[], PetscInt idx[], PetscInt gmark[], MarkRow mark[], OrderRow *o)
 {
-  SlimSweep  sw = h->sw;
-  Orders    *os = (Orders *)h->orders;
-  PetscInt   n = 0, rep = -1;
-  SlimPoint *p;
+  SlimSweep       sw = h->sw;
+  Orders         *os = (Orders *)h->orders;
+  PetscInt        n = 0;
+  PetscReal       floor;
+  SlimPoint      *p;
+  SlimOrderResult res;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(o, sizeof(*o)));
   for (PetscInt i = 0; i < sw->npoints; i++) {
     char num[32];
     if (os->group_of_point[i] != g) continue;
-    if (rep < 0) rep = i;
     PetscCall(PetscSNPrintf(num, sizeof(num), "%s%" PetscInt_FMT, o->points[0] ? "," : "", i));
     if (strlen(o->points) + strlen(num) < sizeof(o->points)) PetscCall(PetscStrlcat(o->points, num, sizeof(o->points)));
-    if (!Usable(h, &sw->points[i], st[i], err[i])) continue;
-    dt[n] = sw->points[i].dt, e[n] = err[i], n++;
+    idx[n] = i, dt[n] = sw->points[i].dt, e[n] = err[i], ok[n] = (PetscBool)(st[i] == 0), n++;
   }
-  p = &sw->points[rep];
-  SlimOrderFit(n, dt, e, &o->order, &o->order_finest);
+  p     = &sw->points[idx[0]];
+  floor = Floor(h, p);
+  PetscCall(SlimOrderEstimate(n, dt, e, ok, floor, &res, gmark));
+  for (PetscInt j = 0; j < n; j++) mark[idx[j]].order_mark = gmark[j];
   PetscCall(PetscStrncpy(o->family, sw->famname[p->family], sizeof(o->family)));
   o->r = p->r, o->N = sw->nT ? -1 : p->N, o->T = sw->nT ? p->N * p->dt : NAN, o->sigma = p->sigma, o->B = p->B;
-  o->solver = SlimSolverTypes[p->solver], o->n_dt = n, o->expected = 2 * p->r + 2;
+  o->solver = SlimSolverTypes[p->solver], o->n_dt = res.n_valid, o->expected = 2 * p->r + 2;
+  o->order = res.order, o->order_finest = res.order_finest, o->order_lsq = res.order_lsq;
+  o->n_used = res.n_used, o->dt_used_min = res.dt_min_used, o->dt_used_max = res.dt_max_used;
+  o->slope_min = res.slope_min, o->slope_max = res.slope_max;
   o->dt_min = o->dt_max = NAN;
-  for (PetscInt i = 0; i < n; i++) {
-    o->dt_min = i ? PetscMin(o->dt_min, dt[i]) : dt[i];
-    o->dt_max = i ? PetscMax(o->dt_max, dt[i]) : dt[i];
+  for (PetscInt j = 0; j < n; j++) {
+    if (!ok[j] || !isfinite(e[j]) || e[j] <= floor) continue; /* the usable points (n_valid) */
+    o->dt_min = isnan(o->dt_min) ? dt[j] : PetscMin(o->dt_min, dt[j]);
+    o->dt_max = isnan(o->dt_max) ? dt[j] : PetscMax(o->dt_max, dt[j]);
   }
   PetscFunctionReturn(0);
 }
@@ -159,21 +172,22 @@ PetscErrorCode SlimOrdersWrite(SlimHarness h)
   Orders     *os = (Orders *)h->orders;
   PetscReal  *err, *dt, *e;
   PetscInt64 *st;
-  PetscInt   *rows;
+  PetscBool  *ok;
+  PetscInt   *rows, *idx, *gmark;
   OrderRow   *o;
+  MarkRow    *m;
 
   PetscFunctionBeginUser;
   if (!os->norder || h->rank) PetscFunctionReturn(0);
-  PetscCall(PetscMalloc5(sw->npoints, &err, sw->npoints, &st, sw->npoints, &dt, sw->npoints, &e, os->norder, &rows));
-  PetscCall(PetscMalloc1(os->norder, &o));
+  PetscCall(PetscMalloc5(sw->npoints, &err, sw->npoints, &st, sw->npoints, &dt, sw->npoints, &e, sw->npoints, &rows));
+  PetscCall(PetscMalloc5(os->norder, &o, sw->npoints, &m, sw->npoints, &ok, sw->npoints, &idx, sw->npoints, &gmark));
   PetscCall(SlimOutputReadColumn(h->out, "points", "err_q_final", err));
   PetscCall(SlimOutputReadColumn(h->out, "points", "status", st));
-  for (PetscInt g = 0; g < os->norder; g++) {
-    rows[g] = g;
-    PetscCall(OrderRowCompute(h, g, err, st, dt, e, &o[g]));
-  }
+  for (PetscInt i = 0; i < sw->npoints; i++) rows[i] = i, m[i].order_mark = -1;
+  for (PetscInt g = 0; g < os->norder; g++) PetscCall(OrderRowCompute(h, g, err, st, dt, e, ok, idx, gmark, m, &o[g]));
   PetscCall(SlimRecordWrite(h->out, "orders", &OrderTable, NULL, 0, -1, os->norder, rows, o));
-  PetscCall(PetscFree(o));
+  PetscCall(SlimRecordWrite(h->out, "points", &MarkTable, NULL, 0, -1, sw->npoints, rows, m));
+  PetscCall(PetscFree5(o, m, ok, idx, gmark));
   PetscCall(PetscFree5(err, st, dt, e, rows));
   PetscFunctionReturn(0);
 }

@@ -1,8 +1,9 @@
 // Unit tests of the harness's parts without mpirun (one rank, PETSC_COMM_SELF): sweep
 // enumeration and seeds, the flat task index and its decoding into kinds, the cost-ordered
-// queue and its simulation, the order fit of /orders, record tables written and read back,
+// queue and its simulation, the /orders wiring, record tables written and read back,
 // merging part files, and a whole sweep whose tasks fail.
 #include <gtest/gtest.h>
+#include <slim/order.h>
 #include <slim/private/harnessimpl.h>
 
 #include <sys/stat.h>
@@ -110,12 +111,13 @@ TEST(TaskMap, FlatIndexDecodesToKindsInOrder)
   ASSERT_EQ(0, SlimHarnessCreate(PETSC_COMM_SELF, &h));
   ASSERT_EQ(0, SlimHarnessSetFromOptions(h));
   ASSERT_EQ(0, SlimHarnessSetUpKinds(h));
-  // 16 points, 4 groups x 2 RK types, 16 x 2 fit configurations, 16 x 2 losses x 3 blocks
-  const char    *names[] = {"point", "baseline", "fit", "landscape"};
-  const PetscInt counts[] = {16, 8, 32, 96};
-  ASSERT_EQ(4, h->nkinds);
+  // 16 points, 4 groups x 2 RK types, 16 x 2 fit configurations, 16 x 2 losses x 3 blocks, no
+  // training data
+  const char    *names[] = {"point", "baseline", "fit", "landscape", "train"};
+  const PetscInt counts[] = {16, 8, 32, 96, 0};
+  ASSERT_EQ(5, h->nkinds);
   PetscInt first = 0;
-  for (PetscInt k = 0; k < 4; k++) {
+  for (PetscInt k = 0; k < 5; k++) {
     EXPECT_STREQ(names[k], h->kinds[k]->name);
     EXPECT_EQ(counts[k], h->kinds[k]->n);
     EXPECT_EQ(first, h->kinds[k]->first);
@@ -195,24 +197,6 @@ TEST(Queue, HandsOutEveryPositionOnceThenStops)
   ASSERT_EQ(0, SlimQueueProgress(q, &done, &cost, &stop));
   EXPECT_TRUE(stop);
   ASSERT_EQ(0, SlimQueueDestroy(&q));
-}
-
-TEST(Orders, LeastSquaresSlopeAndFinestPair)
-{
-  // err = 3 dt^4 exactly, given in no particular order
-  const PetscReal dt[] = {0.05, 0.2, 0.1, 0.025};
-  PetscReal       err[4], order, fin;
-  for (int i = 0; i < 4; i++) err[i] = 3 * std::pow(dt[i], 4);
-  SlimOrderFit(4, dt, err, &order, &fin);
-  EXPECT_NEAR(4, order, 1e-12);
-  EXPECT_NEAR(4, fin, 1e-12);
-  // a coarse point off the power law moves the least-squares slope, not the finest pair's
-  err[1] *= 10;
-  SlimOrderFit(4, dt, err, &order, &fin);
-  EXPECT_GT(std::fabs(order - 4), 0.1);
-  EXPECT_NEAR(4, fin, 1e-12);
-  SlimOrderFit(1, dt, err, &order, &fin);
-  EXPECT_TRUE(std::isnan(order) && std::isnan(fin));
 }
 
 namespace
@@ -383,6 +367,19 @@ std::vector<double> ReadReal(const std::string &file, const char *path)
   PetscFree(v);
   return r;
 }
+
+// Runs a whole sweep in-process on one rank (its own options database); *complete: every task
+// finished.
+void RunSweep(const std::string &opts, PetscBool *complete)
+{
+  Options     opt(opts.c_str());
+  SlimHarness h = nullptr;
+  *complete     = PETSC_FALSE;
+  ASSERT_EQ(0, SlimHarnessCreate(PETSC_COMM_SELF, &h));
+  ASSERT_EQ(0, SlimHarnessSetFromOptions(h));
+  ASSERT_EQ(0, SlimHarnessRun(h, complete));
+  ASSERT_EQ(0, SlimHarnessDestroy(&h));
+}
 } // namespace
 
 // One rank, no mpirun: a sweep whose dho points fail with a PETSc error (m = 0: singular
@@ -429,16 +426,132 @@ TEST(Harness, OneFlushOfManyRows)
   std::string opts = "-sweep_family dho -sweep_r 0 -sweep_N 2 -sweep_sigma 0,1,2,3,4 -sweep_baselines none -sweep_repeats 0 "
                      "-sweep_flush_tasks 1000 -sweep_flush_interval 1000 -sweep_quiet -sweep_dt " +
                      dts + " -output " + out;
-  Options     opt(opts.c_str());
-  SlimHarness h = nullptr;
   PetscBool   complete;
-  ASSERT_EQ(0, SlimHarnessCreate(PETSC_COMM_SELF, &h));
-  ASSERT_EQ(0, SlimHarnessSetFromOptions(h));
-  ASSERT_EQ(0, SlimHarnessRun(h, &complete));
+  RunSweep(opts, &complete);
   EXPECT_TRUE(complete);
-  ASSERT_EQ(0, SlimHarnessDestroy(&h));
   std::vector<double> st = ReadReal(out, "points/status"), ts = ReadReal(out, "tasks/status");
   EXPECT_EQ(320u, st.size());
   EXPECT_EQ(320, std::count(st.begin(), st.end(), 0.0));
   EXPECT_EQ(320, std::count(ts.begin(), ts.end(), 0.0));
+}
+
+// /orders and /points/order_mark hold SlimOrderEstimate's result on the file's own errors
+// (include/slim/order.h; the estimator itself is tested in tests/test_order.cc), and r = 0 of
+// the shipped convergence sweep (dho, lambda 0.1, T 40) reads order 2 where the all-points
+// slope is 0.7.
+TEST(Orders, FileHoldsTheAsymptoticEstimateAndMarks)
+{
+  TmpDir      tmp;
+  std::string out  = tmp.File("orders.h5");
+  std::string opts = "-sweep_family dho -dho_lambda 0.1 -sweep_r 0,1 -sweep_dt 1,0.5,0.25,0.125,0.0625 -sweep_T 40 "
+                     "-sweep_repeats 0 -sweep_baselines none -sweep_quiet -output " +
+                     out;
+  PetscBool   complete;
+  RunSweep(opts, &complete);
+  ASSERT_TRUE(complete);
+  std::vector<double> r = ReadReal(out, "points/r"), dt = ReadReal(out, "points/dt"), err = ReadReal(out, "points/err_q_final");
+  std::vector<double> st = ReadReal(out, "points/status"), mark = ReadReal(out, "points/order_mark");
+  ASSERT_EQ(10u, mark.size());
+  std::vector<double> order = ReadReal(out, "orders/order"), lsq = ReadReal(out, "orders/order_lsq"), fin = ReadReal(out, "orders/order_finest");
+  std::vector<double> nused = ReadReal(out, "orders/n_used"), nval = ReadReal(out, "orders/n_dt"), dmin = ReadReal(out, "orders/dt_used_min");
+  std::vector<double> dmax = ReadReal(out, "orders/dt_used_max"), smin = ReadReal(out, "orders/slope_min"), smax = ReadReal(out, "orders/slope_max");
+  std::vector<double> gr = ReadReal(out, "orders/r");
+  ASSERT_EQ(2u, order.size());
+  for (size_t g = 0; g < 2; g++) {
+    PetscReal       d[5], e[5];
+    PetscBool       ok[5];
+    PetscInt        n = 0, m[5];
+    SlimOrderResult res;
+    for (size_t i = 0; i < r.size(); i++)
+      if (r[i] == gr[g]) d[n] = dt[i], e[n] = err[i], ok[n] = (PetscBool)(st[i] == 0), n++;
+    ASSERT_EQ(5, n);
+    ASSERT_EQ(0, SlimOrderEstimate(n, d, e, ok, 1e-12 /* -sweep_order_floor x |q0| = 1 */, &res, m));
+    EXPECT_EQ(res.order, order[g]);
+    EXPECT_EQ(res.order_lsq, lsq[g]);
+    EXPECT_EQ(res.order_finest, fin[g]);
+    EXPECT_EQ(res.n_used, nused[g]);
+    EXPECT_EQ(res.n_valid, nval[g]);
+    EXPECT_EQ(res.dt_min_used, dmin[g]);
+    EXPECT_EQ(res.dt_max_used, dmax[g]);
+    EXPECT_EQ(res.slope_min, smin[g]);
+    EXPECT_EQ(res.slope_max, smax[g]);
+    for (size_t i = 0, j = 0; i < r.size(); i++) {
+      if (r[i] == gr[g]) { EXPECT_EQ(m[j++], mark[i]) << "point " << i; }
+    }
+  }
+  EXPECT_EQ(0, gr[0]);
+  EXPECT_NEAR(2.0, order[0], 0.1);
+  EXPECT_LT(lsq[0], 1.0);
+  EXPECT_EQ(0.0625, dmin[0]);
+  // the coarsest r = 0 point is pre-asymptotic: the fit does not use it
+  for (size_t i = 0; i < r.size(); i++) {
+    if (r[i] == 0 && dt[i] == 1) { EXPECT_EQ(SLIM_ORDER_PREASYMPTOTIC, mark[i]); }
+  }
+}
+
+// /fits uncertainty columns, /fit_summary consistency counts and /fit_obs/<row> as the fit kind
+// writes them (the uncertainty itself is tested in tests/test_fitstats.cc): dho, k and lambda
+// fitted on noisy trajectory and acceleration data.
+TEST(FitKind, UncertaintyColumnsAndObservedVsFitted)
+{
+  TmpDir      tmp;
+  std::string out  = tmp.File("fits.h5");
+  std::string opts = "-sweep_family dho -sweep_r 1 -sweep_dt 0.1 -sweep_N 40 -sweep_sigma 0.01 -sweep_seed 5 -sweep_baselines none "
+                     "-sweep_repeats 0 -fit_guesses 4 -fit_params k,lambda -fit_loss trajectory,acceleration -fit_method gd -fit_grid 6 "
+                     "-fit_max_it 2000 -fit_obs_stride 2 -sweep_quiet -output " +
+                     out;
+  PetscBool   complete;
+  RunSweep(opts, &complete);
+  ASSERT_TRUE(complete);
+  const size_t        K = 4, np = 3, nr = 2;
+  std::vector<double> st = ReadReal(out, "fits/status"), loss = ReadReal(out, "fits/loss_final"), cons = ReadReal(out, "fits/consistent");
+  std::vector<double> pstd = ReadReal(out, "fits/param_std"), rstd = ReadReal(out, "fits/ratio_std"), ratio = ReadReal(out, "fits/ratio_final");
+  std::vector<double> zmax = ReadReal(out, "fits/z_max"), sig = ReadReal(out, "fits/sigma_est"), rank = ReadReal(out, "fits/gn_rank");
+  std::vector<double> theta = ReadReal(out, "fits/theta_final"), rtrue = ReadReal(out, "fit_summary/ratio_true");
+  std::vector<double> ncons = ReadReal(out, "fit_summary/n_consistent"), fcons = ReadReal(out, "fit_summary/frac_consistent");
+  std::vector<double> ndiv = ReadReal(out, "fit_summary/n_diverged"), best = ReadReal(out, "fit_summary/best_fit");
+  ASSERT_EQ(2 * K, st.size());
+  ASSERT_EQ(2 * K * np, pstd.size());
+  ASSERT_EQ(2 * K * nr, rstd.size());
+  for (size_t row = 0; row < 2; row++) {
+    int    n = 0, b = -1;
+    double ok = 0;
+    for (size_t g = row * K; g < row * K + K; g++) {
+      if (st[g] == 2) {
+        EXPECT_EQ(-1, cons[g]);
+        continue;
+      }
+      ok++;
+      EXPECT_EQ(0, pstd[g * np]);                    // m is not fitted
+      EXPECT_GT(rstd[g * nr], 0);                    // k/m
+      EXPECT_EQ(2, rank[g]);                         // k and lambda are both identifiable with m fixed
+      EXPECT_GT(sig[g], 0.001);                      // the noise estimate is of the order of sigma
+      EXPECT_LT(sig[g], 0.1);
+      bool within = true;                            // consistent: truth within 3 std of every ratio
+      for (size_t j = 0; j < nr; j++) within = within && std::fabs(ratio[g * nr + j] - rtrue[row * nr + j]) <= 3 * rstd[g * nr + j];
+      EXPECT_EQ(within ? 1 : 0, cons[g]) << "fit " << g << " z_max " << zmax[g];
+      EXPECT_EQ(within, zmax[g] <= 3) << "fit " << g;
+      n += cons[g] == 1;
+      if (b < 0 || loss[g] < loss[b]) b = (int)g;
+    }
+    EXPECT_EQ(n, ncons[row]);
+    EXPECT_DOUBLE_EQ(n / ok, fcons[row]);
+    EXPECT_EQ(K - ndiv[row], ok);
+    EXPECT_EQ(b, best[row]);
+    // /fit_obs/<row>: observations, truth and best fit on the trajectory samples (every 2nd step)
+    std::string         g  = "fit_obs/" + std::to_string(row) + "/";
+    std::vector<double> t = ReadReal(out, (g + "t").c_str()), qo = ReadReal(out, (g + "q_obs").c_str()), qt = ReadReal(out, (g + "q_true").c_str());
+    std::vector<double> qf = ReadReal(out, (g + "q_fit").c_str()), pt = ReadReal(out, (g + "pi_true").c_str()), pf = ReadReal(out, (g + "pi_fit").c_str());
+    std::vector<double> th = ReadReal(out, (g + "theta_fit").c_str());
+    ASSERT_EQ(21u, t.size());
+    EXPECT_DOUBLE_EQ(0.2, t[1]);
+    ASSERT_EQ(21u, qf.size());
+    double noise = 0, dq = 0, dp = 0;
+    for (size_t i = 0; i < t.size(); i++) noise += (qo[i] - qt[i]) * (qo[i] - qt[i]), dq = std::max(dq, std::fabs(qf[i] - qt[i])), dp = std::max(dp, std::fabs(pf[i] - pt[i]));
+    EXPECT_NEAR(0.01, std::sqrt(noise / t.size()), 0.005); // the observations carry sigma = 0.01
+    EXPECT_GT(dq, 0);                                        // the fit is not the truth ...
+    EXPECT_LT(dq, 0.05);                                     // ... but close to it
+    EXPECT_LT(dp, 0.1);
+    for (size_t j = 0; j < np; j++) EXPECT_EQ(theta[(size_t)best[row] * np + j], th[j]);
+  }
 }

@@ -63,6 +63,14 @@ PETSC_EXTERN PetscErrorCode SlimOutputDefineArray(SlimOutput out, const char pat
 PETSC_EXTERN PetscErrorCode SlimOutputWriteArray(SlimOutput out, const char path[], const PetscReal data[]);
 PETSC_EXTERN PetscErrorCode SlimOutputReadArray(SlimOutput out, const char path[], PetscReal data[]);
 
+/* A chunked array at `path` of rank 1..3 (real: fill NaN, int: int64, fill -1) written in blocks
+ * of rows (the first dimension) by any rank: chunks of chunk0 rows x the other dimensions, created
+ * collectively with every chunk allocated, like DefineArray; uncompressed (src/output_chunked.c
+ * says why). WriteBlock writes rows [row0, row0 + nrows) from data (nrows x the other dimensions,
+ * double or PetscInt64); independent. */
+PETSC_EXTERN PetscErrorCode SlimOutputDefineBlocks(SlimOutput out, const char path[], SlimColType type, PetscInt rank, const PetscInt dims[], PetscInt chunk0, const char units[], const char desc[]);
+PETSC_EXTERN PetscErrorCode SlimOutputWriteBlock(SlimOutput out, const char path[], PetscInt row0, PetscInt nrows, const void *data);
+
 /* Attributes on any existing object (group or dataset; "/" is the root). Collective; flushed
  * by the next SlimOutputFlush() or by SlimOutputDestroy(). Setting an attribute that exists replaces it. Strings are stored as
  * variable-length UTF-8 (h5py: str), numbers as a scalar for n == 1, else an array of n. */

@@ -8,7 +8,8 @@ For each row of the table: the figure exists in figures.py, the sweep file (or j
 and the row's sweep -- the shipped file with the row's own extra options, plus the reductions in
 QUICK where the shipped size is meant for a long run -- gives that figure (figures.py --only NAME
 writes it). The convergence sweep is run exactly as shipped and its error_vs_dt figure must read
-r = 0 order 2.0 +- 0.1 and RK2 order 2.0 +- 0.1 (issue 11). Exit status 0 on success.
+r = 0 order 2.0 +- 0.1 and RK2 order 2.0 +- 0.1 (issue 11), the r = 0 value being the file's
+/orders/order (the harness's asymptotic estimate). Exit status 0 on success.
 """
 import os
 import re
@@ -16,6 +17,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+import h5py
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_figures import ENV, FAILURES, check  # noqa: E402  (one check() for the figure tests)
@@ -102,6 +105,16 @@ def main():
                     lab = [x for x in labels if x.startswith(who + ":")]
                     m = re.search(r"order ([0-9.]+)", lab[0]) if lab else None
                     check(m and abs(float(m.group(1)) - 2.0) <= 0.1, f"convergence.opts: {who} order not 2.0 +- 0.1: {lab}")
+                # the harness writes the asymptotic order itself: /orders of r = 0 reads 2.0 too, and
+                # the legend is that value (the figure computes nothing when /orders/order_lsq is there)
+                with h5py.File(out, "r") as f:
+                    O = f["orders"]
+                    r0 = [i for i in range(len(O["r"])) if O["r"][i] == 0]
+                    check("order_lsq" in O and "order_mark" in f["points"], "convergence.opts: /orders lacks order_lsq or /points/order_mark")
+                    check(len(r0) == 1 and abs(O["order"][r0[0]] - 2.0) <= 0.1 and O["order_lsq"][r0[0]] < 1.0,
+                          f"convergence.opts: /orders r = 0 order {O['order'][r0[0]] if r0 else None} (lsq {O['order_lsq'][r0[0]] if r0 else None})")
+                    lab = [x for x in labels if x.startswith("r = 0:")]
+                    check(lab and f"order {O['order'][r0[0]]:.2f}" in lab[0], f"convergence.opts: legend {lab} is not /orders/order")
     finally:
         if not FAILURES:
             shutil.rmtree(tmp, ignore_errors=True)

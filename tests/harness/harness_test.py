@@ -9,15 +9,19 @@
                                  study sweeps/noise.opts, rank independence, resume, measured data,
                                  bad fit options
   harness_test.py slices   EXE   -sweep_slice parts merged with -sweep_merge equal one run
+  harness_test.py training EXE   training-data mode (-train_count): layout, prior, motion, reader, resume
   harness_test.py leaks    EXE   valgrind: a sweep whose points, baselines, fits and landscapes fail
                                  (PETSc errors and solve failures) leaks nothing of its own
   harness_test.py preserved EXE  small variants of sweeps/default.opts and sweeps/fits.opts give the
                                  files in tests/harness/expected/ (written before the issue-9
-                                 redesign): same groups, columns, attributes, non-timing values
+                                 redesign, regenerated for deliberate changes): same groups,
+                                 columns, attributes, non-timing values
+  harness_test.py regenerate EXE rewrites those expected files with EXE (deliberate changes only)
 
 Exit status 0 on success; every failed check prints a line starting with FAIL.
 """
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -564,6 +568,99 @@ PRESERVED = {
 }
 
 
+TRAIN = ["-sweep_family", "dho", "-sweep_r", "2", "-sweep_dt", "0.1", "-sweep_N", "200", "-sweep_repeats", "0",
+         "-sweep_baselines", "none", "-sweep_solver", "dense", "-sweep_seed", "11", "-sweep_quiet",
+         "-train_count", "2000", "-train_stride", "10", "-train_dho_m", "0.5,2", "-train_dho_k", "0,2",
+         "-train_dho_k_zero", "0.05", "-train_dho_lambda", "0,2", "-train_dho_lambda_zero", "0.05"]
+
+
+def exact_dho(m, k, lam, t):
+    """q(t) of m q'' + lam q' + k q = 0 from q = 1, q' = 0 (every damping regime)."""
+    g, w2 = lam / (2 * m), k / m - (lam / (2 * m)) ** 2
+    w = np.sqrt(complex(w2))
+    if abs(w) < 1e-12:
+        return np.exp(-g * t) * (1 + g * t)
+    return np.real(np.exp(-g * t) * (np.cosh(1j * w * t) + g * np.sinh(1j * w * t) / (1j * w)))
+
+
+def test_training(exe, tmp):
+    """Training-data sweep mode (task kind train, docs/training.md): the layout, the prior, the
+    motion against the exact solution, independence of the block split and the rank count,
+    training_batches reading whole chunks, resume, and bad options."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(here)), "analysis"))
+    import slimresults as sr
+    a, b = os.path.join(tmp, "a.h5"), os.path.join(tmp, "b.h5")
+    r = mpirun(2, exe, TRAIN + ["-train_block", "512", "-output", a])
+    check(r.returncode == 0, f"training run: exit {r.returncode}: {r.stderr[-500:]}")
+    r = mpirun(1, exe, TRAIN + ["-train_block", "300", "-output", b])
+    check(r.returncode == 0, f"training run (1 rank, blocks of 300): exit {r.returncode}: {r.stderr[-500:]}")
+    with h5py.File(a, "r") as f, h5py.File(b, "r") as g:
+        A, B = f["training/dho"], g["training/dho"]
+        check(A["theta"].shape == (2000, 3) and A["q"].shape == (2000, 21, 1) and A["fail_step"].shape == (2000,),
+              f"training shapes {A['theta'].shape} {A['q'].shape}")
+        check(A["theta"].chunks == (256, 3) and A["q"].chunks == (256, 21, 1), f"chunks {A['theta'].chunks} {A['q'].chunks}")
+        check(list(A["blocks/status"][()]) == [0, 0, 0, 0] and set(A["blocks/rank"][()]) == {0, 1},
+              f"blocks: status {A['blocks/status'][()]}, ranks {A['blocks/rank'][()]}")
+        check(A.attrs["param_names"] == "m,k,lambda" and "k: uniform [0, 2], P(0) = 0.05" in A.attrs["prior"]
+              and A.attrs["stride"] == 10 and A.attrs["N"] == 200, f"attributes {dict(A.attrs)}")
+        th, q = A["theta"][()], A["q"][()]
+        check(np.allclose(A["t"][()], np.arange(21) * 1.0), f"t {A['t'][()]}")
+        # the prior: m in [0.5, 2], k and lambda in [0, 2] with 5 % exact zeros (4 sigma band)
+        zk, zl = (th[:, 1] == 0).mean(), (th[:, 2] == 0).mean()
+        band = 4 * np.sqrt(0.05 * 0.95 / 2000)
+        check(th[:, 0].min() >= 0.5 and th[:, 0].max() <= 2 and abs(zk - 0.05) < band and abs(zl - 0.05) < band,
+              f"prior: m range {th[:, 0].min()}..{th[:, 0].max()}, zeros k {zk}, lambda {zl}")
+        # the same samples and motion whatever the blocks and ranks
+        check(np.array_equal(th, B["theta"][()]), "theta depends on the block split or the rank count")
+        check(np.allclose(q, B["q"][()], rtol=0, atol=1e-12), f"q depends on the split: {np.abs(q - B['q'][()]).max()}")
+        # r = 2 at dt = 0.1 is accurate to ~1e-9: every 100th sample against the exact solution
+        t = A["t"][()]
+        err = max(np.abs(q[i, :, 0] - exact_dho(*th[i], t)).max() for i in range(0, 2000, 100))
+        check(err < 1e-6 and (A["fail_step"][()] == -1).all(), f"motion vs exact DHO: {err}")
+        full = {s: A[s][()] for s in ("theta", "q", "pi", "qdot", "fail_step")}
+    # the reader: whole chunks, in order, t once
+    got = list(sr.training_batches(a, "dho"))
+    check([len(d["theta"]) for d in got] == [256] * 7 + [208], f"batches {[len(d['theta']) for d in got]}")
+    check("t" in got[0] and all("t" not in d for d in got[1:]), "t not in the first batch only")
+    for s, v in full.items():
+        check(np.array_equal(np.concatenate([d[s] for d in got]), v), f"training_batches: {s} differs from the file")
+    # rows of an unfinished block are left out
+    c = os.path.join(tmp, "c.h5")
+    shutil.copy(a, c)
+    with h5py.File(c, "r+") as f:
+        f["training/dho/blocks/status"][1] = -1
+    rows = np.concatenate([d["theta"] for d in sr.training_batches(c, "dho")])
+    check(len(rows) == 1488 and np.array_equal(rows, np.concatenate([full["theta"][:512], full["theta"][1024:]])),
+          f"unfinished block not left out: {len(rows)} rows")
+    # resume: a finished file needs nothing; the block computed again after its status is cleared
+    r = mpirun(2, exe, TRAIN + ["-train_block", "512", "-sweep_resume", "-output", c])
+    check(r.returncode == 0, f"resume: exit {r.returncode}: {r.stderr[-500:]}")
+    with h5py.File(c, "r") as f:
+        check(list(f["training/dho/blocks/status"][()]) == [0] * 4 and np.array_equal(f["training/dho/q"][()], full["q"]),
+              "resume did not recompute the unfinished block identically")
+    r = mpirun(1, exe, TRAIN + ["-train_block", "512", "-train_dho_k", "0,3", "-sweep_resume", "-output", c])
+    check_refused(r.returncode, r.stderr, "-sweep_resume", "resume with another prior")
+    for args, opt in ((["-train_stride", "0"], "-train_stride"), (["-train_count", "-5"], "-train_count"),
+                      (["-train_dho_k", "2,1"], "-train_dho_k"), (["-train_dho_mass", "1,2"], "-train_dho_mass"),
+                      (["-sweep_dt", "0.1,0.05"], "-train_count")):
+        r = mpirun(1, exe, TRAIN + args + ["-output", os.path.join(tmp, "bad.h5")])
+        check_refused(r.returncode, r.stderr, opt, f"bad option {args}")
+        check(not os.path.exists(os.path.join(tmp, "bad.h5")), f"{args}: a file was written")
+
+
+def regenerate(exe):
+    """Writes tests/harness/expected/<name>.h5 with the build exe (2 ranks): only for a deliberate
+    change of the file's contents (tests/harness/expected/README.md says which)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    src = os.path.dirname(os.path.dirname(here))
+    for name, opts in PRESERVED.items():
+        out = os.path.join(here, "expected", name + ".h5")
+        r = mpirun(2, exe, opts + ["-sweep_quiet", "-force", "-output", out], cwd=src)
+        check(r.returncode == 0, f"{name}: exit {r.returncode}: {r.stderr[-500:]}")
+        print(f"wrote {out}")
+
+
 def test_preserved(exe, tmp):
     here = os.path.dirname(os.path.abspath(__file__))
     src = os.path.dirname(os.path.dirname(here))
@@ -625,9 +722,12 @@ def main():
         print(f"compare: {len(FAILURES)} differences")
         sys.exit(1 if FAILURES else 0)
     test, exe = sys.argv[1], os.path.abspath(sys.argv[2])
+    if test == "regenerate":  # harness_test.py regenerate EXE: rewrite tests/harness/expected/
+        regenerate(exe)
+        sys.exit(1 if FAILURES else 0)
     with tempfile.TemporaryDirectory(prefix=f"slim-{test}-") as tmp:
         {"ranks": test_ranks, "kill": test_kill, "badinput": test_badinput, "help": test_help,
-         "fits": test_fits, "slices": test_slices, "preserved": test_preserved,
+         "fits": test_fits, "slices": test_slices, "preserved": test_preserved, "training": test_training,
          "leaks": test_leaks}[test](exe, tmp)
     print(f"{test}: {len(FAILURES)} failed checks")
     sys.exit(1 if FAILURES else 0)

@@ -122,6 +122,10 @@ PETSC_EXTERN PetscErrorCode SlimTaskKindCreate_Point(SlimTaskKind);
 PETSC_EXTERN PetscErrorCode SlimTaskKindCreate_Baseline(SlimTaskKind);
 PETSC_EXTERN PetscErrorCode SlimTaskKindCreate_Fit(SlimTaskKind);
 PETSC_EXTERN PetscErrorCode SlimTaskKindCreate_Landscape(SlimTaskKind);
+PETSC_EXTERN PetscErrorCode SlimTaskKindCreate_Train(SlimTaskKind);
+/* Reads and checks the training-data options (-train_*) without keeping them: the harness's
+ * option pass, so that -help lists them and bad values are refused before any work. */
+PETSC_EXTERN PetscErrorCode SlimTaskTrainSetFromOptions(SlimHarness h);
 
 /* Shared by the point and baseline kinds (src/task_result.c): the result record, its buffer
  * of rows awaiting a batched write, and the trajectory datasets. */
@@ -148,18 +152,32 @@ PETSC_EXTERN PetscErrorCode SlimTaskKindDestroyData(SlimTaskKind k);
 /* The kind's log stage, by name: kinds that share a name share the stage. */
 PETSC_EXTERN PetscErrorCode SlimTaskKindSetStage(SlimTaskKind k, const char name[]);
 
+/* /fit_obs/<row> of the fit kind (src/task_fitobs.c): trajectory observations, the truth's and
+ * the best fit's predicted motion per (point, configuration) of synthetic data. */
+typedef struct {
+  PetscInt   n, dof, best;  /* samples, dof, index of the best fit (-1: all diverged) */
+  PetscReal *t, *x[8];      /* t[n]; [n, dof] series in the order of the datasets (one allocation) */
+  PetscReal  theta[SLIM_MAX_PARAM];
+} SlimFitObs;
+/* samples of the trajectory data of a point with N steps */
+PETSC_EXTERN PetscInt       SlimFitObsSamples(SlimFit fit, PetscInt N);
+/* collective: the datasets and attributes of row `row` */
+PETSC_EXTERN PetscErrorCode SlimFitObsDefine(SlimHarness h, PetscInt row, PetscInt point, PetscInt config);
+/* data: the configuration's data (trajectory data are made when it is acceleration data) */
+PETSC_EXTERN PetscErrorCode SlimFitObsCompute(SlimFit fit, const SlimFitProblem *prob, SlimFitData data, PetscInt K, const SlimFitResult res[], SlimFitObs *o);
+PETSC_EXTERN PetscErrorCode SlimFitObsWrite(SlimOutput out, PetscInt row, const SlimFitObs *o);
+PETSC_EXTERN PetscErrorCode SlimFitObsReset(SlimFitObs *o);
+
 /* UTC now as 2026-01-31T12:00:00Z (session times). */
 PETSC_EXTERN void SlimNowISO(char buf[], size_t len);
 
-/* The /orders table (src/task_orders.c): groups of points differing only in dt, and the
- * observed convergence order of each, written by rank 0 at the end of every session. */
+/* The /orders table (src/task_orders.c): groups of points differing only in dt, the asymptotic
+ * convergence order of each (SlimOrderEstimate) and /points/order_mark, written by rank 0 at the
+ * end of every session. */
 PETSC_EXTERN PetscErrorCode SlimOrdersCreate(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimOrdersDestroy(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimOrdersDefine(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimOrdersWrite(SlimHarness h);
-/* The least-squares order fit of one group: slope of log err against log dt over the n usable
- * (dt, err) pairs, and the slope between the two smallest dt; NaN with fewer than two. */
-PETSC_EXTERN void SlimOrderFit(PetscInt n, const PetscReal dt[], const PetscReal err[], PetscReal *order, PetscReal *order_finest);
 
 /* /sessions/<k> and the provenance attributes on "/" (src/harness_session.c). Collective. */
 PETSC_EXTERN PetscErrorCode SlimSessionFind(SlimHarness h);

@@ -66,3 +66,26 @@ SLIM_ALWAYS_INLINE void DenseLUSolveKernel(const PetscInt n, const PetscReal LU[
     b[i] = s / Ai[i];
   }
 }
+
+/* Solves A^T x = b with the factors of A from DenseLUFactorKernel (S A = L U, S the row swaps):
+ * U^T y = b, L^T z = y, x = S^T z. A BAIJ block, stored column by column, is the row-major
+ * transpose of the block: factor it as it is and solve with this. */
+SLIM_ALWAYS_INLINE void DenseLUSolveTransposeKernel(const PetscInt n, const PetscReal LU[], const PetscInt piv[], PetscReal b[])
+{
+  for (PetscInt p = 0; p < n; p++) {
+    const PetscReal *Up = LU + p * n, yp = b[p] / Up[p];
+    b[p]                = yp;
+    for (PetscInt i = p + 1; i < n; i++) b[i] -= Up[i] * yp;
+  }
+  for (PetscInt p = n - 1; p > 0; p--) {
+    const PetscReal *Lp = LU + p * n, zp = b[p];
+    for (PetscInt i = 0; i < p; i++) b[i] -= Lp[i] * zp;
+  }
+  for (PetscInt p = n - 1; p >= 0; p--) {
+    if (piv[p] != p) {
+      const PetscReal tmp = b[p];
+      b[p]                = b[piv[p]];
+      b[piv[p]]           = tmp;
+    }
+  }
+}

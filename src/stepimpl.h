@@ -82,6 +82,8 @@ struct _n_SlimStepper {
   SNES                 snes;
   Mat                  J;
   Vec                  X, R;
+  PetscReal           *blu;  /* default PC: B factored blocks (transposed, as BAIJ stores them) */
+  PetscInt            *bpiv; /* and their pivots */
   SlimStepStats        stats;
   PetscInt             mon_stride;
   SlimStepperMonitorFn mon;

@@ -3,7 +3,7 @@
 #include "stepimpl.h"
 #include <slim/poll.h>
 
-const char *const SlimSolverTypes[] = {"snes", "dense", "SlimSolverType", "SLIM_SOLVER_", NULL};
+const char *const SlimSolverTypes[] = {"snes", "dense", "auto", "SlimSolverType", "SLIM_SOLVER_", NULL};
 
 PetscErrorCode SlimStepperCreate(SlimFamily fam, PetscInt r, PetscInt B, SlimStepper *stout)
 {
@@ -22,7 +22,7 @@ PetscErrorCode SlimStepperCreate(SlimFamily fam, PetscInt r, PetscInt B, SlimSte
   st->np     = fam->nparam;
   st->B      = B;
   st->bs     = (r + 1) * d;
-  st->solver = SLIM_SOLVER_SNES;
+  st->solver = SLIM_SOLVER_AUTO;
   st->rtol   = 1e-13;
   st->atol   = 0;
   st->stol   = 1e-8;
@@ -72,6 +72,7 @@ PetscErrorCode SlimStepperDestroy(SlimStepper *st)
   PetscCall(PetscFree((*st)->piv));
   PetscCall(PetscFree((*st)->Gend));
   PetscCall(PetscFree((*st)->Xpred));
+  PetscCall(PetscFree2((*st)->blu, (*st)->bpiv));
   PetscCall(PetscFree3((*st)->dq, (*st)->dpi, (*st)->dpinew));
   PetscCall(PetscFree5((*st)->Fth, (*st)->Pth, (*st)->Gth, (*st)->Ys, (*st)->ndsens));
   PetscCall(PetscFree(*st));
@@ -94,7 +95,7 @@ PetscErrorCode SlimStepperSetFromOptions(SlimStepper st)
 {
   PetscFunctionBeginUser;
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Slimplectic stepper options", NULL);
-  PetscCall(PetscOptionsEnum("-slim_solver", "Nonlinear solver of each step: snes (PETSc SNES) or dense (plain Newton loop, for overhead measurements)", "SlimStepperSetSolverType", SlimSolverTypes, (PetscEnum)st->solver, (PetscEnum *)&st->solver, NULL));
+  PetscCall(PetscOptionsEnum("-slim_solver", "Nonlinear solver of each step: snes (PETSc SNES over the ensemble), dense (plain Newton loop per trajectory) or auto (dense for one trajectory, snes for an ensemble)", "SlimStepperSetSolverType", SlimSolverTypes, (PetscEnum)st->solver, (PetscEnum *)&st->solver, NULL));
   PetscCall(PetscOptionsReal("-slim_step_rtol", "Per-trajectory residual reduction (infinity norm) that ends a step's Newton iteration", NULL, st->rtol, &st->rtol, NULL));
   PetscCall(PetscOptionsReal("-slim_step_atol", "Per-trajectory absolute residual (infinity norm) that ends a step's Newton iteration", NULL, st->atol, &st->atol, NULL));
   PetscCall(PetscOptionsReal("-slim_step_stol", "Residual (relative to its largest term) below which a tiny Newton update or a linear family's exact update ends the iteration", NULL, st->stol, &st->stol, NULL));
@@ -115,8 +116,8 @@ PetscErrorCode SlimStepperSetFromOptions(SlimStepper st)
 PetscErrorCode SlimStepperSetSolverType(SlimStepper st, SlimSolverType type)
 {
   PetscFunctionBeginUser;
-  PetscCheck(!st->setup || type == st->solver, PETSC_COMM_SELF, PETSC_ERR_ORDER, "the solver type cannot change after SlimStepperSetUp()");
-  st->solver = type;
+  PetscCheck(!st->setup || type == st->solver || type == SLIM_SOLVER_AUTO, PETSC_COMM_SELF, PETSC_ERR_ORDER, "the solver type cannot change after SlimStepperSetUp()");
+  if (!st->setup) st->solver = type;
   PetscFunctionReturn(0);
 }
 
@@ -205,13 +206,17 @@ PetscErrorCode SlimStepperSetInitialMomentum(SlimStepper st, PetscInt b, PetscRe
 
 PetscErrorCode SlimStepperSetUp(SlimStepper st)
 {
-  const PetscInt bs = st->bs, nsets = st->solver == SLIM_SOLVER_SNES ? st->B : 1;
-  const PetscBool lu = (PetscBool)(st->solver == SLIM_SOLVER_DENSE && st->fam->linear);
+  const PetscInt bs = st->bs;
+  PetscInt       nsets;
+  PetscBool      lu;
 
   PetscFunctionBeginUser;
   if (st->setup) PetscFunctionReturn(0);
   PetscCheck(st->dt > 0, PETSC_COMM_SELF, PETSC_ERR_ORDER, "SlimStepperSetTimeStep() must be called before the first step");
+  if (st->solver == SLIM_SOLVER_AUTO) st->solver = st->B == 1 ? SLIM_SOLVER_DENSE : SLIM_SOLVER_SNES;
   PetscCall(SetUpKernel(st));
+  nsets = st->solver == SLIM_SOLVER_SNES ? st->B : 1;
+  lu    = (PetscBool)(st->solver == SLIM_SOLVER_DENSE && st->fam->linear);
   if (!st->Jd) PetscCall(PetscMalloc4(bs * bs, &st->Jd, bs, &st->Rd, bs, &st->Xd, bs, &st->dXd));
   /* node derivatives: one set per trajectory for SNES (the Jacobian comes after the whole
    * ensemble's residual), one reused set for the dense loop */
@@ -330,7 +335,15 @@ PetscErrorCode SlimStepperGetSNES(SlimStepper st, SNES *snes)
 {
   PetscFunctionBeginUser;
   PetscCall(SlimStepperSetUp(st));
+  PetscCheck(st->snes, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "SlimStepperGetSNES: this stepper runs the dense Newton loop (set -slim_solver snes or SlimStepperSetSolverType() before setup)");
   *snes = st->snes;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimStepperGetSolverType(SlimStepper st, SlimSolverType *type)
+{
+  PetscFunctionBeginUser;
+  *type = st->solver;
   PetscFunctionReturn(0);
 }
 

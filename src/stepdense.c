@@ -13,16 +13,16 @@ SLIM_ALWAYS_INLINE PetscErrorCode NewtonKernel(SlimStepper st, PetscInt b, Petsc
   PetscInt      *piv = st->piv, it;
 
   PetscFunctionBeginUser;
-  SlimStepPredict(st, b, X);
+  PredictKernel(st, b, X, n, d);
   for (it = 0;; it++) {
     PetscCall(EvalKernel(st, b, X, R, nd, PETSC_FALSE, n, d));
     if (!SlimStepAllFinite(bs, R)) {
       SlimStepMarkFailed(st, b, SNES_DIVERGED_FNORM_NAN);
       break;
     }
-    if (SlimStepConverged(st, b, it, R, X, it ? dX : NULL)) {
+    if (ConvergedKernel(st, b, it, R, X, it ? dX : NULL, bs)) {
       if (st->sens) PetscCall(SlimStepSensitivity(st, b, X));
-      SlimStepAccept(st, b, X);
+      AcceptKernel(st, b, X, n, d);
       break;
     }
     if (it >= st->maxit) {

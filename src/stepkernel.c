@@ -180,19 +180,7 @@ void SlimStepMarkFailed(SlimStepper st, PetscInt b, SNESConvergedReason reason)
  * Divergence (iteration limit, non-finite residual) is decided by the caller. */
 PetscBool SlimStepConverged(SlimStepper st, PetscInt b, PetscInt it, const PetscReal *Rb, const PetscReal *Xb, const PetscReal *dXb)
 {
-  PetscReal f = 0, x = 0, dx = 0;
-  PetscBool c;
-
-  for (PetscInt i = 0; i < st->bs; i++) f = PetscMax(f, PetscAbsReal(Rb[i]));
-  c = (PetscBool)(f <= st->atol || f <= st->rtol * st->mag[b]);
-  if (!c && it >= 1 && f <= st->stol * st->mag[b]) {
-    if (st->fam->linear) c = PETSC_TRUE;
-    else if (dXb) {
-      for (PetscInt i = 0; i < st->bs; i++) x = PetscMax(x, PetscAbsReal(Xb[i])), dx = PetscMax(dx, PetscAbsReal(dXb[i]));
-      c = (PetscBool)(dx <= st->xtol * x);
-    }
-  }
-  return c;
+  return ConvergedKernel(st, b, it, Rb, Xb, dXb, st->bs);
 }
 
 /* Predictor weights: the new step's node x_k is x_k + 2 in the previous step's reference
@@ -227,38 +215,12 @@ PetscErrorCode SlimStepSetUpPredictor(SlimStepper st)
  * (re)start q_n + qdot_n tau_k. */
 void SlimStepPredict(SlimStepper st, PetscInt b, PetscReal *Xb)
 {
-  const PetscInt d = st->dof, np = st->npred;
-  if (st->hasprev[b]) {
-    const PetscReal *prev = st->prev + (size_t)b * np * d;
-    for (PetscInt k = 1; k < st->n; k++) {
-      const PetscReal *E = st->Epred + (k - 1) * np;
-      for (PetscInt a = 0; a < d; a++) {
-        PetscReal s = 0;
-        for (PetscInt j = 0; j < np; j++) s += E[j] * prev[j * d + a];
-        Xb[(k - 1) * d + a] = s;
-      }
-    }
-    return;
-  }
-  for (PetscInt k = 1; k < st->n; k++)
-    for (PetscInt a = 0; a < d; a++) Xb[(k - 1) * d + a] = st->q[b * d + a] + st->vpred[b * d + a] * st->tau[k];
+  PredictKernel(st, b, Xb, st->n, st->dof);
 }
 
 /* Accept the converged unknowns of trajectory b (pinew/vend hold the values at Xb); keep the
  * nodes the next step's predictor needs. */
 void SlimStepAccept(SlimStepper st, PetscInt b, const PetscReal *Xb)
 {
-  const PetscInt d = st->dof, np = st->npred;
-  PetscReal     *prev = st->prev + (size_t)b * np * d;
-
-  for (PetscInt j = 0; j < np; j++) {
-    const PetscInt i = st->ipred[j];
-    for (PetscInt a = 0; a < d; a++) prev[j * d + a] = i ? Xb[(i - 1) * d + a] : st->q[b * d + a];
-  }
-  st->hasprev[b] = PETSC_TRUE;
-  for (PetscInt a = 0; a < d; a++) {
-    st->q[b * d + a]     = Xb[st->r * d + a];
-    st->pi[b * d + a]    = st->pinew[b * d + a];
-    st->vpred[b * d + a] = st->vend[b * d + a];
-  }
+  AcceptKernel(st, b, Xb, st->n, st->dof);
 }

@@ -110,3 +110,59 @@ SLIM_ALWAYS_INLINE void JacobianKernel(SlimStepper st, const PetscReal *nd, Pets
     }
 }
 
+
+/* Per-trajectory convergence test (see SlimStepConverged() in stepkernel.c). */
+SLIM_ALWAYS_INLINE PetscBool ConvergedKernel(SlimStepper st, PetscInt b, PetscInt it, const PetscReal *Rb, const PetscReal *Xb, const PetscReal *dXb, const PetscInt bs)
+{
+  PetscReal f = 0, x = 0, dx = 0;
+  PetscBool c;
+
+  for (PetscInt i = 0; i < bs; i++) f = PetscMax(f, PetscAbsReal(Rb[i]));
+  c = (PetscBool)(f <= st->atol || f <= st->rtol * st->mag[b]);
+  if (!c && it >= 1 && f <= st->stol * st->mag[b]) {
+    if (st->fam->linear) c = PETSC_TRUE;
+    else if (dXb) {
+      for (PetscInt i = 0; i < bs; i++) x = PetscMax(x, PetscAbsReal(Xb[i])), dx = PetscMax(dx, PetscAbsReal(dXb[i]));
+      c = (PetscBool)(dx <= st->xtol * x);
+    }
+  }
+  return c;
+}
+
+/* Newton guess (see SlimStepPredict()). */
+SLIM_ALWAYS_INLINE void PredictKernel(SlimStepper st, PetscInt b, PetscReal *Xb, const PetscInt n, const PetscInt d)
+{
+  const PetscInt np = st->npred;
+  if (st->hasprev[b]) {
+    const PetscReal *prev = st->prev + (size_t)b * np * d;
+    for (PetscInt k = 1; k < n; k++) {
+      const PetscReal *E = st->Epred + (k - 1) * np;
+      for (PetscInt a = 0; a < d; a++) {
+        PetscReal s = 0;
+        for (PetscInt j = 0; j < np; j++) s += E[j] * prev[j * d + a];
+        Xb[(k - 1) * d + a] = s;
+      }
+    }
+    return;
+  }
+  for (PetscInt k = 1; k < n; k++)
+    for (PetscInt a = 0; a < d; a++) Xb[(k - 1) * d + a] = st->q[b * d + a] + st->vpred[b * d + a] * st->tau[k];
+}
+
+/* Accept a converged step (see SlimStepAccept()). */
+SLIM_ALWAYS_INLINE void AcceptKernel(SlimStepper st, PetscInt b, const PetscReal *Xb, const PetscInt n, const PetscInt d)
+{
+  const PetscInt np = st->npred;
+  PetscReal     *prev = st->prev + (size_t)b * np * d;
+
+  for (PetscInt j = 0; j < np; j++) {
+    const PetscInt i = st->ipred[j];
+    for (PetscInt a = 0; a < d; a++) prev[j * d + a] = i ? Xb[(i - 1) * d + a] : st->q[b * d + a];
+  }
+  st->hasprev[b] = PETSC_TRUE;
+  for (PetscInt a = 0; a < d; a++) {
+    st->q[b * d + a]     = Xb[(n - 2) * d + a];
+    st->pi[b * d + a]    = st->pinew[b * d + a];
+    st->vpred[b * d + a] = st->vend[b * d + a];
+  }
+}

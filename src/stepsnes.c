@@ -6,9 +6,20 @@
  * derivatives with the unknowns they were computed at, and the Jacobian that SNES asks for at
  * the same point is assembled from them. A Jacobian at any other point (a user's
  * SNESComputeJacobian, a line search that moved) evaluates the family itself. */
-#include <string.h>
-#include "stepimpl.h"
-#include "denseimpl.h"
+#include "stepkernel.h"
+
+/* Per-trajectory blocks are short (bs = (r+1) dof): inline loops, not library calls. */
+static inline void Copy(PetscInt n, const PetscReal *PETSC_RESTRICT x, PetscReal *PETSC_RESTRICT y)
+{
+  for (PetscInt i = 0; i < n; i++) y[i] = x[i];
+}
+
+static inline PetscBool Same(PetscInt n, const PetscReal *x, const PetscReal *y)
+{
+  for (PetscInt i = 0; i < n; i++)
+    if (x[i] != y[i]) return PETSC_FALSE;
+  return PETSC_TRUE;
+}
 
 static PetscErrorCode FormFunction(SNES snes, Vec X, Vec R, void *ctx)
 {
@@ -27,7 +38,7 @@ static PetscErrorCode FormFunction(SNES snes, Vec X, Vec R, void *ctx)
     if (st->conv[b]) continue; /* frozen: its residual was zeroed by the convergence test */
     if (st->active[b]) {
       PetscCall(SlimStepEval(st, b, x + b * bs, Rb, st->nd + b * st->ndstride, PETSC_FALSE));
-      PetscCall(PetscArraycpy(st->ndX + b * bs, x + b * bs, bs));
+      Copy(bs, x + b * bs, st->ndX + b * bs);
       st->ndepoch[b] = st->epoch;
       /* a non-finite residual fails this trajectory only; zeroing keeps the ensemble's norm finite */
       if (!SlimStepAllFinite(bs, Rb)) SlimStepMarkFailed(st, b, SNES_DIVERGED_FNORM_NAN);
@@ -63,9 +74,9 @@ static PetscErrorCode FormJacobian(SNES snes, Vec X, Mat J, Mat Jpre, void *ctx)
     const PetscReal *xb = x + b * bs;
     if (st->conv[b]) continue; /* frozen block: its zero residual makes any block give a zero update */
     if (st->active[b]) {
-      if (st->ndepoch[b] != st->epoch || memcmp(st->ndX + b * bs, xb, bs * sizeof(PetscReal))) {
+      if (st->ndepoch[b] != st->epoch || !Same(bs, st->ndX + b * bs, xb)) {
         PetscCall(SlimStepEval(st, b, xb, NULL, nd, PETSC_FALSE));
-        PetscCall(PetscArraycpy(st->ndX + b * bs, xb, bs));
+        Copy(bs, xb, st->ndX + b * bs);
         st->ndepoch[b] = st->epoch;
       }
       SlimStepJacobian(st, nd, Jw);
@@ -111,7 +122,7 @@ static PetscErrorCode BlockLUSetUp(PC pc)
     const PetscInt n = st->bs, n2 = n * n;
     PetscReal     *LU = st->blu + (size_t)b * n2;
     if (st->conv[b] || !st->active[b]) continue;
-    PetscCall(PetscArraycpy(LU, a + (size_t)b * n2, n2));
+    Copy(n2, a + (size_t)b * n2, LU);
     if (DenseLUFactorKernel(n, LU, st->bpiv + b * n) >= 0) SlimStepMarkFailed(st, b, SNES_DIVERGED_LINEAR_SOLVE);
   }
   PetscCall(MatSeqBAIJRestoreArray(P, &aw));
@@ -131,7 +142,7 @@ static PetscErrorCode BlockLUApply(PC pc, Vec x, Vec y)
   for (PetscInt b = 0; b < st->B; b++) {
     const PetscInt bs = st->bs;
     PetscScalar   *yb = ya + b * bs;
-    PetscCall(PetscArraycpy(yb, xa + b * bs, bs));
+    Copy(bs, xa + b * bs, yb);
     /* frozen and failed trajectories: zero residual, zero update */
     if (st->conv[b] || !st->active[b]) continue;
     DenseLUSolveTransposeKernel(bs, st->blu + (size_t)b * bs * bs, st->bpiv + b * bs, yb);
@@ -161,7 +172,7 @@ static PetscErrorCode ConvergenceTest(SNES snes, PetscInt it, PetscReal xnorm, P
   if (it > 0) PetscCall(VecGetArrayRead(Y, &y));
   for (PetscInt b = 0; b < st->B; b++) {
     if (!st->active[b] || st->conv[b]) continue;
-    st->conv[b] = SlimStepConverged(st, b, it, f + b * st->bs, x + b * st->bs, y ? y + b * st->bs : NULL);
+    st->conv[b] = ConvergedKernel(st, b, it, f + b * st->bs, x + b * st->bs, y ? y + b * st->bs : NULL, st->bs);
     /* freeze a converged trajectory: a zero residual block gives it a zero Newton update, so it
      * ends exactly where a single run of it would have stopped */
     if (st->conv[b]) PetscCall(PetscArrayzero(f + b * st->bs, st->bs));
@@ -205,6 +216,9 @@ PetscErrorCode SlimStepSetUp_SNES(SlimStepper st)
   /* Newton on these equations needs no globalisation; the basic line search costs one residual */
   PetscCall(SNESGetLineSearch(st->snes, &ls));
   PetscCall(SNESLineSearchSetType(ls, SNESLINESEARCHBASIC));
+  /* the convergence test is per trajectory (ConvergenceTest): the ensemble norms of F, X and the
+   * update would be three more passes over the ensemble per iteration, for nothing */
+  PetscCall(SNESLineSearchSetComputeNorms(ls, PETSC_FALSE));
   /* the blocks are independent: invert each exactly */
   PetscCall(SNESGetKSP(st->snes, &ksp));
   PetscCall(KSPSetType(ksp, KSPPREONLY));

@@ -9,8 +9,8 @@
  * |dx|_inf < 1e-15. Everything for dof = 1 with the family inlined.
  *
  *   build/bench/newton_anharmonic -r 2 -B 4096 -dt 0.1 -N 100 -repeats 5
- * runs the kernel, SlimStepper -slim_solver dense and SlimStepper snes in turns on the same
- * ensemble (the harness's initial states) and prints, per code, ns per trajectory-step of the
+ * runs the kernel, SlimStepper -slim_solver dense (default kernels, and -slim_step_kernel dof)
+ * and SlimStepper snes in turns on the same ensemble (the harness's initial states) and prints, per code, ns per trajectory-step of the
  * fastest repeat (wall clock and thread CPU time), the ratio to the kernel, Newton iterations
  * per step (the ensemble's maximum, as the stepper records them) and q_N of trajectory 0. */
 #include <math.h>
@@ -165,8 +165,11 @@ int main(int argc, char **argv)
   SlimFamily       fam;
   const PetscReal *x;
   Kernel           K = {0};
-  Timing           T[3] = {{"hand", INFINITY, INFINITY, 0, 0}, {"dense", INFINITY, INFINITY, 0, 0}, {"snes", INFINITY, INFINITY, 0, 0}};
-  SlimStepper      st[2] = {NULL, NULL};
+  /* the library's codes: the dense loop with the default kernel instances, the dense loop with
+   * the kernel compiled for the dof only (-slim_step_kernel dof: what r > 4 runs), SNES */
+  Timing           T[4] = {{"hand", INFINITY, INFINITY, 0, 0}, {"dense", INFINITY, INFINITY, 0, 0}, {"dense-dofkernel", INFINITY, INFINITY, 0, 0}, {"snes", INFINITY, INFINITY, 0, 0}};
+  SlimStepper      st[3] = {NULL, NULL, NULL};
+  const int        nlib = 3;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, "Hand-written slimplectic Newton kernel (anharmonic oscillator), a benchmark baseline;\nalternates with the library's dense and SNES steppers on the same ensemble\n"));
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "newton_anharmonic options", NULL);
@@ -204,10 +207,12 @@ int main(int argc, char **argv)
   double *ws = malloc((bs + bs * bs + bs + 9 * n) * sizeof(double));
   double *X = ws, *J = X + bs, *R = J + bs * bs, *Q = R + bs, *V = Q + n, *F = V + n, *P = F + n, *Fq = P + n, *Fv = Fq + n, *Pq = Fv + n, *Pv = Pq + n;
   if (lib)
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < nlib; k++) {
       PetscCall(SlimStepperCreate(fam, r, B, &st[k]));
+      if (k == 1) PetscCall(PetscOptionsSetValue(NULL, "-slim_step_kernel", "dof"));
       PetscCall(SlimStepperSetFromOptions(st[k]));
-      PetscCall(SlimStepperSetSolverType(st[k], k ? SLIM_SOLVER_SNES : SLIM_SOLVER_DENSE));
+      if (k == 1) PetscCall(PetscOptionsClearValue(NULL, "-slim_step_kernel"));
+      PetscCall(SlimStepperSetSolverType(st[k], k == 2 ? SLIM_SOLVER_SNES : SLIM_SOLVER_DENSE));
       PetscCall(SlimStepperSetTimeStep(st[k], dt));
       PetscCall(SlimStepperSetUp(st[k]));
     }
@@ -232,7 +237,7 @@ int main(int argc, char **argv)
     if (rep > 0) Record(&T[0], w0, w1, c0, c1);
     T[0].its = (double)itsmax / N;
     T[0].q0  = q[0];
-    for (int k = 0; k < 2 && lib; k++) {
+    for (int k = 0; k < nlib && lib; k++) {
       SlimStepStats stats;
       PetscReal     q0, v0 = fam->v0[0];
       for (PetscInt b = 0; b < B; b++) {
@@ -251,10 +256,10 @@ int main(int argc, char **argv)
       T[1 + k].q0 = q0;
     }
   }
-  for (int k = 0; k < (lib ? 3 : 1); k++)
-    PetscCall(PetscPrintf(PETSC_COMM_SELF, "%-5s r %2" PetscInt_FMT " B %5" PetscInt_FMT " dt %g N %" PetscInt_FMT ": ns/traj-step wall %8.1f cpu %8.1f  (/hand wall %.2f cpu %.2f)  newton/step %.3f  q0_final %.15e\n", T[k].name, r, B, (double)dt, N, 1e9 * T[k].wall / ((double)N * B),
+  for (int k = 0; k < (lib ? 1 + nlib : 1); k++)
+    PetscCall(PetscPrintf(PETSC_COMM_SELF, "%-15s r %2" PetscInt_FMT " B %5" PetscInt_FMT " dt %g N %" PetscInt_FMT ": ns/traj-step wall %8.1f cpu %8.1f  (/hand wall %.2f cpu %.2f)  newton/step %.3f  q0_final %.15e\n", T[k].name, r, B, (double)dt, N, 1e9 * T[k].wall / ((double)N * B),
                           1e9 * T[k].cpu / ((double)N * B), T[k].wall / T[0].wall, T[k].cpu / T[0].cpu, T[k].its, T[k].q0));
-  for (int k = 0; k < 2; k++) PetscCall(SlimStepperDestroy(&st[k]));
+  for (int k = 0; k < nlib; k++) PetscCall(SlimStepperDestroy(&st[k]));
   free(q), free(pi), free(v), free(prev), free(hasprev), free(piv), free(ws);
   free(K.w), free(K.D), free(K.WD), free(K.tau), free(K.ipred), free(K.E);
   PetscCall(SlimQuadDestroy(&quad));

@@ -34,7 +34,7 @@ SLIM_ALWAYS_INLINE PetscErrorCode NewtonKernel(SlimStepper st, PetscInt b, Petsc
       SlimStepMarkFailed(st, b, SNES_DIVERGED_LINEAR_SOLVE);
       break;
     }
-    DenseLUSolveKernel(bs, J, piv, R);
+    DenseLUSolveTransposeKernel(bs, J, piv, R); /* J holds the transpose */
     for (PetscInt i = 0; i < bs; i++) dX[i] = R[i], X[i] -= R[i];
   }
   *its = it;
@@ -83,7 +83,7 @@ static PetscErrorCode StepLinear(SlimStepper st, PetscInt *its)
       SlimStepMarkFailed(st, b, SNES_DIVERGED_FNORM_NAN);
       continue;
     }
-    PetscCall(SlimDenseLUSolve(bs, st->LU + (size_t)b * bs * bs, st->piv + b * bs, st->Rd, 1));
+    DenseLUSolveTransposeKernel(bs, st->LU + (size_t)b * bs * bs, st->piv + b * bs, st->Rd); /* factors of the transpose */
     for (PetscInt i = 0; i < bs; i++) Xb[i] -= st->Rd[i];
     SlimStepEndUpdate(st, b, Xb, st->dXd);
     if (st->sens) PetscCall(SlimStepSensitivity(st, b, Xb));

@@ -27,6 +27,9 @@ PETSC_INTERN const char *const SlimStepKernelTypes[];
 typedef struct {
   PetscErrorCode (*eval)(SlimStepper, PetscInt, const PetscReal *, PetscReal *, PetscReal *, PetscBool);
   void (*jacobian)(SlimStepper, const PetscReal *, PetscReal *);
+  /* LU of one block (transposed Jacobian) and the solve with it, for the SNES preconditioner */
+  PetscInt (*lufactor)(PetscInt, PetscReal *, PetscInt *);
+  void (*lusolvet)(PetscInt, const PetscReal *, const PetscInt *, PetscReal *);
 } SlimStepOps;
 
 struct _n_SlimStepper {
@@ -60,7 +63,7 @@ struct _n_SlimStepper {
   PetscReal   *mag;  /* residual scale: largest sum of absolute terms in a row */
   PetscBool   *conv;
   /* node workspace of one trajectory */
-  PetscReal *Q, *V, *F, *P, *Racc, *Macc, *T;
+  PetscReal *Q, *V, *F, *P, *Racc, *Macc;
   /* node derivatives left by the residual evaluation, for the Jacobian at the same point: one
    * set per trajectory on the SNES path (nd + b*ndstride; ndX holds the unknowns they belong
    * to, ndepoch the epoch they were computed in), one reused set on the dense path */
@@ -78,6 +81,7 @@ struct _n_SlimStepper {
   /* forward sensitivities: dq, dpi [B][dof][np]; node parameter derivatives; solve workspace */
   PetscBool  sens;
   PetscReal *dq, *dpi, *dpinew, *Fth, *Pth, *Gth, *Ys;
+  PetscInt  *spiv;
   /* SNES path */
   SNES                 snes;
   Mat                  J;

@@ -27,6 +27,31 @@ const char *const SlimStepKernelTypes[] = {"generic", "dof", "nodes", "SlimStepK
   }
 SLIM_KERNEL_INSTANCES(SLIM_KERNEL_DEFINE)
 
+/* Block LU for the block sizes of the (n, dof) instances: (r+1) dof with r <= 4, dof <= 2 */
+#define SLIM_LU_SIZES(X) X(1) X(2) X(3) X(4) X(5) X(6) X(8) X(10)
+#define SLIM_LU_DEFINE(N) \
+  static PetscInt LUFactor_##N(PetscInt n, PetscReal *A, PetscInt *piv) \
+  { \
+    (void)n; \
+    return DenseLUFactorKernel(N, A, piv); \
+  } \
+  static void LUSolveT_##N(PetscInt n, const PetscReal *LU, const PetscInt *piv, PetscReal *b) \
+  { \
+    (void)n; \
+    DenseLUSolveTransposeKernel(N, LU, piv, b); \
+  }
+SLIM_LU_SIZES(SLIM_LU_DEFINE)
+
+static PetscInt LUFactor_Generic(PetscInt n, PetscReal *A, PetscInt *piv)
+{
+  return DenseLUFactorKernel(n, A, piv);
+}
+
+static void LUSolveT_Generic(PetscInt n, const PetscReal *LU, const PetscInt *piv, PetscReal *b)
+{
+  DenseLUSolveTransposeKernel(n, LU, piv, b);
+}
+
 static PetscErrorCode Eval_Generic(SlimStepper st, PetscInt b, const PetscReal *Xb, PetscReal *Rb, PetscReal *nd, PetscBool params)
 {
   return EvalKernel(st, b, Xb, Rb, nd, params, st->n, st->dof);
@@ -42,12 +67,20 @@ PetscErrorCode SlimStepSelectKernel(SlimStepper st)
   PetscFunctionBeginUser;
   st->ops.eval     = Eval_Generic;
   st->ops.jacobian = Jacobian_Generic;
+  st->ops.lufactor = LUFactor_Generic;
+  st->ops.lusolvet = LUSolveT_Generic;
 #define SLIM_KERNEL_SELECT(N, DOF) \
   if (SLIM_KERNEL_MATCHES(st, N, DOF)) { \
     st->ops.eval     = Eval_##N##_##DOF; \
     st->ops.jacobian = Jacobian_##N##_##DOF; \
   }
   SLIM_KERNEL_INSTANCES(SLIM_KERNEL_SELECT)
+#define SLIM_LU_SELECT(N) \
+  if (st->kernel >= SLIM_KERNEL_NODES && st->bs == N) { \
+    st->ops.lufactor = LUFactor_##N; \
+    st->ops.lusolvet = LUSolveT_##N; \
+  }
+  SLIM_LU_SIZES(SLIM_LU_SELECT)
   PetscFunctionReturn(0);
 }
 
@@ -120,7 +153,8 @@ PetscErrorCode SlimStepSensitivity(SlimStepper st, PetscInt b, const PetscReal *
    * and without sensitivities, bit for bit */
   for (PetscInt a = 0; a < d; a++) keep[a] = st->pinew[b * d + a], keep[d + a] = st->vend[b * d + a];
   PetscCall(SlimStepEval(st, b, Xb, NULL, nd, PETSC_TRUE));
-  SlimStepJacobian(st, nd, st->Jd);
+  SlimStepJacobian(st, nd, st->Jd); /* the transpose, factored below */
+  PetscCheck(DenseLUFactorKernel(bs, st->Jd, st->spiv) < 0, PETSC_COMM_SELF, PETSC_ERR_MAT_LU_ZRPVT, "sensitivities: singular step Jacobian of trajectory %" PetscInt_FMT " at step %" PetscInt_FMT, b, st->step);
   for (PetscInt a = 0; a < d; a++) st->pinew[b * d + a] = keep[a], st->vend[b * d + a] = keep[d + a];
   /* dG_k/dth_j = w_k Fth_k + sum_i w_i D_ik Pth_i, for every row k = 0..r+1 into Gth[k][a][j] */
   for (PetscInt k = 0; k < n; k++)
@@ -139,7 +173,7 @@ PetscErrorCode SlimStepSensitivity(SlimStepper st, PetscInt b, const PetscReal *
         Y[j * bs + k * d + a] = -s;
       }
   }
-  PetscCall(SlimDenseSolve(bs, st->Jd, Y, np));
+  for (PetscInt j = 0; j < np; j++) DenseLUSolveTransposeKernel(bs, st->Jd, st->spiv, Y + j * bs);
   /* pi_{n+1} first: it needs dq_n */
   for (PetscInt a = 0; a < d; a++)
     for (PetscInt j = 0; j < np; j++) st->dpinew[a * np + j] = st->Gth[((r + 1) * d + a) * np + j];

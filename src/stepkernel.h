@@ -68,44 +68,44 @@ SLIM_ALWAYS_INLINE PetscErrorCode EvalKernel(SlimStepper st, PetscInt b, const P
   PetscFunctionReturn(0);
 }
 
-/* Jacobian of the residual rows k = 0..r in the unknowns m = 1..r+1, row-major bs x bs, from
- * the node derivatives nd of one evaluation. */
-SLIM_ALWAYS_INLINE void JacobianKernel(SlimStepper st, const PetscReal *nd, PetscReal *J, const PetscInt n, const PetscInt d)
+/* Jacobian of the residual rows k = 0..r in the unknowns m = 1..r+1 from the node derivatives nd
+ * of one evaluation, stored transposed: JT[((m-1) dof + c) bs + k dof + a] = dR_{k,a}/dq^(m)_c,
+ * which is the row-major layout of the transpose and the column-major layout of the Jacobian
+ * (BAIJ blocks take it as it is). LU with partial pivoting of the transpose pivots far less than
+ * that of the Jacobian, whose largest entries sit off the diagonal; the solves use the factors of
+ * the transpose (DenseLUSolveTransposeKernel). */
+SLIM_ALWAYS_INLINE void JacobianKernel(SlimStepper st, const PetscReal *nd, PetscReal *JT, const PetscInt n, const PetscInt d)
 {
   const PetscInt   d2 = d * d, bs = (n - 1) * d;
-  const PetscReal *PETSC_RESTRICT w = st->w, *PETSC_RESTRICT D = st->D, *PETSC_RESTRICT WD = st->WD;
+  const PetscReal *PETSC_RESTRICT w = st->w, *PETSC_RESTRICT D = st->D, *PETSC_RESTRICT Dt = st->Dt, *PETSC_RESTRICT WD = st->WD;
   const PetscReal *PETSC_RESTRICT Fq = nd + SLIM_ND_FQ * n * d2, *PETSC_RESTRICT Fv = nd + SLIM_ND_FV * n * d2;
   const PetscReal *PETSC_RESTRICT Pq = nd + SLIM_ND_PQ * n * d2, *PETSC_RESTRICT Pv = nd + SLIM_ND_PV * n * d2;
-  PetscReal *PETSC_RESTRICT T = st->T, *PETSC_RESTRICT Jr = J;
+  PetscReal *PETSC_RESTRICT J = JT;
 
-  for (PetscInt j = 0; j < bs * bs; j++) Jr[j] = 0;
-  /* sum_i w_i D_ik (D_im Pv_i + delta_im Pq_i): one rank-d update per node i, T = row block of
-   * node i laid out as T[a][(m-1)*d + c] so the update runs along contiguous rows of J */
+  for (PetscInt j = 0; j < bs * bs; j++) J[j] = 0;
+  /* sum_i w_i D_ik (D_im Pv_i + delta_im Pq_i): for each node i and unknown m one coefficient
+   * block g = D_im Pv_i (+ Pq_i), times the row w_i D_i. of the quadrature products */
   for (PetscInt i = 0; i < n; i++) {
-    for (PetscInt a = 0; a < d; a++)
-      for (PetscInt m = 1; m < n; m++)
-        for (PetscInt c = 0; c < d; c++) T[a * bs + (m - 1) * d + c] = D[i * n + m] * Pv[i * d2 + a * d + c];
-    if (i > 0)
-      for (PetscInt a = 0; a < d; a++)
-        for (PetscInt c = 0; c < d; c++) T[a * bs + (i - 1) * d + c] += Pq[i * d2 + a * d + c];
-    for (PetscInt k = 0; k < n - 1; k++) {
-      const PetscReal u = WD[i * n + k];
-      if (u == 0) continue; /* D_ii = 0 at interior nodes of symmetric node sets */
-      for (PetscInt a = 0; a < d; a++) {
-        PetscReal *PETSC_RESTRICT Jrow = Jr + (k * d + a) * bs;
-        const PetscReal *Ta   = T + a * bs;
-        for (PetscInt j = 0; j < bs; j++) Jrow[j] += u * Ta[j];
+    const PetscReal *PETSC_RESTRICT u = WD + i * n;
+    for (PetscInt m = 1; m < n; m++) {
+      const PetscReal dim = D[i * n + m];
+      for (PetscInt c = 0; c < d; c++) {
+        PetscReal *PETSC_RESTRICT row = J + ((m - 1) * d + c) * bs;
+        for (PetscInt a = 0; a < d; a++) {
+          const PetscReal g = dim * Pv[i * d2 + a * d + c] + (m == i ? Pq[i * d2 + a * d + c] : 0);
+          if (g == 0) continue;
+          for (PetscInt k = 0; k < n - 1; k++) row[k * d + a] += u[k] * g;
+        }
       }
     }
   }
-  /* w_k D_km Fv_k + w_k Fq_k delta_km */
-  for (PetscInt k = 0; k < n - 1; k++)
-    for (PetscInt a = 0; a < d; a++) {
-      PetscReal *PETSC_RESTRICT Jrow = Jr + (k * d + a) * bs;
-      for (PetscInt c = 0; c < d; c++) {
-        const PetscReal fv = w[k] * Fv[k * d2 + a * d + c];
-        for (PetscInt m = 1; m < n; m++) Jrow[(m - 1) * d + c] += D[k * n + m] * fv;
-        if (k > 0) Jrow[(k - 1) * d + c] += w[k] * Fq[k * d2 + a * d + c];
+  /* w_k D_km Fv_k + w_k Fq_k delta_km, along rows of D^T */
+  for (PetscInt m = 1; m < n; m++)
+    for (PetscInt c = 0; c < d; c++) {
+      PetscReal *PETSC_RESTRICT row = J + ((m - 1) * d + c) * bs;
+      for (PetscInt a = 0; a < d; a++) {
+        for (PetscInt k = 0; k < n - 1; k++) row[k * d + a] += Dt[m * n + k] * w[k] * Fv[k * d2 + a * d + c];
+        if (m < n - 1) row[m * d + a] += w[m] * Fq[m * d2 + a * d + c];
       }
     }
 }

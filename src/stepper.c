@@ -35,7 +35,7 @@ PetscErrorCode SlimStepperCreate(SlimFamily fam, PetscInt r, PetscInt B, SlimSte
   PetscCall(PetscMalloc5(B * st->np, &st->theta, B * d, &st->q, B * d, &st->pi, B * d, &st->vpred, B * d, &st->pinew));
   PetscCall(PetscMalloc5(B * d, &st->vend, B, &st->active, B, &st->fail, B, &st->mag, B, &st->conv));
   PetscCall(PetscMalloc5(n * d, &st->Q, n * d, &st->V, n * d, &st->F, n * d, &st->P, n * d, &st->Racc));
-  PetscCall(PetscMalloc3(n * d, &st->Macc, d * st->bs, &st->T, B, &st->hasprev));
+  PetscCall(PetscMalloc2(n * d, &st->Macc, B, &st->hasprev));
   for (PetscInt b = 0; b < B; b++) {
     PetscCall(PetscArraycpy(st->theta + b * st->np, fam->theta, st->np));
     st->active[b] = PETSC_TRUE;
@@ -63,7 +63,7 @@ PetscErrorCode SlimStepperDestroy(SlimStepper *st)
   PetscCall(PetscFree5((*st)->theta, (*st)->q, (*st)->pi, (*st)->vpred, (*st)->pinew));
   PetscCall(PetscFree5((*st)->vend, (*st)->active, (*st)->fail, (*st)->mag, (*st)->conv));
   PetscCall(PetscFree5((*st)->Q, (*st)->V, (*st)->F, (*st)->P, (*st)->Racc));
-  PetscCall(PetscFree3((*st)->Macc, (*st)->T, (*st)->hasprev));
+  PetscCall(PetscFree2((*st)->Macc, (*st)->hasprev));
   PetscCall(PetscFree4((*st)->Jd, (*st)->Rd, (*st)->Xd, (*st)->dXd));
   PetscCall(PetscFree3((*st)->nd, (*st)->ndX, (*st)->ndepoch));
   PetscCall(PetscFree2((*st)->Epred, (*st)->ipred));
@@ -74,7 +74,7 @@ PetscErrorCode SlimStepperDestroy(SlimStepper *st)
   PetscCall(PetscFree((*st)->Xpred));
   PetscCall(PetscFree2((*st)->blu, (*st)->bpiv));
   PetscCall(PetscFree3((*st)->dq, (*st)->dpi, (*st)->dpinew));
-  PetscCall(PetscFree5((*st)->Fth, (*st)->Pth, (*st)->Gth, (*st)->Ys, (*st)->ndsens));
+  PetscCall(PetscFree6((*st)->Fth, (*st)->Pth, (*st)->Gth, (*st)->Ys, (*st)->ndsens, (*st)->spiv));
   PetscCall(PetscFree(*st));
   PetscFunctionReturn(0);
 }
@@ -363,7 +363,7 @@ PetscErrorCode SlimStepperSetSensitivities(SlimStepper st, PetscBool on)
   PetscFunctionBeginUser;
   if (on && !st->dq) {
     PetscCall(PetscCalloc3(st->B * d * np, &st->dq, st->B * d * np, &st->dpi, d * np, &st->dpinew));
-    PetscCall(PetscMalloc5(n * d * np, &st->Fth, n * d * np, &st->Pth, n * d * np, &st->Gth, st->bs * np, &st->Ys, 4 * n * d * d, &st->ndsens));
+    PetscCall(PetscMalloc6(n * d * np, &st->Fth, n * d * np, &st->Pth, n * d * np, &st->Gth, st->bs * np, &st->Ys, 4 * n * d * d, &st->ndsens, st->bs, &st->spiv));
   }
   if (on && !st->Jd) PetscCall(PetscMalloc4(st->bs * st->bs, &st->Jd, st->bs, &st->Rd, st->bs, &st->Xd, st->bs, &st->dXd));
   st->sens = on;

@@ -57,7 +57,6 @@ static PetscErrorCode FormJacobian(SNES snes, Vec X, Mat J, Mat Jpre, void *ctx)
   const PetscScalar *x;
   PetscScalar       *a;
   const PetscInt     bs = st->bs, bs2 = bs * bs;
-  PetscReal         *Jw = st->Jd;
 
   PetscFunctionBeginUser;
   (void)snes;
@@ -79,10 +78,7 @@ static PetscErrorCode FormJacobian(SNES snes, Vec X, Mat J, Mat Jpre, void *ctx)
         Copy(bs, xb, st->ndX + b * bs);
         st->ndepoch[b] = st->epoch;
       }
-      SlimStepJacobian(st, nd, Jw);
-      /* BAIJ blocks are stored column by column */
-      for (PetscInt i = 0; i < bs; i++)
-        for (PetscInt j = 0; j < bs; j++) Jb[j * bs + i] = Jw[i * bs + j];
+      SlimStepJacobian(st, nd, Jb); /* column-major, as BAIJ stores blocks */
       if (st->Gend) SlimStepStoreEndRow(st, b, nd);
     } else {
       PetscCall(PetscArrayzero(Jb, bs2));
@@ -123,7 +119,7 @@ static PetscErrorCode BlockLUSetUp(PC pc)
     PetscReal     *LU = st->blu + (size_t)b * n2;
     if (st->conv[b] || !st->active[b]) continue;
     Copy(n2, a + (size_t)b * n2, LU);
-    if (DenseLUFactorKernel(n, LU, st->bpiv + b * n) >= 0) SlimStepMarkFailed(st, b, SNES_DIVERGED_LINEAR_SOLVE);
+    if (st->ops.lufactor(n, LU, st->bpiv + b * n) >= 0) SlimStepMarkFailed(st, b, SNES_DIVERGED_LINEAR_SOLVE);
   }
   PetscCall(MatSeqBAIJRestoreArray(P, &aw));
   PetscFunctionReturn(0);
@@ -145,7 +141,7 @@ static PetscErrorCode BlockLUApply(PC pc, Vec x, Vec y)
     Copy(bs, xa + b * bs, yb);
     /* frozen and failed trajectories: zero residual, zero update */
     if (st->conv[b] || !st->active[b]) continue;
-    DenseLUSolveTransposeKernel(bs, st->blu + (size_t)b * bs * bs, st->bpiv + b * bs, yb);
+    st->ops.lusolvet(bs, st->blu + (size_t)b * bs * bs, st->bpiv + b * bs, yb);
   }
   PetscCall(VecRestoreArrayRead(x, &xa));
   PetscCall(VecRestoreArrayWrite(y, &ya));

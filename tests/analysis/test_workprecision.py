@@ -18,27 +18,16 @@ import subprocess
 import sys
 import tempfile
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.image  # noqa: E402
-import numpy as np  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# the figure checks (PNG/PDF not trivial) and the failure bookkeeping of test_figures.py
+from test_figures import ENV, FAILURES, check, check_pdf, check_png  # noqa: E402
 
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_rmaps_base_oversubscribe="1", MPLBACKEND="Agg")
 FAMILIES = ["dho", "anharmonic"]
 SWEEP = ["-sweep_family", ",".join(FAMILIES), "-sweep_r", "0,1", "-sweep_solver", "snes,dense",
          "-sweep_B", "1,8", "-sweep_dt", "0.4,0.2,0.1", "-sweep_T", "4", "-sweep_repeats", "3",
          "-sweep_baselines", "2a,4", "-sweep_quiet"]
-FAILURES = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL:", what, flush=True)
-    return cond
-
 
 def main(exe, script):
     keep = os.environ.get("KEEP_FIGURES")
@@ -60,11 +49,8 @@ def main(exe, script):
             png = os.path.join(figdir, f"workprecision_{fam}.png")
             pdf = os.path.join(figdir, f"workprecision_{fam}.pdf")
             txt = os.path.join(figdir, f"workprecision_{fam}.txt")
-            if check(os.path.isfile(png), f"{png} written"):
-                img = matplotlib.image.imread(png)
-                check(img.shape[0] > 300 and img.shape[1] > 600, f"{fam}: figure has two panels per row ({img.shape})")
-                check(float(np.std(img[..., :3])) > 0.05, f"{fam}: figure is not blank")
-            check(os.path.isfile(pdf) and os.path.getsize(pdf) > 5000, f"{pdf} written")
+            check_png(png)
+            check_pdf(pdf)
             if check(os.path.isfile(txt), f"{txt} written"):
                 body = open(txt).read()
                 check("r=" in body or "RK" in body, f"{fam}: the cheapest-integrator table names an integrator")

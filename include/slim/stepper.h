@@ -1,8 +1,9 @@
 #pragma once
 /* SlimStepper: advances B independent trajectories of one family with the slimplectic
  * (GGL) discrete equations of physics.md, solving the implicit equations of every step with
- * PETSc SNES (or, for measuring SNES overhead, a plain dense Newton loop over the same
- * residual and Jacobian code).
+ * PETSc SNES over the ensemble or with a plain dense Newton loop per trajectory; both run the
+ * same kernel (one family evaluation per Newton iteration, Newton guess extrapolated from the
+ * previous step), so their cost ratio measures only solver overhead.
  *
  * Unknowns of one step for trajectory b: q^(1..r+1), (r+1)*dof numbers. The ensemble forms one
  * block-diagonal system (MATSEQBAIJ, block size (r+1)*dof) so one SNES per step serves all B

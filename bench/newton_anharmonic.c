@@ -161,6 +161,7 @@ int main(int argc, char **argv)
   PetscInt         r = 2, B = 4096, N = 100, repeats = 5;
   PetscReal        dt = 0.1;
   PetscBool        lib = PETSC_TRUE;
+  PetscReal        check_tol = 0;
   SlimQuad         quad;
   SlimFamily       fam;
   const PetscReal *x;
@@ -179,6 +180,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsInt("-repeats", "timed repeats of each (the fastest is reported)", NULL, repeats, &repeats, NULL));
   PetscCall(PetscOptionsReal("-dt", "time step", NULL, dt, &dt, NULL));
   PetscCall(PetscOptionsBool("-lib", "also time SlimStepper (dense and snes; -slim_* options apply), alternating with the kernel", NULL, lib, &lib, NULL));
+  PetscCall(PetscOptionsReal("-check_tol", "if > 0: exit with an error unless every code's q_N of trajectory 0 agrees with the kernel's to this tolerance", NULL, check_tol, &check_tol, NULL));
   PetscOptionsEnd();
   PetscCheck(r >= 0 && B >= 1 && N >= 1 && repeats >= 1 && dt > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "need r >= 0, B, N, repeats >= 1, dt > 0");
   PetscCall(SlimFamilyCreate("anharmonic", "-family", &fam));
@@ -259,6 +261,8 @@ int main(int argc, char **argv)
   for (int k = 0; k < (lib ? 1 + nlib : 1); k++)
     PetscCall(PetscPrintf(PETSC_COMM_SELF, "%-15s r %2" PetscInt_FMT " B %5" PetscInt_FMT " dt %g N %" PetscInt_FMT ": ns/traj-step wall %8.1f cpu %8.1f  (/hand wall %.2f cpu %.2f)  newton/step %.3f  q0_final %.15e\n", T[k].name, r, B, (double)dt, N, 1e9 * T[k].wall / ((double)N * B),
                           1e9 * T[k].cpu / ((double)N * B), T[k].wall / T[0].wall, T[k].cpu / T[0].cpu, T[k].its, T[k].q0));
+  for (int k = 1; k < (lib ? 1 + nlib : 1) && check_tol > 0; k++)
+    PetscCheck(PetscAbsReal(T[k].q0 - T[0].q0) <= check_tol, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s: q_N = %.15e differs from the hand-written kernel's %.15e by more than %g", T[k].name, T[k].q0, T[0].q0, (double)check_tol);
   for (int k = 0; k < nlib; k++) PetscCall(SlimStepperDestroy(&st[k]));
   free(q), free(pi), free(v), free(prev), free(hasprev), free(piv), free(ws);
   free(K.w), free(K.D), free(K.WD), free(K.tau), free(K.ipred), free(K.E);

@@ -53,7 +53,7 @@ static PetscErrorCode ReadTaskOptions(PetscBool all)
     if (dho) {
       PetscCall(SlimStepperCreate(fam, 1, 1, &st));
       PetscCall(SlimStepperSetFromOptions(st));
-      PetscCall(SlimStepperSetSolverType(st, SLIM_SOLVER_SNES)); /* reads -slim_snes_* in SetUp */
+      PetscCall(SlimStepperSetSolverType(st, SLIM_SOLVER_SNES)); /* one trajectory would run dense: list the SNES options */
       PetscCall(SlimStepperSetTimeStep(st, 0.1));
       PetscCall(SlimStepperSetUp(st));
       PetscCall(SlimStepperDestroy(&st));

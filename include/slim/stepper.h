@@ -1,8 +1,9 @@
 #pragma once
 /* SlimStepper: advances B independent trajectories of one family with the slimplectic
  * (GGL) discrete equations of physics.md, solving the implicit equations of every step with
- * PETSc SNES (or, for measuring SNES overhead, a plain dense Newton loop over the same
- * residual and Jacobian code).
+ * PETSc SNES over the ensemble or with a plain dense Newton loop per trajectory; both run the
+ * same kernel (one family evaluation per Newton iteration, Newton guess extrapolated from the
+ * previous step), so their cost ratio measures only solver overhead.
  *
  * Unknowns of one step for trajectory b: q^(1..r+1), (r+1)*dof numbers. The ensemble forms one
  * block-diagonal system (MATSEQBAIJ, block size (r+1)*dof) so one SNES per step serves all B
@@ -13,7 +14,10 @@
 
 typedef struct _n_SlimStepper *SlimStepper;
 
-typedef enum { SLIM_SOLVER_SNES, SLIM_SOLVER_DENSE } SlimSolverType;
+/* auto (the default of SlimStepperCreate): the dense loop for a single trajectory, where one SNES
+ * solve per step costs a fixed few microseconds per Newton iteration (README, "Stepper speed"),
+ * SNES for an ensemble, where that cost is shared. Benchmarks set the solver explicitly. */
+typedef enum { SLIM_SOLVER_SNES, SLIM_SOLVER_DENSE, SLIM_SOLVER_AUTO } SlimSolverType;
 PETSC_EXTERN const char *const SlimSolverTypes[];
 
 /* What happened to one trajectory. reason is a SNESConvergedReason; step is the index of the
@@ -34,10 +38,13 @@ typedef struct {
 
 /* The family is referenced, not copied; it must outlive the stepper. Parameters of every
  * trajectory start as the family's current theta. */
+/* Defaults: -slim_solver auto, Newton guess from the previous step's node polynomial (degree
+ * min(r+1, 3)), per-trajectory tests -slim_step_rtol 1e-13, -slim_step_xtol/-slim_step_stol 1e-8. */
 PETSC_EXTERN PetscErrorCode SlimStepperCreate(SlimFamily fam, PetscInt r, PetscInt B, SlimStepper *st);
 PETSC_EXTERN PetscErrorCode SlimStepperDestroy(SlimStepper *st);
-/* Options (prefix "slim_"): -slim_solver snes|dense, -slim_step_rtol, -slim_step_atol,
- * -slim_step_maxit, and every -slim_snes_* / -slim_ksp_* / -slim_pc_* option. */
+/* Options (prefix "slim_"): -slim_solver snes|dense|auto, -slim_step_rtol, -slim_step_atol,
+ * -slim_step_stol, -slim_step_xtol, -slim_step_maxit, -slim_step_predictor_degree,
+ * -slim_step_kernel, and every -slim_snes_* / -slim_ksp_* / -slim_pc_* option (SNES solver). */
 PETSC_EXTERN PetscErrorCode SlimStepperSetFromOptions(SlimStepper st);
 PETSC_EXTERN PetscErrorCode SlimStepperSetSolverType(SlimStepper st, SlimSolverType type);
 PETSC_EXTERN PetscErrorCode SlimStepperSetTimeStep(SlimStepper st, PetscReal dt);
@@ -66,7 +73,10 @@ PETSC_EXTERN PetscErrorCode SlimStepperGetStepIndex(SlimStepper st, PetscInt *n)
 PETSC_EXTERN PetscErrorCode SlimStepperGetFailure(SlimStepper st, PetscInt b, SlimFailure *f);
 PETSC_EXTERN PetscErrorCode SlimStepperGetStats(SlimStepper st, SlimStepStats *s);
 PETSC_EXTERN PetscErrorCode SlimStepperResetStats(SlimStepper st);
+/* The step's SNES (after setup); an error if the stepper runs the dense loop. */
 PETSC_EXTERN PetscErrorCode SlimStepperGetSNES(SlimStepper st, SNES *snes);
+/* The solver in use: after setup, auto is resolved to snes or dense. */
+PETSC_EXTERN PetscErrorCode SlimStepperGetSolverType(SlimStepper st, SlimSolverType *type);
 PETSC_EXTERN PetscErrorCode SlimStepperGetSizes(SlimStepper st, PetscInt *r, PetscInt *B, PetscInt *dof);
 
 /* Forward sensitivities with respect to the family parameters, for exact gradients of fits:

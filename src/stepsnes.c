@@ -1,0 +1,274 @@
+/* The SNES driver of SlimStepper: the B trajectories form one block-diagonal system
+ * (MATSEQBAIJ, block size (r+1)*dof), solved by Newton with an exact block inverse (PCPBJACOBI);
+ * each trajectory has its own convergence test and is frozen once it has converged.
+ *
+ * One family evaluation per Newton iteration: the residual keeps every trajectory's node
+ * derivatives with the unknowns they were computed at, and the Jacobian that SNES asks for at
+ * the same point is assembled from them. A Jacobian at any other point (a user's
+ * SNESComputeJacobian, a line search that moved) evaluates the family itself. */
+#include "stepkernel.h"
+
+/* Per-trajectory blocks are short (bs = (r+1) dof): inline loops, not library calls. */
+static inline void Copy(PetscInt n, const PetscReal *PETSC_RESTRICT x, PetscReal *PETSC_RESTRICT y)
+{
+  for (PetscInt i = 0; i < n; i++) y[i] = x[i];
+}
+
+static inline PetscBool Same(PetscInt n, const PetscReal *x, const PetscReal *y)
+{
+  for (PetscInt i = 0; i < n; i++)
+    if (x[i] != y[i]) return PETSC_FALSE;
+  return PETSC_TRUE;
+}
+
+static PetscErrorCode FormFunction(SNES snes, Vec X, Vec R, void *ctx)
+{
+  SlimStepper        st = (SlimStepper)ctx;
+  const PetscScalar *x;
+  PetscScalar       *f;
+  const PetscInt     bs = st->bs;
+
+  PetscFunctionBeginUser;
+  (void)snes;
+  PetscCall(PetscLogEventBegin(SLIM_EVENT_Residual, 0, 0, 0, 0));
+  PetscCall(VecGetArrayRead(X, &x));
+  PetscCall(VecGetArray(R, &f));
+  for (PetscInt b = 0; b < st->B; b++) {
+    PetscReal *Rb = f + b * bs;
+    if (st->conv[b]) continue; /* frozen: its residual was zeroed by the convergence test */
+    if (st->active[b]) {
+      PetscCall(SlimStepEval(st, b, x + b * bs, Rb, st->nd + b * st->ndstride, PETSC_FALSE));
+      Copy(bs, x + b * bs, st->ndX + b * bs);
+      st->ndepoch[b] = st->epoch;
+      /* a non-finite residual fails this trajectory only; zeroing keeps the ensemble's norm finite */
+      if (!SlimStepAllFinite(bs, Rb)) SlimStepMarkFailed(st, b, SNES_DIVERGED_FNORM_NAN);
+    }
+    if (!st->active[b]) PetscCall(PetscArrayzero(Rb, bs));
+  }
+  PetscCall(VecRestoreArray(R, &f));
+  PetscCall(VecRestoreArrayRead(X, &x));
+  PetscCall(PetscLogEventEnd(SLIM_EVENT_Residual, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode FormJacobian(SNES snes, Vec X, Mat J, Mat Jpre, void *ctx)
+{
+  SlimStepper        st = (SlimStepper)ctx;
+  const PetscScalar *x;
+  PetscScalar       *a;
+  const PetscInt     bs = st->bs, bs2 = bs * bs;
+
+  PetscFunctionBeginUser;
+  (void)snes;
+  (void)J;
+  /* linear families: the Jacobian depends on neither the state nor the step, so it is assembled
+   * (and the preconditioner factored) once until dt, parameters or the active set change */
+  if (st->fam->linear && st->jac_valid) PetscFunctionReturn(0);
+  PetscCall(PetscLogEventBegin(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
+  PetscCall(VecGetArrayRead(X, &x));
+  PetscCall(MatSeqBAIJGetArray(Jpre, &a));
+  for (PetscInt b = 0; b < st->B; b++) {
+    PetscScalar     *Jb = a + b * bs2;
+    PetscReal       *nd = st->nd + b * st->ndstride;
+    const PetscReal *xb = x + b * bs;
+    if (st->conv[b]) continue; /* frozen block: its zero residual makes any block give a zero update */
+    if (st->active[b]) {
+      if (st->ndepoch[b] != st->epoch || !Same(bs, st->ndX + b * bs, xb)) {
+        PetscCall(SlimStepEval(st, b, xb, NULL, nd, PETSC_FALSE));
+        Copy(bs, xb, st->ndX + b * bs);
+        st->ndepoch[b] = st->epoch;
+      }
+      SlimStepJacobian(st, nd, Jb); /* column-major, as BAIJ stores blocks */
+      if (st->Gend) SlimStepStoreEndRow(st, b, nd);
+    } else {
+      PetscCall(PetscArrayzero(Jb, bs2));
+      for (PetscInt i = 0; i < bs; i++) Jb[i * bs + i] = 1.0;
+    }
+  }
+  PetscCall(MatSeqBAIJRestoreArray(Jpre, &a));
+  /* assembly marks the values as changed, including the cached inverse diagonal blocks that
+   * PCPBJACOBI uses (a state increase alone leaves that cache stale: Newton would run with the
+   * first Jacobian's inverse); with the fixed pattern it costs O(B) */
+  PetscCall(MatAssemblyBegin(Jpre, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(Jpre, MAT_FINAL_ASSEMBLY));
+  PetscCall(VecRestoreArrayRead(X, &x));
+  st->jac_valid = PETSC_TRUE;
+  PetscCall(PetscLogEventEnd(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* The default preconditioner, an exact block solve: each trajectory's block factored by LU with
+ * partial pivoting (the Jacobian is used for one solve, so this is a third of the flops of the
+ * explicit inverses that PCPBJACOBI forms). Converged (frozen) and failed trajectories have a
+ * zero residual block and are skipped; a singular block fails its trajectory only.
+ * -slim_pc_type pbjacobi (or any other PC) replaces it. */
+static PetscErrorCode BlockLUSetUp(PC pc)
+{
+  SlimStepper        st;
+  Mat                P;
+  const PetscScalar *a;
+  PetscScalar       *aw;
+
+  PetscFunctionBeginUser;
+  PetscCall(PCShellGetContext(pc, &st));
+  PetscCall(PCGetOperators(pc, NULL, &P));
+  PetscCall(MatSeqBAIJGetArray(P, &aw)); /* no read-only variant in PETSc 3.18 */
+  a = aw;
+  for (PetscInt b = 0; b < st->B; b++) {
+    const PetscInt n = st->bs, n2 = n * n;
+    PetscReal     *LU = st->blu + (size_t)b * n2;
+    if (st->conv[b] || !st->active[b]) continue;
+    Copy(n2, a + (size_t)b * n2, LU);
+    if (st->ops.lufactor(n, LU, st->bpiv + b * n) >= 0) SlimStepMarkFailed(st, b, SNES_DIVERGED_LINEAR_SOLVE);
+  }
+  PetscCall(MatSeqBAIJRestoreArray(P, &aw));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode BlockLUApply(PC pc, Vec x, Vec y)
+{
+  SlimStepper        st;
+  const PetscScalar *xa;
+  PetscScalar       *ya;
+
+  PetscFunctionBeginUser;
+  PetscCall(PCShellGetContext(pc, &st));
+  PetscCall(VecGetArrayRead(x, &xa));
+  PetscCall(VecGetArrayWrite(y, &ya));
+  for (PetscInt b = 0; b < st->B; b++) {
+    const PetscInt bs = st->bs;
+    PetscScalar   *yb = ya + b * bs;
+    Copy(bs, xa + b * bs, yb);
+    /* frozen and failed trajectories: zero residual, zero update */
+    if (st->conv[b] || !st->active[b]) continue;
+    st->ops.lusolvet(bs, st->blu + (size_t)b * bs * bs, st->bpiv + b * bs, yb);
+  }
+  PetscCall(VecRestoreArrayRead(x, &xa));
+  PetscCall(VecRestoreArrayWrite(y, &ya));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ConvergenceTest(SNES snes, PetscInt it, PetscReal xnorm, PetscReal snorm, PetscReal fnorm, SNESConvergedReason *reason, void *ctx)
+{
+  SlimStepper        st = (SlimStepper)ctx;
+  Vec                R, X, Y;
+  PetscScalar       *f;
+  const PetscScalar *x, *y = NULL;
+  PetscBool          all = PETSC_TRUE;
+
+  PetscFunctionBeginUser;
+  (void)xnorm;
+  (void)snorm;
+  (void)fnorm;
+  PetscCall(SNESGetFunction(snes, &R, NULL, NULL));
+  PetscCall(SNESGetSolution(snes, &X));
+  PetscCall(SNESGetSolutionUpdate(snes, &Y));
+  PetscCall(VecGetArray(R, &f));
+  PetscCall(VecGetArrayRead(X, &x));
+  if (it > 0) PetscCall(VecGetArrayRead(Y, &y));
+  for (PetscInt b = 0; b < st->B; b++) {
+    if (!st->active[b] || st->conv[b]) continue;
+    st->conv[b] = ConvergedKernel(st, b, it, f + b * st->bs, x + b * st->bs, y ? y + b * st->bs : NULL, st->bs);
+    /* freeze a converged trajectory: a zero residual block gives it a zero Newton update, so it
+     * ends exactly where a single run of it would have stopped */
+    if (st->conv[b]) PetscCall(PetscArrayzero(f + b * st->bs, st->bs));
+    else all = PETSC_FALSE;
+  }
+  PetscCall(VecRestoreArray(R, &f));
+  PetscCall(VecRestoreArrayRead(X, &x));
+  if (y) PetscCall(VecRestoreArrayRead(Y, &y));
+  *reason = SNES_CONVERGED_ITERATING;
+  if (all) *reason = SNES_CONVERGED_FNORM_ABS;
+  else if (it >= st->maxit) *reason = SNES_DIVERGED_MAX_IT;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimStepSetUp_SNES(SlimStepper st)
+{
+  KSP            ksp;
+  PC             pc;
+  SNESLineSearch ls;
+  PetscReal     *id;
+  const PetscInt bs = st->bs, N = st->B * bs;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, N, &st->X));
+  PetscCall(VecDuplicate(st->X, &st->R));
+  /* block-diagonal pattern fixed once; later Jacobians overwrite the block values in place */
+  PetscCall(MatCreateSeqBAIJ(PETSC_COMM_SELF, bs, N, N, 1, NULL, &st->J));
+  PetscCall(PetscCalloc1(bs * bs, &id));
+  for (PetscInt i = 0; i < bs; i++) id[i * bs + i] = 1.0;
+  for (PetscInt b = 0; b < st->B; b++) PetscCall(MatSetValuesBlocked(st->J, 1, &b, 1, &b, id, INSERT_VALUES));
+  PetscCall(PetscFree(id));
+  PetscCall(MatAssemblyBegin(st->J, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(st->J, MAT_FINAL_ASSEMBLY));
+  PetscCall(SNESCreate(PETSC_COMM_SELF, &st->snes));
+  PetscCall(SNESSetOptionsPrefix(st->snes, "slim_"));
+  PetscCall(SNESSetType(st->snes, SNESNEWTONLS));
+  PetscCall(SNESSetFunction(st->snes, st->R, FormFunction, st));
+  PetscCall(SNESSetJacobian(st->snes, st->J, st->J, FormJacobian, st));
+  PetscCall(SNESSetConvergenceTest(st->snes, ConvergenceTest, st, NULL));
+  PetscCall(SNESSetTolerances(st->snes, PETSC_DEFAULT, PETSC_DEFAULT, PETSC_DEFAULT, st->maxit, PETSC_DEFAULT));
+  /* Newton on these equations needs no globalisation; the basic line search costs one residual */
+  PetscCall(SNESGetLineSearch(st->snes, &ls));
+  PetscCall(SNESLineSearchSetType(ls, SNESLINESEARCHBASIC));
+  /* the convergence test is per trajectory (ConvergenceTest): the ensemble norms of F, X and the
+   * update would be three more passes over the ensemble per iteration, for nothing */
+  PetscCall(SNESLineSearchSetComputeNorms(ls, PETSC_FALSE));
+  /* the blocks are independent: invert each exactly */
+  PetscCall(SNESGetKSP(st->snes, &ksp));
+  PetscCall(KSPSetType(ksp, KSPPREONLY));
+  PetscCall(KSPGetPC(ksp, &pc));
+  PetscCall(PCSetType(pc, PCSHELL));
+  PetscCall(PCShellSetName(pc, "slimplectic block LU (one LU with partial pivoting per trajectory)"));
+  PetscCall(PCShellSetContext(pc, st));
+  PetscCall(PCShellSetSetUp(pc, BlockLUSetUp));
+  PetscCall(PCShellSetApply(pc, BlockLUApply));
+  PetscCall(PetscMalloc2((size_t)st->B * bs * bs, &st->blu, (size_t)st->B * bs, &st->bpiv));
+  /* a linear family is solved by one exact Newton update: no residual check after it */
+  if (st->fam->linear) PetscCall(SNESSetType(st->snes, SNESKSPONLY));
+  PetscCall(SNESSetFromOptions(st->snes));
+  PetscCall(PetscObjectTypeCompare((PetscObject)st->snes, SNESKSPONLY, &st->ksponly));
+  PetscCheck(!st->ksponly || st->fam->linear, PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "-slim_snes_type ksponly: family %s is nonlinear and needs Newton iterations", st->fam->name);
+  if (st->ksponly) PetscCall(PetscMalloc1(N, &st->Xpred));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimStepStep_SNES(SlimStepper st, PetscInt *its)
+{
+  PetscScalar        *x;
+  SNESConvergedReason reason;
+  PetscInt            lits;
+
+  PetscFunctionBeginUser;
+  st->epoch++; /* node derivatives of the last step belong to another time */
+  PetscCall(VecGetArray(st->X, &x));
+  for (PetscInt b = 0; b < st->B; b++) {
+    st->conv[b] = PETSC_FALSE;
+    if (st->active[b]) SlimStepPredict(st, b, x + b * st->bs);
+    else PetscCall(PetscArrayzero(x + b * st->bs, st->bs));
+  }
+  if (st->ksponly) PetscCall(PetscArraycpy(st->Xpred, x, st->B * st->bs));
+  PetscCall(VecRestoreArray(st->X, &x));
+  PetscCall(SNESSolve(st->snes, NULL, st->X));
+  PetscCall(SNESGetConvergedReason(st->snes, &reason));
+  PetscCall(SNESGetIterationNumber(st->snes, its));
+  PetscCall(SNESGetLinearSolveIterations(st->snes, &lits));
+  st->stats.linear_total += lits;
+  PetscCall(VecGetArray(st->X, &x));
+  for (PetscInt b = 0; b < st->B; b++) {
+    if (!st->active[b]) continue;
+    /* SNESKSPONLY: one exact Newton update of a linear family, no residual after it */
+    if (st->ksponly && reason > 0) {
+      SlimStepEndUpdate(st, b, x + b * st->bs, st->Xpred + b * st->bs);
+      st->conv[b] = PETSC_TRUE;
+      *its        = 1;
+    }
+    if (st->conv[b]) {
+      if (st->sens) PetscCall(SlimStepSensitivity(st, b, x + b * st->bs));
+      SlimStepAccept(st, b, x + b * st->bs);
+    } else SlimStepMarkFailed(st, b, reason > 0 ? SNES_DIVERGED_MAX_IT : reason);
+  }
+  PetscCall(VecRestoreArray(st->X, &x));
+  PetscFunctionReturn(0);
+}

@@ -57,6 +57,35 @@ static PetscReal PointCost(SlimSweep sw, const SlimPoint *p, PetscBool ref)
   return c;
 }
 
+/* Memory of one point: per trajectory the stepper keeps parameters, state and prediction
+ * vectors (about SLIM_MEM_VECTORS of dof each), the Newton block of (r+1) dof unknowns (Jacobian,
+ * its factors, residual and update, also as PETSc objects for SNES) and the linear families'
+ * end maps; plus the stored samples (t, q, pi, energy, energy error) of one trajectory. */
+#define SLIM_MEM_VECTORS 12
+static PetscReal PointMemory(SlimSweep sw, const SlimPoint *p)
+{
+  SlimFamily fam = sw->fam[p->family];
+  PetscReal  d = fam->dof, n = p->r + 2, bs = (p->r + 1) * d;
+  PetscReal  per     = fam->nparam + SLIM_MEM_VECTORS * d + 3 * bs * bs + 8 * bs + n * d * d;
+  PetscReal  samples = sw->traj_stride ? (PetscReal)(p->N / sw->traj_stride + 1) * (2 * d + 3) : 0;
+  return 8 * (p->B * per + samples);
+}
+
+PetscErrorCode SlimSweepEstimateMemory(SlimSweep sw, PetscInt64 *bytes)
+{
+  PetscReal m = 0;
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < sw->npoints; i++) {
+    SlimPoint q = sw->points[i];
+    m = PetscMax(m, PointMemory(sw, &q));
+    q.r += sw->ref_r_extra, q.B = 1; /* the reference run */
+    m = PetscMax(m, PointMemory(sw, &q));
+  }
+  *bytes = m > 4e18 ? (PetscInt64)4e18 : (PetscInt64)m; /* saturates instead of overflowing */
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode AppendSig(char **sig, size_t *len, const char *fmt, ...)
 {
   va_list ap;

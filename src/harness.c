@@ -159,7 +159,7 @@ static PetscErrorCode SetFromOptions_Parts(PetscOptionItems *PetscOptionsObject,
 /* -output must name a file, and no part of a merge may be the output (its rows would be lost). */
 static PetscErrorCode CheckPaths(SlimHarness h)
 {
-  PetscBool isdir, same;
+  PetscBool isdir, same = PETSC_FALSE;
   char     *list, *tok, *save;
 
   PetscFunctionBeginUser;
@@ -169,10 +169,10 @@ static PetscErrorCode CheckPaths(SlimHarness h)
   for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     PetscCall(SlimFileSame(h->output, tok, &same));
     if (!same) PetscCall(PetscStrcmp(h->output, tok, &same));
-    if (same) PetscCall(PetscFree(list));
-    PetscCheck(!same, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-sweep_merge: '%s' is the -output file; merge into a new file", tok);
+    if (same) break;
   }
   PetscCall(PetscFree(list));
+  PetscCheck(!same, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-sweep_merge: a part is the -output file '%s'; merge into a new file", h->output);
   PetscFunctionReturn(0);
 }
 

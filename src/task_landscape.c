@@ -156,7 +156,8 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt t, SlimTaskFailure *fail)
   PetscCall(PetscLogStagePop());
   PetscCall(SlimFitDataDestroy(&data));
   if (ierr) {
-    PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] landscape task %" PetscInt_FMT " (point %" PetscInt_FMT ") failed: %s\n", k->h->rank, k->first + t, point, c.msg));
+    if (ierr != SLIM_ERR_STOPPED) /* a stop abandons the task: not a failure */
+      PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] landscape task %" PetscInt_FMT " (point %" PetscInt_FMT ") failed: %s\n", k->h->rank, k->first + t, point, c.msg));
     SlimTaskFailureSet(fail, SLIM_TASK_PETSC_ERROR, ierr, c.msg);
   }
   for (PetscInt i = 0; i < nr; i++) {

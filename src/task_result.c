@@ -222,7 +222,8 @@ PetscErrorCode SlimResultKindRun(SlimTaskKind k, PetscInt row, const SlimPoint *
   SlimCatchEnd(&c);
   PetscCall(PetscLogStagePop());
   if (ierr) {
-    PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] task %" PetscInt_FMT " failed: %s\n", h->rank, rt->k->first + row, c.msg));
+    if (ierr != SLIM_ERR_STOPPED) /* a stop abandons the task: not a failure */
+      PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] task %" PetscInt_FMT " failed: %s\n", h->rank, rt->k->first + row, c.msg));
     SlimRecordFill(&ResultTable, NULL, r);
     r->rank = h->rank, r->session = h->session;
     r->res.status = 1, r->res.fail_reason = 0, r->res.nfailed = 0;

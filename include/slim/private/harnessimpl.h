@@ -20,6 +20,7 @@
 #include <slim/private/util.h>
 #include <slim/lock.h>
 #include <slim/fsutil.h>
+#include <slim/poll.h>
 
 typedef struct _n_SlimTaskKind *SlimTaskKind;
 

@@ -10,13 +10,43 @@
  *  - a resume checks the file read-only before it writes anything;
  *  - a write failure on any rank (ENOSPC) ends every rank alike, before the next collective
  *    call, with exit status SLIM_EXIT_WRITE; rows written before stay in the file. */
+#define _GNU_SOURCE /* fallocate, FALLOC_FL_KEEP_SIZE */
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <slim/private/harnessimpl.h>
 #include <slim/agree.h>
 
 /* Below this much free space a failed write is reported as a full disk. */
 #define SLIM_DISK_FULL_BYTES (1 << 20)
+/* Reserved beyond the estimate: HDF5's own metadata, attributes rewritten at the end of a
+ * session; a resume reserves this for its session table and attributes. */
+#define SLIM_RESERVE_EXTRA (256 << 10)
+
+/* Rank 0: takes `bytes` of disk blocks for path from offset on, without changing its size
+ * (fallocate FALLOC_FL_KEEP_SIZE), so that a disk filled by others while the sweep runs cannot
+ * make a write of ours fail (HDF5 does not recover from ENOSPC inside its collective flushes).
+ * Filesystems without fallocate are left to the free-space check. */
+static void Reserve(SlimHarness h, const char path[], PetscInt64 offset, PetscInt64 bytes, char msg[], size_t len)
+{
+  int fd, err = 0;
+
+  msg[0] = 0;
+  if (bytes <= 0 || (fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666)) < 0) return;
+#if defined(FALLOC_FL_KEEP_SIZE)
+  if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)bytes)) err = errno;
+#endif
+  close(fd);
+  if (err == ENOSPC || err == EDQUOT || err == EFBIG) {
+    char need[32] = "", have[32] = "?";
+    PetscInt64 space = -1;
+    (void)SlimFormatBytes(bytes, need, sizeof(need));
+    if (!SlimFileFreeSpace(path, &space)) (void)SlimFormatBytes(space, have, sizeof(have));
+    snprintf(msg, len, "-output: cannot reserve %s on the filesystem of '%s' (%s free): %s; nothing was computed%s", need, h->output, have, strerror(err), h->resume ? "" : (h->force || h->merge[0]) ? ", the previous file is unchanged" : "");
+  }
+}
 
 /* The tables of every kind, /orders, /tasks and (unless checking) this session's
  * /sessions/<k>/ranks: the same calls create a file, check a resumed one and size one. */
@@ -199,6 +229,9 @@ PetscErrorCode SlimHarnessOpenFile(SlimHarness h)
 {
   const char *path = h->output;
   PetscBool   held;
+  PetscInt64  offset  = 0;
+  PetscInt64  reserve = (h->resume ? 0 : h->est_bytes + h->est_bytes / 16) + SLIM_RESERVE_EXTRA;
+  char        msg[2 * PETSC_MAX_PATH_LEN + 256] = "";
 
   PetscFunctionBeginUser;
   PetscCall(SlimLockAcquire(h->comm, h->output, "-output", &h->lock));
@@ -206,7 +239,17 @@ PetscErrorCode SlimHarnessOpenFile(SlimHarness h)
   if (held && !h->rank) PetscCall(SlimReplaceRemoveStale(h->output, NULL)); /* of killed runs */
   if (h->resume) PetscCall(CheckResumable(h));
   else PetscCall(StartNew(h, &path));
-  PetscCall(SlimOutputOpen(h->comm, path, h->resume ? SLIM_OUTPUT_RESUME : SLIM_OUTPUT_CREATE, "-output", &h->out));
+  /* the whole file's space before HDF5 writes a byte (a refusal here leaves nothing behind), and
+   * again once HDF5 has created (truncated) it */
+  if (!h->rank) {
+    struct stat st;
+    offset = h->resume && !stat(path, &st) ? (PetscInt64)st.st_size : 0;
+    Reserve(h, path, offset, reserve, msg, sizeof(msg));
+  }
+  PetscCall(SlimHarnessAgree(h, PETSC_ERR_FILE_WRITE, msg));
+  PetscCall(SlimOutputOpen(h->comm, path, h->resume ? SLIM_OUTPUT_RESUME : SLIM_OUTPUT_FORCE, "-output", &h->out));
+  if (!h->rank) Reserve(h, path, offset, reserve, msg, sizeof(msg));
+  PetscCall(SlimHarnessAgree(h, PETSC_ERR_FILE_WRITE, msg));
   PetscCall(SlimHarnessWriteStep(h, Create, NULL));
   if (h->repl && !h->force && !h->merge[0]) {
     PetscCall(SlimReplaceCommit(h->repl));

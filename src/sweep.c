@@ -63,7 +63,8 @@ static PetscReal PointCost(SlimSweep sw, const SlimPoint *p, PetscBool ref)
 /* Memory of one point: per trajectory the stepper keeps parameters, state and prediction
  * vectors (about SLIM_MEM_VECTORS of dof each), the Newton block of (r+1) dof unknowns (Jacobian,
  * its factors, residual and update, also as PETSc objects for SNES) and the linear families'
- * end maps; plus the stored samples (t, q, pi, energy, energy error) of one trajectory. */
+ * end maps; plus the stored samples (t, q, pi, energy, energy error) of one trajectory and the
+ * times of the repeats. */
 #define SLIM_MEM_VECTORS 12
 static PetscReal PointMemory(SlimSweep sw, const SlimPoint *p)
 {
@@ -71,7 +72,7 @@ static PetscReal PointMemory(SlimSweep sw, const SlimPoint *p)
   PetscReal  d = fam->dof, n = p->r + 2, bs = (p->r + 1) * d;
   PetscReal  per     = fam->nparam + SLIM_MEM_VECTORS * d + 3 * bs * bs + 8 * bs + n * d * d;
   PetscReal  samples = sw->traj_stride ? (PetscReal)(p->N / sw->traj_stride + 1) * (2 * d + 3) : 0;
-  return 8 * (p->B * per + samples);
+  return 8 * (p->B * per + samples + sw->repeats + 1); /* + the repeats' times */
 }
 
 PetscErrorCode SlimSweepEstimateMemory(SlimSweep sw, PetscInt64 *bytes)

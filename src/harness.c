@@ -463,16 +463,18 @@ static PetscErrorCode RunOne(SlimHarness h, PetscInt task, PetscInt *nfail)
 /* Copies every finished row of every part into the output (rank 0). */
 static PetscErrorCode MergeParts(SlimHarness h)
 {
-  char    *list, *tok, *save;
-  PetscInt nparts = 0, copied;
+  char          *list, *tok, *save;
+  PetscInt       nparts = 0, copied;
+  PetscErrorCode ierr = 0;
 
   PetscFunctionBeginUser;
   PetscCall(PetscStrallocpy(h->merge, &list));
-  for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save), nparts++) {
-    PetscCall(SlimOutputMerge(h->out, tok, h->sw->signature, "-sweep_merge", &copied));
-    if (!h->quiet) PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: merged %s (%" PetscInt_FMT " table cells copied)\n", tok, copied));
+  for (tok = strtok_r(list, ",", &save); tok && !ierr; tok = strtok_r(NULL, ",", &save), nparts++) {
+    ierr = SlimOutputMerge(h->out, tok, h->sw->signature, "-sweep_merge", &copied);
+    if (!ierr && !h->quiet) ierr = PetscPrintf(PETSC_COMM_SELF, "slimsweep: merged %s (%" PetscInt_FMT " table cells copied)\n", tok, copied);
   }
   PetscCall(PetscFree(list));
+  PetscCall(ierr);
   PetscCheck(nparts > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-sweep_merge: no part files given");
   PetscFunctionReturn(0);
 }

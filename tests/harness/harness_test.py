@@ -303,7 +303,7 @@ def test_help(exe, tmp):
                 "-fit_guesses", "-fit_loss", "-fit_method", "-fit_params", "-fit_box", "-fit_box_mode",
                 "-fit_eps0", "-fit_max_it", "-fit_tol", "-fit_obs_stride", "-fit_grid", "-fit_obs_file",
                 "-fit_obs_dataset", "-fit_store_path", "-fit_slice_n", "-fit_tao_type", "-fit_tao_gatol",
-                "-landscape_params", "-landscape_n", "-landscape_box"]:
+                "-landscape_params", "-landscape_n", "-landscape_box", "-sweep_dry_run", "-sweep_allow_large"]:
         check(opt in text, f"-help does not list {opt}")
 
 

@@ -301,14 +301,13 @@ static PetscErrorCode WritePending(SlimHarness h)
 }
 
 /* Independent: a failure is kept for the next agreement (SlimHarnessKeepWriteFailure), and
- * after one, or after a stop abandoned a task (its row is in the kinds' buffers), nothing more
- * is written: the unwritten tasks are recomputed on resume. */
+ * after one nothing more is written: the unwritten tasks are recomputed on resume. */
 static PetscErrorCode FlushPending(SlimHarness h)
 {
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
-  if (!h->ntrec || h->werr || h->abandoned) PetscFunctionReturn(0);
+  if (!h->ntrec || h->werr) PetscFunctionReturn(0);
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
   ierr = WritePending(h);
   PetscCall(PetscPopErrorHandler());
@@ -440,7 +439,7 @@ static PetscErrorCode RunOne(SlimHarness h, PetscInt task, PetscInt *nfail)
   PetscCall(SlimPollSetStopCheck(PETSC_TRUE));
   PetscCall(kind->ops.run(kind, local, &fail));
   PetscCall(SlimPollSetStopCheck(PETSC_FALSE));
-  if (SlimPollStopRequested()) {
+  if (fail.type == SLIM_TASK_ABANDONED) {
     h->abandoned = PETSC_TRUE;
     PetscFunctionReturn(0);
   }
@@ -484,21 +483,14 @@ static PetscErrorCode MergeParts(SlimHarness h)
 static PetscErrorCode Merge(SlimHarness h, PetscInt *ndone)
 {
   PetscErrorCode ierr = 0;
-  char           msg[1024] = "";
 
   PetscFunctionBeginUser;
   if (!h->rank) {
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
     ierr = MergeParts(h);
     PetscCall(PetscPopErrorHandler());
-    if (ierr) {
-      const char *text = NULL;
-      char       *specific = NULL;
-      (void)PetscErrorMessage(ierr, &text, &specific);
-      PetscCall(PetscStrncpy(msg, specific && specific[0] ? specific : "-sweep_merge failed", sizeof(msg)));
-    }
   }
-  PetscCall(SlimHarnessAgree(h, ierr ? ierr : PETSC_ERR_ARG_WRONG, msg));
+  PetscCall(SlimHarnessAgreeError(h, ierr));
   PetscCall(ReadDone(h));
   *ndone          = h->rank ? 0 : h->ndone_before; /* summed over ranks by the caller */
   h->ndone_before = 0;
@@ -573,7 +565,6 @@ static PetscErrorCode Work(SlimHarness h, PetscInt *ndone, PetscInt *nfail)
   }
   PetscCall(SlimPollSet(NULL, NULL, SLIM_POLL_EVERY));
   PetscCall(FlushPending(h));
-  if (h->abandoned) *ndone -= h->ntrec; /* finished but not written: recomputed on resume */
   if (SlimPollStopRequested()) PetscCall(SlimQueueStop(h->queue));
   PetscFunctionReturn(0);
 }

@@ -98,19 +98,25 @@ PetscErrorCode SlimHarnessPrintEstimate(SlimHarness h)
   PetscFunctionReturn(0);
 }
 
+/* The message of the error just caught (with PetscReturnErrorHandler pushed). */
+static void ErrorText(PetscErrorCode ierr, char buf[], size_t len)
+{
+  const char *text     = NULL;
+  char       *specific = NULL;
+
+  (void)PetscErrorMessage(ierr, &text, &specific);
+  (void)PetscStrncpy(buf, specific && specific[0] ? specific : (text ? text : "error"), len);
+}
+
 /* A failed write of this rank (its independent row writes): the first is kept, not raised, so
  * that this rank does not leave the others waiting in a collective call; the queue is stopped
  * so that every rank ends its task loop after its task in flight. */
 PetscErrorCode SlimHarnessKeepWriteFailure(SlimHarness h, PetscErrorCode ierr)
 {
-  const char *text = NULL;
-  char       *specific = NULL;
-
   PetscFunctionBeginUser;
   if (!ierr || h->werr) PetscFunctionReturn(0);
   h->werr = ierr;
-  (void)PetscErrorMessage(ierr, &text, &specific);
-  PetscCall(PetscStrncpy(h->werr_msg, specific && specific[0] ? specific : (text ? text : "write failed"), sizeof(h->werr_msg)));
+  ErrorText(ierr, h->werr_msg, sizeof(h->werr_msg));
   if (h->queue) PetscCall(SlimQueueStop(h->queue));
   PetscFunctionReturn(0);
 }
@@ -126,6 +132,17 @@ PetscErrorCode SlimHarnessAgree(SlimHarness h, PetscErrorCode code, const char m
   PetscCallMPI(MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, h->comm));
   if (any) SlimHarnessRunning = PETSC_FALSE;
   PetscCall(SlimErrorAgreeMessage(h->comm, code, msg));
+  PetscFunctionReturn(0);
+}
+
+/* Collective: a caught error of some ranks (0 elsewhere) fails every rank alike. */
+PetscErrorCode SlimHarnessAgreeError(SlimHarness h, PetscErrorCode ierr)
+{
+  char msg[1024] = "";
+
+  PetscFunctionBeginUser;
+  if (ierr) ErrorText(ierr, msg, sizeof(msg));
+  PetscCall(SlimHarnessAgree(h, ierr, msg));
   PetscFunctionReturn(0);
 }
 

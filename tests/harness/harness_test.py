@@ -254,6 +254,15 @@ def test_badinput(exe, tmp):
         (["-sweep_family", "dho,DHO"], "-sweep_family"),
         (["-sweep_solver", "snes,snes"], "-sweep_solver"),
         (["-sweep_r"], "-sweep_r"),
+        # issue 12: values that used to fail only at run time, single values beyond the index
+        # type, repeated real axis values, resource options without a value
+        (["-sweep_baselines", "xyz"], "-sweep_baselines"),
+        (["-sweep_baselines", "none,4"], "-sweep_baselines"),
+        (["-sweep_family", "kepler", "-fit_grid", "1000", "-fit_loss", "acceleration", "-fit_guesses", "1"], "-fit_grid"),
+        (["-landscape_n", "100000", "-landscape_params", "m,k"], "-landscape_n"),
+        (["-sweep_seed", "4294967297"], "-sweep_seed"),
+        (["-sweep_dt", "0.1,0.1"], "-sweep_dt"),
+        (["-sweep_progress_interval"], "-sweep_progress_interval"),
         # options files: missing, a directory, binary, a line that is not an option, a missing
         # file named inside another (PETSc would print a traceback from PetscInitialize)
         (["-options_file", os.path.join(tmp, "nosuch.opts")], "-options_file"),

@@ -28,7 +28,8 @@ typedef struct _n_SlimTaskKind *SlimTaskKind;
 typedef enum {
   SLIM_TASK_OK = 0,
   SLIM_TASK_SOLVE_FAILED, /* the nonlinear solve of a step did not converge (see the row) */
-  SLIM_TASK_PETSC_ERROR   /* a PETSc error was raised inside the task and caught */
+  SLIM_TASK_PETSC_ERROR,  /* a PETSc error was raised inside the task and caught */
+  SLIM_TASK_ABANDONED     /* a stop (signal) ended it: nothing written, a resume recomputes it */
 } SlimTaskFailureType;
 
 typedef struct {
@@ -50,7 +51,9 @@ typedef struct {
   PetscErrorCode (*writedefinitions)(SlimTaskKind);
   /* which tasks a previous session (or a merge) finished, from the status columns */
   PetscErrorCode (*isdone)(SlimTaskKind, PetscBool done[]);
-  /* runs local task i; never raises for a failure of the task itself, which goes in *fail */
+  /* runs local task i; never raises for a failure of the task itself, which goes in *fail. A
+   * kind that finds SlimPollStopRequested() true after its computation writes and queues
+   * nothing for the task and reports SLIM_TASK_ABANDONED (SlimTaskAbandoned()) */
   PetscErrorCode (*run)(SlimTaskKind, PetscInt i, SlimTaskFailure *fail);
   /* writes rows the kind buffered (optional) */
   PetscErrorCode (*flush)(SlimTaskKind);
@@ -171,6 +174,7 @@ PETSC_EXTERN PetscErrorCode SlimHarnessCloseFile(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimHarnessKeepWriteFailure(SlimHarness h, PetscErrorCode ierr);
 PETSC_EXTERN PetscErrorCode SlimHarnessAgreeWrites(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimHarnessAgree(SlimHarness h, PetscErrorCode code, const char msg[]);
+PETSC_EXTERN PetscErrorCode SlimHarnessAgreeError(SlimHarness h, PetscErrorCode ierr);
 PETSC_EXTERN PetscErrorCode SlimHarnessWriteStep(SlimHarness h, PetscErrorCode (*fn)(SlimHarness, void *), void *ctx);
 
 /* UTC now as 2026-01-31T12:00:00Z (session times). */
@@ -200,5 +204,7 @@ PETSC_EXTERN PetscErrorCode SlimTasksWriteDefinitions(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimTasksFlush(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimTasksCountFailed(SlimHarness h, PetscInt *nfailed);
 
+/* True (and *fail set to SLIM_TASK_ABANDONED) if a stop was requested: the task is abandoned. */
+PETSC_EXTERN PetscBool SlimTaskAbandoned(SlimTaskFailure *fail);
 /* Sets a typed failure; msg says what failed (a caught PETSc error's message, a solve's reason). */
 PETSC_EXTERN void SlimTaskFailureSet(SlimTaskFailure *f, SlimTaskFailureType type, PetscErrorCode ierr, const char msg[]);

@@ -157,7 +157,7 @@ PetscErrorCode SlimHarnessAgreeWrites(SlimHarness h)
     PetscInt64 space = 0;
     (void)SlimFileFreeSpace(h->output, &space);
     PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s%s; %s", h->werr_msg, space < SLIM_DISK_FULL_BYTES ? " (no space left on the filesystem)" : "",
-                            h->repl ? "the previous file is unchanged" : "rows written before are kept: free space and continue with -sweep_resume"));
+                            !h->repl ? "rows written before are kept: free space and continue with -sweep_resume" : (h->force || h->merge[0]) ? "the previous file is unchanged" : "no file was created"));
   }
   PetscCall(SlimHarnessAgree(h, PETSC_ERR_FILE_WRITE, msg));
   PetscFunctionReturn(0);

@@ -3,8 +3,9 @@
 # allocation, resuming when the results file already exists, and turns the scheduler's
 # early-warning signal into a graceful stop:
 #   #SBATCH --signal=B:USR1@<seconds>  ->  the batch shell gets USR1  ->  forwarded to the
-#   launcher (mpirun and srun both pass USR1 on to the ranks)  ->  every rank finishes its
-#   task in flight, writes its buffered rows and stops; exit status 3 means "resubmit me".
+#   launcher (mpirun and srun both pass USR1 on to the ranks)  ->  every rank abandons its
+#   task in flight within a step (a resume recomputes it), writes its finished rows and stops;
+#   exit status 3 means "resubmit me" (5: the results file could not be written).
 # Environment (sbatch --export=ALL,VAR=...):
 #   SWEEP     options file                      (default sweeps/default.opts)
 #   OUTPUT    results file                      (default results/<sweep>.h5)

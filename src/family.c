@@ -3,6 +3,7 @@
  * Also the small dense solver used across the library. */
 #include <slim/family.h>
 #include <slim/families.h>
+#include <slim/options.h>
 #include <dlfcn.h>
 #include <string.h>
 
@@ -210,14 +211,14 @@ PetscErrorCode SlimFamilySetFromOptions(SlimFamily fam)
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, title, NULL);
   for (PetscInt j = 0; j < fam->nparam; j++) {
     PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s_%s", fam->name, fam->pname[j]));
-    PetscCall(PetscOptionsReal(opt, fam->phelp[j], "SlimFamilySetFromOptions", theta[j], &theta[j], NULL));
+    PetscCall(SlimOptionsReal(opt, fam->phelp[j], "SlimFamilySetFromOptions", theta[j], &theta[j], NULL));
   }
   for (PetscInt s = 0; s < 2; s++) {
     PetscInt cnt = n; /* n entries: -help shows the default state */
 
     PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s_%s", fam->name, sname[s]));
     PetscCall(PetscSNPrintf(help, sizeof(help), "%s: %" PetscInt_FMT " comma-separated values", shelp[s], n));
-    PetscCall(PetscOptionsRealArray(opt, help, "SlimFamilySetFromOptions", x0[s], &cnt, &set[s]));
+    PetscCall(SlimOptionsRealArray(opt, help, "SlimFamilySetFromOptions", x0[s], &cnt, &set[s]));
   }
   PetscOptionsEnd();
 

@@ -115,7 +115,7 @@ static PetscErrorCode FitOptions_Configs(PetscOptionItems *PetscOptionsObject, S
   PetscInt n, v = 0;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsInt("-fit_guesses", "Fits per point and configuration, from random initial guesses (0: no fits)", NULL, fit->guesses, &fit->guesses, NULL));
+  PetscCall(SlimOptionsInt("-fit_guesses", "Fits per point and configuration, from random initial guesses (0: no fits)", NULL, fit->guesses, &fit->guesses, NULL));
   PetscCall(SlimOptionsStringList(PetscOptionsObject, "-fit_loss", "Losses, comma separated: trajectory (student paper eq. 28) and/or acceleration (weekly report eq. 1)", "trajectory", 2, 64, items, &n, NULL));
   fit->nloss = n;
   for (PetscInt i = 0; i < n; i++) {
@@ -146,7 +146,7 @@ static PetscErrorCode FitOptions_Guesses(PetscOptionItems *PetscOptionsObject, S
 
   PetscFunctionBeginUser;
   PetscCall(PetscOptionsEnum("-fit_box_mode", "Initial guesses: relative (truth x (1 + box u), u uniform in [-1, 1]) or absolute (uniform in [-fit_box_lower, -fit_box_upper])", NULL, SlimFitBoxModes, (PetscEnum)fit->box_mode, (PetscEnum *)&fit->box_mode, NULL));
-  PetscCall(PetscOptionsReal("-fit_box", "Relative half-width of the box of initial guesses around the truth", NULL, fit->box, &fit->box, NULL));
+  PetscCall(SlimOptionsReal("-fit_box", "Relative half-width of the box of initial guesses around the truth", NULL, fit->box, &fit->box, NULL));
   PetscCall(SlimOptionsRealList(PetscOptionsObject, "-fit_box_lower", "Absolute box: lower bounds, one per fitted parameter", "0", SLIM_MAX_PARAM, vals, &n, &bset[0]));
   for (PetscInt i = 0; i < n; i++) fit->box_lo[i] = vals[i];
   PetscCall(SlimOptionsRealList(PetscOptionsObject, "-fit_box_upper", "Absolute box: upper bounds, one per fitted parameter", "0", SLIM_MAX_PARAM, vals, &v, &bset[1]));
@@ -168,12 +168,12 @@ static PetscErrorCode FitOptions_Descent(PetscOptionItems *PetscOptionsObject, S
 {
   PetscFunctionBeginUser;
   PetscCall(PetscOptionsEnum("-fit_scale", "Coordinates of the optimisers: none (raw parameters, as the weekly report) or reference (parameters divided by |truth|)", NULL, SlimFitScales, (PetscEnum)fit->scale, (PetscEnum *)&fit->scale, NULL));
-  PetscCall(PetscOptionsReal("-fit_eps0", "gd: base step eps0 of the damped step eps = eps0 exp(-(eps0 |grad|)^3)", NULL, fit->eps0, &fit->eps0, NULL));
-  PetscCall(PetscOptionsInt("-fit_max_it", "Iterations (loss evaluations for gd, TAO iterations for tao) per fit", NULL, fit->max_it, &fit->max_it, NULL));
-  PetscCall(PetscOptionsReal("-fit_tol", "Converged when a step (gd: s eps |grad|; tao: the change of the iterate) is below tol times the parameters' max norm", NULL, fit->tol, &fit->tol, NULL));
+  PetscCall(SlimOptionsReal("-fit_eps0", "gd: base step eps0 of the damped step eps = eps0 exp(-(eps0 |grad|)^3)", NULL, fit->eps0, &fit->eps0, NULL));
+  PetscCall(SlimOptionsInt("-fit_max_it", "Iterations (loss evaluations for gd, TAO iterations for tao) per fit", NULL, fit->max_it, &fit->max_it, NULL));
+  PetscCall(SlimOptionsReal("-fit_tol", "Converged when a step (gd: s eps |grad|; tao: the change of the iterate) is below tol times the parameters' max norm", NULL, fit->tol, &fit->tol, NULL));
   PetscCall(PetscOptionsBool("-fit_gd_backtrack", "gd: halve the step after a trial that does not lower the loss (0: the report's plain descent)", NULL, fit->backtrack, &fit->backtrack, NULL));
-  PetscCall(PetscOptionsReal("-fit_explode", "A fit diverges when a parameter exceeds this factor times max(|truth|, |initial guess|)", NULL, fit->explode, &fit->explode, NULL));
-  PetscCall(PetscOptionsReal("-fit_recover_tol", "A converged fit 'recovered' the truth when every identifiable ratio is within this relative error", NULL, fit->recover_tol, &fit->recover_tol, NULL));
+  PetscCall(SlimOptionsReal("-fit_explode", "A fit diverges when a parameter exceeds this factor times max(|truth|, |initial guess|)", NULL, fit->explode, &fit->explode, NULL));
+  PetscCall(SlimOptionsReal("-fit_recover_tol", "A converged fit 'recovered' the truth when every identifiable ratio is within this relative error", NULL, fit->recover_tol, &fit->recover_tol, NULL));
   PetscFunctionReturn(0);
 }
 
@@ -184,8 +184,8 @@ static PetscErrorCode FitOptions_Data(PetscOptionItems *PetscOptionsObject, Slim
   PetscReal vals[2];
 
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsInt("-fit_obs_stride", "Trajectory loss: observe (t, q, qdot) every this many steps of the point's run", NULL, fit->obs_stride, &fit->obs_stride, NULL));
-  PetscCall(PetscOptionsInt("-fit_grid", "Acceleration loss: grid values per coordinate of (q, qdot) (n^(2 dof) points)", NULL, fit->grid, &fit->grid, NULL));
+  PetscCall(SlimOptionsInt("-fit_obs_stride", "Trajectory loss: observe (t, q, qdot) every this many steps of the point's run", NULL, fit->obs_stride, &fit->obs_stride, NULL));
+  PetscCall(SlimOptionsInt("-fit_grid", "Acceleration loss: grid values per coordinate of (q, qdot) (n^(2 dof) points)", NULL, fit->grid, &fit->grid, NULL));
   PetscCall(SlimOptionsRealList(PetscOptionsObject, "-fit_grid_q", "Acceleration loss: range lo,hi of every q coordinate (default: extent of the true motion)", "0,0", 2, vals, &n, &fit->qrange_set));
   if (fit->qrange_set) {
     PetscCheck(n == 2 && vals[0] < vals[1], PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-fit_grid_q: give lo,hi with lo < hi");
@@ -215,8 +215,8 @@ static PetscErrorCode FitOptions_Outputs(PetscOptionItems *PetscOptionsObject, S
   PetscCall(PetscOptionsString("-fit_slice_param", "Noise slice: parameter varied (auto: the first one that is not the mass m)", NULL, "auto", sval, sizeof(sval), &set));
   if (!set) PetscCall(PetscStrcpy(sval, "auto"));
   PetscCall(PetscStrncpy(fit->slice_param, sval, sizeof(fit->slice_param)));
-  PetscCall(PetscOptionsInt("-fit_slice_n", "Noise slice: points along the slice through the truth (0: no slice)", NULL, fit->slice_n, &fit->slice_n, NULL));
-  PetscCall(PetscOptionsReal("-fit_slice_box", "Noise slice: relative half-width around the true value", NULL, fit->slice_box, &fit->slice_box, NULL));
+  PetscCall(SlimOptionsInt("-fit_slice_n", "Noise slice: points along the slice through the truth (0: no slice)", NULL, fit->slice_n, &fit->slice_n, NULL));
+  PetscCall(SlimOptionsReal("-fit_slice_box", "Noise slice: relative half-width around the true value", NULL, fit->slice_box, &fit->slice_box, NULL));
   PetscCall(SlimOptionsStringList(PetscOptionsObject, "-landscape_params", "Loss landscape over two parameters p0,p1 (none: no landscape)", "none", 2, 64, items, &n, &set));
   fit->landscape = PETSC_FALSE;
   if (set && !(n == 1 && !strcmp(items[0], "none"))) {
@@ -225,14 +225,14 @@ static PetscErrorCode FitOptions_Outputs(PetscOptionItems *PetscOptionsObject, S
     for (PetscInt i = 0; i < 2; i++) PetscCall(PetscStrncpy(fit->land_params[i], items[i], sizeof(fit->land_params[i])));
     fit->landscape = PETSC_TRUE;
   }
-  PetscCall(PetscOptionsInt("-landscape_n", "Loss landscape: grid values per parameter", NULL, fit->land_n, &fit->land_n, NULL));
-  PetscCall(PetscOptionsReal("-landscape_box", "Loss landscape: relative half-width around the truth (unless -landscape_bounds)", NULL, fit->land_box, &fit->land_box, NULL));
+  PetscCall(SlimOptionsInt("-landscape_n", "Loss landscape: grid values per parameter", NULL, fit->land_n, &fit->land_n, NULL));
+  PetscCall(SlimOptionsReal("-landscape_box", "Loss landscape: relative half-width around the truth (unless -landscape_bounds)", NULL, fit->land_box, &fit->land_box, NULL));
   PetscCall(SlimOptionsRealList(PetscOptionsObject, "-landscape_bounds", "Loss landscape: absolute ranges p0_lo,p0_hi,p1_lo,p1_hi", "0,0,0,0", 4, vals, &n, &fit->land_bounds_set));
   if (fit->land_bounds_set) {
     PetscCheck(n == 4 && vals[0] < vals[1] && vals[2] < vals[3], PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-landscape_bounds: give p0_lo,p0_hi,p1_lo,p1_hi with lo < hi");
     for (PetscInt i = 0; i < 4; i++) fit->land_bounds[i] = vals[i];
   }
-  PetscCall(PetscOptionsInt("-landscape_rows_per_task", "Loss landscape: grid rows per harness task (one ensemble run each)", NULL, fit->land_rows, &fit->land_rows, NULL));
+  PetscCall(SlimOptionsInt("-landscape_rows_per_task", "Loss landscape: grid rows per harness task (one ensemble run each)", NULL, fit->land_rows, &fit->land_rows, NULL));
   PetscFunctionReturn(0);
 }
 
@@ -262,6 +262,13 @@ static PetscErrorCode FitValidate(SlimFit fit, PetscInt nfam, const SlimFamily f
     for (PetscInt f = 0; f < nfam; f++) PetscCall(SlimFitSliceParam(fit, fam[f], &j));
   }
   PetscCheck(fit->land_n >= 2, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-landscape_n: value %" PetscInt_FMT " is invalid (must be >= 2)", fit->land_n);
+  /* n^2 grid points are rows of one table: they must be countable */
+  PetscCheck(fit->land_n <= 46340, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-landscape_n: value %" PetscInt_FMT " is invalid (n^2 landscape points must be at most 2^31 - 1: n <= 46340)", fit->land_n);
+  for (PetscInt l = 0; l < fit->nloss; l++)
+    for (PetscInt f = 0; f < nfam && fit->loss[l] == SLIM_LOSS_ACCELERATION; f++) {
+      PetscReal ntot = PetscPowReal((PetscReal)fit->grid, 2 * fam[f]->dof);
+      PetscCheck(ntot <= SLIM_FIT_GRID_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-fit_grid: value %" PetscInt_FMT " is invalid for family '%s': %" PetscInt_FMT "^%" PetscInt_FMT " = %g acceleration grid points (limit 2^20)", fit->grid, fam[f]->name, fit->grid, 2 * fam[f]->dof, (double)ntot);
+    }
   PetscCheck(fit->land_rows >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-landscape_rows_per_task: value %" PetscInt_FMT " is invalid (must be >= 1)", fit->land_rows);
   PetscCheck(fit->land_box > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-landscape_box: value %g is invalid (must be > 0)", (double)fit->land_box);
   if (fit->landscape)

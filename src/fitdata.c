@@ -5,9 +5,6 @@
 #include <slim/fitdata.h>
 #include <slim/private/fitimpl.h>
 
-/* Acceleration grids beyond this many points (2^20) are refused: memory and time grow as grid^(2 dof). */
-#define SLIM_FIT_GRID_MAX (1 << 20)
-
 const char *const SlimLossTypes[] = {"trajectory", "acceleration", "SlimLossType", "SLIM_LOSS_", NULL};
 
 PetscErrorCode SlimRandomNormal(PetscRandom rnd, PetscReal *z)

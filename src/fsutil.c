@@ -144,10 +144,15 @@ PetscErrorCode SlimCheckResources(MPI_Comm comm, const char path[], const char o
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  /* a check that cannot be made (no such directory) is skipped: only rank 0 would fail it, and
+   * opening the file then names the reason on every rank */
   if (!rank && file_bytes > 0) {
-    PetscInt64 free_bytes;
-    PetscCall(SlimFileFreeSpace(path, &free_bytes));
-    if (file_bytes > free_bytes) {
+    PetscInt64     free_bytes;
+    PetscErrorCode ierr;
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = SlimFileFreeSpace(path, &free_bytes);
+    PetscCall(PetscPopErrorHandler());
+    if (!ierr && file_bytes > free_bytes) {
       PetscCall(SlimFormatBytes(file_bytes, need, sizeof(need)));
       PetscCall(SlimFormatBytes(free_bytes, have, sizeof(have)));
       PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: the results need about %s but %s are free on the filesystem of '%s' (%s runs it anyway)", opt, need, have, path, allow_opt));
@@ -158,9 +163,12 @@ PetscErrorCode SlimCheckResources(MPI_Comm comm, const char path[], const char o
   PetscCallMPI(MPI_Comm_rank(node, &nrank));
   PetscCallMPI(MPI_Comm_size(node, &nsize));
   if (!nrank && !msg[0] && rank_mem_bytes > 0) {
-    PetscInt64 avail, total = rank_mem_bytes * nsize;
-    PetscCall(SlimMemAvailable(&avail));
-    if (total > avail) {
+    PetscInt64     avail, total = rank_mem_bytes * nsize;
+    PetscErrorCode ierr;
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = SlimMemAvailable(&avail);
+    PetscCall(PetscPopErrorHandler());
+    if (!ierr && total > avail) {
       char host[64] = "this node", per[32];
       (void)gethostname(host, sizeof(host) - 1);
       host[sizeof(host) - 1] = 0;

@@ -11,9 +11,9 @@
 #include <slim/private/harnessimpl.h>
 #include <slim/log.h>
 #include <slim/poll.h>
+#include <slim/options.h>
 
-volatile int SlimStopRequested  = 0;
-PetscBool    SlimHarnessRunning = PETSC_FALSE;
+PetscBool SlimHarnessRunning = PETSC_FALSE;
 
 /* The task kinds in flat-index order: a new kind is one file and one entry here. */
 static const struct {
@@ -36,10 +36,11 @@ static const struct {
 /* Rank 0 runs the poll hook (MPI progress, progress lines) every this many integrator steps. */
 #define SLIM_POLL_EVERY 32
 
+/* Async-signal-safe: the next SlimPoll() of the task in flight unwinds it (src/poll.c). */
 static void OnSignal(int sig)
 {
   (void)sig;
-  SlimStopRequested = 1;
+  SlimPollRequestStop();
 }
 
 void SlimNowISO(char buf[], size_t len)
@@ -93,6 +94,8 @@ PetscErrorCode SlimHarnessDestroy(SlimHarness *h)
   PetscCall(SlimOrdersDestroy(*h));
   PetscCall(SlimQueueDestroy(&(*h)->queue));
   PetscCall(SlimOutputDestroy(&(*h)->out));
+  PetscCall(SlimReplaceDestroy(&(*h)->repl)); /* not committed: the temporary file goes */
+  PetscCall(SlimLockRelease(&(*h)->lock));
   PetscCall(SlimSweepDestroy(&(*h)->sw));
   PetscCall(PetscFree3((*h)->tcost, (*h)->order, (*h)->done));
   PetscCall(PetscFree((*h)->trec));
@@ -154,6 +157,26 @@ static PetscErrorCode SetFromOptions_Parts(PetscOptionItems *PetscOptionsObject,
   PetscFunctionReturn(0);
 }
 
+/* -output must name a file, and no part of a merge may be the output (its rows would be lost). */
+static PetscErrorCode CheckPaths(SlimHarness h)
+{
+  PetscBool isdir, same = PETSC_FALSE;
+  char     *list, *tok, *save;
+
+  PetscFunctionBeginUser;
+  PetscCall(SlimFileIsDirectory(h->output, &isdir));
+  PetscCheck(!isdir, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-output: '%s' is a directory (give a file name)", h->output);
+  PetscCall(PetscStrallocpy(h->merge, &list));
+  for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    PetscCall(SlimFileSame(h->output, tok, &same));
+    if (!same) PetscCall(PetscStrcmp(h->output, tok, &same));
+    if (same) break;
+  }
+  PetscCall(PetscFree(list));
+  PetscCheck(!same, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-sweep_merge: a part is the -output file '%s'; merge into a new file", h->output);
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode CheckOptions(SlimHarness h)
 {
   PetscFunctionBeginUser;
@@ -164,6 +187,7 @@ static PetscErrorCode CheckOptions(SlimHarness h)
   PetscCheck(!(h->force && h->resume), PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "-force and -sweep_resume: give one of them, not both");
   PetscCheck(h->flush_tasks >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_flush_tasks: value %" PetscInt_FMT " is invalid (must be >= 1)", h->flush_tasks);
   PetscCheck(h->flush_interval >= 0 && h->progress_interval >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_flush_interval and -sweep_progress_interval must be >= 0");
+  PetscCall(CheckPaths(h));
   PetscFunctionReturn(0);
 }
 
@@ -177,13 +201,16 @@ PetscErrorCode SlimHarnessSetFromOptions(SlimHarness h)
   PetscCall(PetscOptionsBool("-sweep_resume", "Continue an existing results file: compute only the missing points", NULL, h->resume, &h->resume, NULL));
   /* progress lines and write batching */
   PetscCall(PetscOptionsBool("-sweep_quiet", "No progress lines", NULL, h->quiet, &h->quiet, NULL));
-  PetscCall(PetscOptionsReal("-sweep_progress_interval", "Seconds between progress lines on rank 0", NULL, h->progress_interval, &h->progress_interval, NULL));
-  PetscCall(PetscOptionsInt("-sweep_flush_tasks", "Finished tasks a rank buffers before writing them", NULL, h->flush_tasks, &h->flush_tasks, NULL));
-  PetscCall(PetscOptionsReal("-sweep_flush_interval", "Seconds after which a rank writes its finished tasks anyway", NULL, h->flush_interval, &h->flush_interval, NULL));
+  PetscCall(SlimOptionsReal("-sweep_progress_interval", "Seconds between progress lines on rank 0 (0: only the final line)", NULL, h->progress_interval, &h->progress_interval, NULL));
+  PetscCall(SlimOptionsInt("-sweep_flush_tasks", "Finished tasks a rank buffers before writing them", NULL, h->flush_tasks, &h->flush_tasks, NULL));
+  PetscCall(SlimOptionsReal("-sweep_flush_interval", "Seconds after which a rank writes its finished tasks anyway", NULL, h->flush_interval, &h->flush_interval, NULL));
+  /* resources, checked before the file is created */
+  PetscCall(PetscOptionsBool("-sweep_dry_run", "Print the plan, the estimated file size and peak memory per rank, and exit without computing", NULL, h->dry_run, &h->dry_run, NULL));
+  PetscCall(PetscOptionsBool("-sweep_allow_large", "Run even if the estimated file size exceeds the free disk space or the estimated memory the available memory", NULL, h->allow_large, &h->allow_large, NULL));
   /* job arrays */
   PetscCall(SetFromOptions_Parts(PetscOptionsObject, h));
   /* derived tables */
-  PetscCall(PetscOptionsReal("-sweep_order_floor", "Errors below this times max|q0| are round-off and left out of the order fits", NULL, h->order_floor, &h->order_floor, NULL));
+  PetscCall(SlimOptionsReal("-sweep_order_floor", "Errors below this times max|q0| are round-off and left out of the order fits", NULL, h->order_floor, &h->order_floor, NULL));
   PetscOptionsEnd();
   PetscCall(CheckOptions(h));
   PetscCall(SlimSweepSetFromOptions(h->sw));
@@ -246,37 +273,6 @@ static PetscErrorCode ComputeCosts(SlimHarness h)
 
 /* ---------- the file ---------- */
 
-/* Opens (or resumes) the file and defines every table; a resumed file must hold the same sweep. */
-static PetscErrorCode OpenFile(SlimHarness h)
-{
-  SlimSweep sw = h->sw;
-  char      sig[65536];
-
-  PetscFunctionBeginUser;
-  PetscCall(SlimOutputOpen(h->comm, h->output, h->resume ? SLIM_OUTPUT_RESUME : (h->force ? SLIM_OUTPUT_FORCE : SLIM_OUTPUT_CREATE), "-output", &h->out));
-  if (h->resume) {
-    /* refuse to mix results of a different sweep into the file */
-    PetscCall(SlimOutputGetAttrString(h->out, "/", "sweep_signature", sig, sizeof(sig)));
-    if (strcmp(sig, sw->signature)) {
-      size_t k = 0;
-      while (sig[k] && sig[k] == sw->signature[k]) k++;
-      while (k > 0 && sig[k - 1] != ' ') k--;
-      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "-sweep_resume: the options conflict with '%s': it has \"%.60s\", these options give \"%.60s\"", h->output, sig + k, sw->signature + k);
-    }
-    PetscCall(SlimSessionFind(h));
-  } else PetscCall(SlimOutputSetAttrString(h->out, "/", "sweep_signature", sw->signature));
-  for (PetscInt k = 0; k < h->nkinds; k++) PetscCall(h->kinds[k]->ops.definetables(h->kinds[k]));
-  PetscCall(SlimOrdersDefine(h));
-  PetscCall(SlimTasksDefine(h));
-  if (!h->resume && !h->rank) {
-    for (PetscInt k = 0; k < h->nkinds; k++)
-      if (h->kinds[k]->ops.writedefinitions) PetscCall(h->kinds[k]->ops.writedefinitions(h->kinds[k]));
-    PetscCall(SlimTasksWriteDefinitions(h));
-  }
-  PetscCall(SlimOutputFlush(h->out));
-  PetscFunctionReturn(0);
-}
-
 /* Which tasks a previous session (or the merged parts) finished. */
 static PetscErrorCode ReadDone(SlimHarness h)
 {
@@ -287,14 +283,14 @@ static PetscErrorCode ReadDone(SlimHarness h)
   for (PetscInt k = 0; k < h->nkinds; k++)
     if (h->kinds[k]->n) PetscCall(h->kinds[k]->ops.isdone(h->kinds[k], h->done + h->kinds[k]->first));
   for (PetscInt i = 0; i < h->ntask; i++) h->ndone_before += h->done[i];
+  PetscCall(SlimTasksCountFailed(h, &h->nfailed_before));
   PetscFunctionReturn(0);
 }
 
 /* Writes what this rank buffered: the kinds' rows, then the /tasks accounting. */
-static PetscErrorCode FlushPending(SlimHarness h)
+static PetscErrorCode WritePending(SlimHarness h)
 {
   PetscFunctionBeginUser;
-  if (!h->ntrec) PetscFunctionReturn(0);
   PetscCall(PetscLogStagePush(h->stage_output));
   PetscCall(PetscLogEventBegin(SLIM_EVENT_Output, 0, 0, 0, 0));
   for (PetscInt k = 0; k < h->nkinds; k++)
@@ -303,6 +299,21 @@ static PetscErrorCode FlushPending(SlimHarness h)
   PetscCall(PetscTime(&h->tlast_flush));
   PetscCall(PetscLogEventEnd(SLIM_EVENT_Output, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
+  PetscFunctionReturn(0);
+}
+
+/* Independent: a failure is kept for the next agreement (SlimHarnessKeepWriteFailure), and
+ * after one nothing more is written: the unwritten tasks are recomputed on resume. */
+static PetscErrorCode FlushPending(SlimHarness h)
+{
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  if (!h->ntrec || h->werr) PetscFunctionReturn(0);
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = WritePending(h);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(SlimHarnessKeepWriteFailure(h, ierr));
   PetscFunctionReturn(0);
 }
 
@@ -317,7 +328,7 @@ static PetscErrorCode Progress(SlimHarness h, PetscBool final)
   PetscFunctionBeginUser;
   if (h->rank || h->quiet || h->merge[0]) PetscFunctionReturn(0);
   PetscCall(PetscTime(&now));
-  if (!final && now - h->tlast_progress < h->progress_interval) PetscFunctionReturn(0);
+  if (!final && (h->progress_interval <= 0 || now - h->tlast_progress < h->progress_interval)) PetscFunctionReturn(0);
   h->tlast_progress = now;
   PetscCall(SlimQueueProgress(h->queue, &done, &cost, NULL));
   el   = now - h->tstart;
@@ -355,7 +366,12 @@ static PetscErrorCode SetUpRun(SlimHarness h)
   PetscCall(PetscMalloc1(h->flush_tasks, &h->trec));
   PetscCall(SlimOrdersCreate(h));
   PetscCall(ComputeCosts(h));
-  PetscCall(OpenFile(h));
+  PetscCall(SlimHarnessEstimate(h));
+  if (h->dry_run) {
+    PetscCall(PetscLogStagePop());
+    PetscFunctionReturn(0);
+  }
+  PetscCall(SlimHarnessOpenFile(h));
   PetscCall(ReadDone(h));
   SlimHarnessRunning = PETSC_TRUE;
   /* finished before, or another slice's: sorted last and never handed out */
@@ -409,7 +425,9 @@ static PetscErrorCode DescribeFailure(SlimHarness h, SlimTaskKind kind, PetscInt
   PetscFunctionReturn(0);
 }
 
-/* One task: run it, account for it, remember the lowest failure, flush when due. */
+/* One task: run it, account for it, remember the lowest failure, flush when due. A stop
+ * requested while it runs unwinds it from the next SlimPoll() of its integration: the task is
+ * abandoned (not recorded; a resume recomputes it). */
 static PetscErrorCode RunOne(SlimHarness h, PetscInt task, PetscInt *nfail)
 {
   SlimTaskKind    kind  = NULL;
@@ -420,7 +438,13 @@ static PetscErrorCode RunOne(SlimHarness h, PetscInt task, PetscInt *nfail)
   PetscFunctionBeginUser;
   PetscCall(SlimHarnessTaskDecode(h, task, &kind, &local));
   PetscCall(PetscTime(&a));
+  PetscCall(SlimPollSetStopCheck(PETSC_TRUE));
   PetscCall(kind->ops.run(kind, local, &fail));
+  PetscCall(SlimPollSetStopCheck(PETSC_FALSE));
+  if (fail.type == SLIM_TASK_ABANDONED) {
+    h->abandoned = PETSC_TRUE;
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscTime(&b));
   h->trec[h->ntrec++] = (SlimTaskRecord){task, fail.type != SLIM_TASK_OK, b - a};
   h->busy += b - a;
@@ -433,37 +457,42 @@ static PetscErrorCode RunOne(SlimHarness h, PetscInt task, PetscInt *nfail)
       PetscCall(DescribeFailure(h, kind, local, &fail));
     }
   }
-  if (h->ntrec == h->flush_tasks || b - h->tlast_flush >= h->flush_interval || SlimStopRequested) PetscCall(FlushPending(h));
+  if (h->ntrec == h->flush_tasks || b - h->tlast_flush >= h->flush_interval) PetscCall(FlushPending(h));
   PetscFunctionReturn(0);
 }
 
 /* Copies every finished row of every part into the output (rank 0). */
 static PetscErrorCode MergeParts(SlimHarness h)
 {
-  char    *list, *tok, *save;
-  PetscInt nparts = 0, copied;
+  char          *list, *tok, *save;
+  PetscInt       nparts = 0, copied;
+  PetscErrorCode ierr = 0;
 
   PetscFunctionBeginUser;
   PetscCall(PetscStrallocpy(h->merge, &list));
-  for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save), nparts++) {
-    PetscCall(SlimOutputMerge(h->out, tok, h->sw->signature, "-sweep_merge", &copied));
-    if (!h->quiet) PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: merged %s (%" PetscInt_FMT " table cells copied)\n", tok, copied));
+  for (tok = strtok_r(list, ",", &save); tok && !ierr; tok = strtok_r(NULL, ",", &save), nparts++) {
+    ierr = SlimOutputMerge(h->out, tok, h->sw->signature, "-sweep_merge", &copied);
+    if (!ierr && !h->quiet) ierr = PetscPrintf(PETSC_COMM_SELF, "slimsweep: merged %s (%" PetscInt_FMT " table cells copied)\n", tok, copied);
   }
   PetscCall(PetscFree(list));
+  PetscCall(ierr);
   PetscCheck(nparts > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-sweep_merge: no part files given");
   PetscFunctionReturn(0);
 }
 
-/* Combines the parts instead of computing; then the file is checked like a resumed one. */
+/* Combines the parts instead of computing; then the file is checked like a resumed one. A
+ * failed merge fails every rank alike (the temporary file is removed, -output is untouched). */
 static PetscErrorCode Merge(SlimHarness h, PetscInt *ndone)
 {
   PetscErrorCode ierr = 0;
 
   PetscFunctionBeginUser;
-  if (!h->rank) ierr = MergeParts(h);
-  PetscCallMPI(MPI_Bcast(&ierr, 1, MPI_INT, 0, h->comm));
-  PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-sweep_merge failed");
-  PetscCallMPI(MPI_Barrier(h->comm));
+  if (!h->rank) {
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = MergeParts(h);
+    PetscCall(PetscPopErrorHandler());
+  }
+  PetscCall(SlimHarnessAgreeError(h, ierr));
   PetscCall(ReadDone(h));
   *ndone          = h->rank ? 0 : h->ndone_before; /* summed over ranks by the caller */
   h->ndone_before = 0;
@@ -497,8 +526,48 @@ static PetscErrorCode PrintEnd(SlimHarness h, PetscInt ndone, PetscInt todo, Pet
   PetscCall(PetscTime(&tend));
   if (h->rank) PetscFunctionReturn(0);
   if (complete) PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: done: %" PetscInt_FMT " tasks (%" PetscInt_FMT " failed) in %.2f s on %d ranks; results in %s\n", ndone, nfail, tend - h->tstart, h->size, h->output));
+  else if (h->merge[0]) PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: merged %" PetscInt_FMT " of %" PetscInt_FMT " tasks into %s; the parts lack the other %" PetscInt_FMT ": compute them with -sweep_resume\n", ndone, h->ntask, h->output, h->ntask - ndone));
   else PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: stopped by signal after %" PetscInt_FMT " of %" PetscInt_FMT " remaining tasks; finished results are in %s; rerun with -sweep_resume to finish\n", ndone, todo, h->output));
   if (nfail) PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: %" PetscInt_FMT " task(s) failed and are recorded as failed in %s; first: %s\n", nfail, h->output, h->fail_text));
+  if (h->nfailed_before) PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: %" PetscInt_FMT " task(s) are recorded as failed in %s by %s (see /tasks/status and the tables' status columns)\n", h->nfailed_before, h->output, h->merge[0] ? "the merged parts" : "earlier sessions"));
+  PetscFunctionReturn(0);
+}
+
+/* The steps at the end of a session that write collectively, each agreed on by all ranks. */
+typedef struct {
+  PetscReal makespan;
+  PetscBool complete;
+} EndCtx;
+
+static PetscErrorCode WriteEnd(SlimHarness h, void *ctx)
+{
+  EndCtx *e = (EndCtx *)ctx;
+
+  PetscFunctionBeginUser;
+  PetscCall(SlimOrdersWrite(h));
+  PetscCall(SlimSessionWrite(h, e->makespan, e->complete));
+  PetscFunctionReturn(0);
+}
+
+/* The hand-out loop of this rank; a stop request (signal), a write failure of any rank
+ * (SlimQueueStop) or the end of the queue ends it. */
+static PetscErrorCode Work(SlimHarness h, PetscInt *ndone, PetscInt *nfail)
+{
+  PetscFunctionBeginUser;
+  if (!h->rank) PetscCall(SlimPollSet(PollHook, h, SLIM_POLL_EVERY));
+  while (!SlimPollStopRequested() && !h->merge[0] && !h->werr) {
+    PetscInt pos;
+    PetscCall(SlimQueueNext(h->queue, &pos));
+    if (pos < 0) break;
+    PetscCall(RunOne(h, h->order[pos], nfail));
+    if (h->abandoned) break;
+    (*ndone)++;
+    PetscCall(SlimQueueDone(h->queue, h->tcost[h->order[pos]]));
+    PetscCall(Progress(h, PETSC_FALSE));
+  }
+  PetscCall(SlimPollSet(NULL, NULL, SLIM_POLL_EVERY));
+  PetscCall(FlushPending(h));
+  if (SlimPollStopRequested()) PetscCall(SlimQueueStop(h->queue));
   PetscFunctionReturn(0);
 }
 
@@ -506,47 +575,43 @@ PetscErrorCode SlimHarnessRun(SlimHarness h, PetscBool *complete)
 {
   struct sigaction sa;
   PetscLogDouble   t0, t1;
-  PetscReal        makespan, local;
+  PetscReal        local;
   PetscInt         ndone = 0, nfail = 0, todo;
+  EndCtx           end;
 
   PetscFunctionBeginUser;
-  PetscCall(SetUpRun(h));
-  todo = h->ntask - h->ndone_before - h->nother;
-  PetscCall(PrintPlan(h));
-  /* a batch scheduler's SIGTERM (or SIGUSR1 ahead of the time limit): finish the task in
-   * flight, write what is buffered, stop every rank */
+  /* a batch scheduler's SIGTERM (or SIGUSR1 ahead of the time limit): abandon the task in
+   * flight, write what is finished, stop every rank */
   memset(&sa, 0, sizeof(sa));
   sa.sa_handler = OnSignal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGUSR1, &sa, NULL);
+  PetscCall(SetUpRun(h));
+  PetscCall(PrintPlan(h));
+  *complete = PETSC_TRUE;
+  if (h->dry_run) {
+    PetscCall(SlimHarnessPrintEstimate(h));
+    PetscFunctionReturn(0);
+  }
+  todo = h->ntask - h->ndone_before - h->nother;
 
   PetscCallMPI(MPI_Barrier(h->comm));
   PetscCall(PetscTime(&t0));
   h->tlast_flush = h->tlast_progress = t0;
   if (h->merge[0]) PetscCall(Merge(h, &ndone));
-  if (!h->rank) PetscCall(SlimPollSet(PollHook, h, SLIM_POLL_EVERY));
-  while (!SlimStopRequested && !h->merge[0]) {
-    PetscInt pos;
-    PetscCall(SlimQueueNext(h->queue, &pos));
-    if (pos < 0) break;
-    PetscCall(RunOne(h, h->order[pos], &nfail));
-    ndone++;
-    PetscCall(SlimQueueDone(h->queue, h->tcost[h->order[pos]]));
-    PetscCall(Progress(h, PETSC_FALSE));
-  }
-  PetscCall(SlimPollSet(NULL, NULL, SLIM_POLL_EVERY));
-  PetscCall(FlushPending(h));
-  if (SlimStopRequested) PetscCall(SlimQueueStop(h->queue));
+  PetscCall(Work(h, &ndone, &nfail));
+  PetscCall(SlimHarnessAgreeWrites(h)); /* before any rank enters a collective call */
   PetscCall(PetscTime(&t1));
   local = t1 - t0;
-  PetscCallMPI(MPI_Allreduce(&local, &makespan, 1, MPIU_REAL, MPIU_MAX, h->comm));
+  PetscCallMPI(MPI_Allreduce(&local, &end.makespan, 1, MPIU_REAL, MPIU_MAX, h->comm));
   PetscCall(Reduce(h, &ndone, &nfail, complete));
   PetscCall(Progress(h, PETSC_TRUE));
   PetscCall(SlimQueueDestroy(&h->queue));
-  PetscCall(SlimOrdersWrite(h));
-  PetscCall(SlimSessionWrite(h, makespan, *complete));
-  PetscCall(SlimOutputDestroy(&h->out));
+  end.complete = *complete;
+  PetscCall(SlimHarnessWriteStep(h, WriteEnd, &end));
+  PetscCall(SlimHarnessCloseFile(h));
+  h->nfailed += h->nfailed_before;
   PetscCall(PrintEnd(h, ndone, todo, nfail, *complete));
   PetscFunctionReturn(0);
 }

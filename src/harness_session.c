@@ -90,7 +90,22 @@ PetscErrorCode SlimTasksFlush(SlimHarness h)
   PetscFunctionReturn(0);
 }
 
-/* A resumed file: this run is the first session without a /sessions/<k>/ranks table. */
+/* Tasks an earlier session recorded as failed (/tasks/status 1): a resume reports them. */
+PetscErrorCode SlimTasksCountFailed(SlimHarness h, PetscInt *nfailed)
+{
+  PetscInt64 *st;
+
+  PetscFunctionBeginUser;
+  *nfailed = 0;
+  PetscCall(PetscMalloc1(h->ntask, &st));
+  PetscCall(SlimOutputReadColumn(h->out, "tasks", "status", st));
+  for (PetscInt i = 0; i < h->ntask; i++) *nfailed += st[i] == 1;
+  PetscCall(PetscFree(st));
+  PetscFunctionReturn(0);
+}
+
+/* A resumed file: this run is the first session without a /sessions/<k>/ranks table (defined
+ * when a session starts, so a killed session keeps its number). */
 PetscErrorCode SlimSessionFind(SlimHarness h)
 {
   PetscBool exists;
@@ -105,11 +120,41 @@ PetscErrorCode SlimSessionFind(SlimHarness h)
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode SessionPaths(SlimHarness h, char grp[], char tab[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(grp, 64, "sessions/%" PetscInt_FMT, h->session));
+  PetscCall(PetscSNPrintf(tab, 80, "%s/ranks", grp));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimSessionDefine(SlimHarness h)
+{
+  char                         grp[64], tab[80];
+  const SlimRecordTable *const t[] = {&RankTable};
+
+  PetscFunctionBeginUser;
+  PetscCall(SessionPaths(h, grp, tab));
+  PetscCall(SlimRecordDefine(h->out, tab, 1, t, NULL, h->size));
+  PetscFunctionReturn(0);
+}
+
+/* Every rank's host name, 64 bytes each, on every rank. */
+static PetscErrorCode GatherHosts(SlimHarness h, char hosts[])
+{
+  char host[MPI_MAX_PROCESSOR_NAME] = "", mine[64] = "";
+  int  hl;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Get_processor_name(host, &hl));
+  PetscCall(PetscStrncpy(mine, host, sizeof(mine)));
+  PetscCallMPI(MPI_Allgather(mine, 64, MPI_CHAR, hosts, 64, MPI_CHAR, h->comm));
+  PetscFunctionReturn(0);
+}
+
 /* /sessions/<k>/ranks: every rank's host, busy and idle time, tasks and their cost. */
 static PetscErrorCode WriteRanks(SlimHarness h, const char tab[], PetscReal makespan, char hosts[])
 {
-  char                         host[MPI_MAX_PROCESSOR_NAME] = "", mine[64] = "";
-  int                          hl;
   PetscInt64                   nt = h->ntasks_done;
   RankRow                     *r;
   PetscReal                   *busy, *cost;
@@ -118,15 +163,12 @@ static PetscErrorCode WriteRanks(SlimHarness h, const char tab[], PetscReal make
   const SlimRecordTable *const t[] = {&RankTable};
 
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Get_processor_name(host, &hl));
-  PetscCall(PetscStrncpy(mine, host, sizeof(mine)));
   PetscCall(PetscMalloc5(h->size, &r, h->size, &busy, h->size, &cost, h->size, &tasks, h->size, &rows));
-  PetscCallMPI(MPI_Allgather(mine, 64, MPI_CHAR, hosts, 64, MPI_CHAR, h->comm));
+  PetscCall(GatherHosts(h, hosts));
   PetscCallMPI(MPI_Allgather(&h->busy, 1, MPIU_REAL, busy, 1, MPIU_REAL, h->comm));
   PetscCallMPI(MPI_Allgather(&nt, 1, MPIU_INT64, tasks, 1, MPIU_INT64, h->comm));
   PetscCallMPI(MPI_Allgather(&h->cost_done, 1, MPIU_REAL, cost, 1, MPIU_REAL, h->comm));
-  PetscCall(SlimRecordDefine(h->out, tab, 1, t, NULL, h->size));
-  PetscCall(SlimOutputFlush(h->out));
+  PetscCall(SlimRecordDefine(h->out, tab, 1, t, NULL, h->size)); /* defined at the start: a check */
   for (PetscMPIInt i = 0; i < h->size; i++) {
     rows[i] = i;
     r[i]    = (RankRow){i, "", busy[i], makespan - busy[i], tasks[i], cost[i]};
@@ -203,14 +245,30 @@ static PetscErrorCode WriteProvenance(SlimHarness h, const char end[], const cha
   PetscFunctionReturn(0);
 }
 
+/* The provenance and this session's attributes as the session starts, so that a file or a
+ * resume killed before its end still says what wrote it: end_time "" and complete 0 mark a
+ * session that did not end in order. */
+PetscErrorCode SlimSessionBegin(SlimHarness h)
+{
+  char grp[64], tab[80], *hosts;
+
+  PetscFunctionBeginUser;
+  PetscCall(SessionPaths(h, grp, tab));
+  PetscCall(PetscMalloc1(h->size * 64, &hosts));
+  PetscCall(GatherHosts(h, hosts));
+  PetscCall(WriteSessionAttrs(h, grp, "", 0, PETSC_FALSE));
+  PetscCall(WriteProvenance(h, "", hosts, PETSC_FALSE));
+  PetscCall(PetscFree(hosts));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SlimSessionWrite(SlimHarness h, PetscReal makespan, PetscBool complete)
 {
   char grp[64], tab[80], end[64], *hosts;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogStagePush(h->stage_output));
-  PetscCall(PetscSNPrintf(grp, sizeof(grp), "sessions/%" PetscInt_FMT, h->session));
-  PetscCall(PetscSNPrintf(tab, sizeof(tab), "%s/ranks", grp));
+  PetscCall(SessionPaths(h, grp, tab));
   PetscCall(PetscMalloc1(h->size * 64, &hosts));
   PetscCall(WriteRanks(h, tab, makespan, hosts));
   SlimNowISO(end, sizeof(end));

@@ -110,17 +110,25 @@ int main(int argc, char **argv)
   if (ierr) {
     PetscMPIInt size;
     PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
-    /* a failure while running may leave other ranks waiting in a collective call */
-    if (SlimHarnessRunning && size > 1) PetscCallMPI(MPI_Abort(PETSC_COMM_WORLD, 1));
+    /* a failure of one rank while running may leave the others waiting in a collective call;
+     * failures that every rank saw alike (bad input, a refused lock, a write failure agreed on
+     * by all: SlimHarnessRunning is false again) end every rank in order */
+    if (SlimHarnessRunning && size > 1) PetscCallMPI(MPI_Abort(PETSC_COMM_WORLD, SLIM_EXIT_BAD_INPUT));
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    (void)SlimHarnessDestroy(&h); /* closes the file, removes a temporary one, releases the lock */
+    PetscCall(PetscPopErrorHandler());
     (void)PetscFinalize();
     MPI_Finalize();
-    return 1;
+    return ierr == PETSC_ERR_FILE_WRITE ? SLIM_EXIT_WRITE : SLIM_EXIT_BAD_INPUT;
   }
   PetscCall(SlimHarnessGetFailed(h, &nfailed));
   PetscCall(SlimHarnessDestroy(&h));
   PetscCall(PetscFinalize());
   MPI_Finalize();
-  /* 3: stopped early by a signal; the file is consistent and -sweep_resume finishes it.
-   * 4: complete, but some solves failed (recorded per point; the sweep went on) */
-  return !complete ? 3 : nfailed ? 4 : 0;
+  /* 3: stopped early by a signal (or a merge whose parts lack tasks); the file is consistent
+   *    and -sweep_resume finishes it.
+   * 4: complete, but some solves failed (recorded per point; the sweep went on)
+   * 5: the results file could not be written (a full disk): every rank stopped, rows written
+   *    before are kept */
+  return !complete ? SLIM_EXIT_STOPPED : nfailed ? SLIM_EXIT_FAILED : 0;
 }

@@ -116,8 +116,19 @@ PetscErrorCode SlimOutputOpen(MPI_Comm comm, const char path[], SlimOutputMode m
   *out = NULL;
   PetscCall(SlimLogRegister());
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (mode == SLIM_OUTPUT_ESTIMATE) {
+    PetscCall(PetscNew(&o));
+    o->file = o->dxpl = -1;
+    o->fd             = -1;
+    o->estimate       = PETSC_TRUE;
+    PetscCallMPI(MPI_Comm_dup(comm, &o->comm));
+    PetscCall(PetscStrallocpy(path ? path : "", &o->path));
+    PetscCall(PetscStrallocpy(opt, &o->option));
+    *out = o;
+    PetscFunctionReturn(0);
+  }
   /* rank 0 decides, everyone raises the same error: no rank is left waiting in H5Fcreate */
-  if (rank == 0) ProbePath(path, mode, opt, msg, sizeof(msg));
+  if (rank == 0) ProbePath(path, mode == SLIM_OUTPUT_CHECK ? SLIM_OUTPUT_RESUME : mode, opt, msg, sizeof(msg));
   PetscCallMPI(MPI_Bcast(msg, sizeof(msg), MPI_CHAR, 0, comm));
   PetscCheck(!msg[0], comm, PETSC_ERR_FILE_OPEN, "%s", msg);
 
@@ -126,20 +137,21 @@ PetscErrorCode SlimOutputOpen(MPI_Comm comm, const char path[], SlimOutputMode m
   H5Call(H5Pset_sieve_buf_size(fapl, 0)); /* no raw-data caching in HDF5 (see top of file) */
   /* default libver bounds on purpose: superblock v0 has no status flags, so a killed writer
    * leaves a file that opens without h5clear */
-  if (mode == SLIM_OUTPUT_RESUME) H5Quiet(file = H5Fopen(path, H5F_ACC_RDWR, fapl));
+  if (mode == SLIM_OUTPUT_RESUME || mode == SLIM_OUTPUT_CHECK) H5Quiet(file = H5Fopen(path, mode == SLIM_OUTPUT_CHECK ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl));
   else H5Quiet(file = H5Fcreate(path, mode == SLIM_OUTPUT_CREATE ? H5F_ACC_EXCL : H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
   H5Call(H5Pclose(fapl));
   ok = file >= 0;
   PetscCallMPI(MPI_Allreduce(&ok, &allok, 1, MPI_INT, MPI_MIN, comm));
   if (!allok) {
     /* closing is collective, so a handle open on only some ranks cannot be closed safely */
-    PetscCheck(ok, comm, PETSC_ERR_FILE_OPEN, "%s: cannot %s '%s' as an HDF5 file through MPI-IO", opt, mode == SLIM_OUTPUT_RESUME ? "open" : "create", path);
-    SETERRQ(comm, PETSC_ERR_FILE_OPEN, "%s: cannot %s '%s' as an HDF5 file through MPI-IO on every rank", opt, mode == SLIM_OUTPUT_RESUME ? "open" : "create", path);
+    PetscCheck(ok, comm, PETSC_ERR_FILE_OPEN, "%s: cannot %s '%s' as an HDF5 file through MPI-IO (damaged or truncated?)", opt, mode == SLIM_OUTPUT_CREATE || mode == SLIM_OUTPUT_FORCE ? "create" : "open", path);
+    SETERRQ(comm, PETSC_ERR_FILE_OPEN, "%s: cannot %s '%s' as an HDF5 file through MPI-IO on every rank", opt, mode == SLIM_OUTPUT_CREATE || mode == SLIM_OUTPUT_FORCE ? "create" : "open", path);
   }
 
   PetscCall(PetscNew(&o));
-  o->file = file;
-  o->fd   = -1;
+  o->file     = file;
+  o->fd       = -1;
+  o->readonly = (PetscBool)(mode == SLIM_OUTPUT_CHECK);
   PetscCallMPI(MPI_Comm_dup(comm, &o->comm));
   PetscCall(PetscStrallocpy(path, &o->path));
   PetscCall(PetscStrallocpy(opt, &o->option));
@@ -159,6 +171,8 @@ PetscErrorCode SlimOutputOpen(MPI_Comm comm, const char path[], SlimOutputMode m
 PetscErrorCode SlimOutputDestroy(SlimOutput *out)
 {
   SlimOutput o;
+  herr_t     st = 0;
+  char       msg[PETSC_MAX_PATH_LEN + 256] = "";
 
   PetscFunctionBeginUser;
   if (!out || !*out) PetscFunctionReturn(0);
@@ -166,20 +180,26 @@ PetscErrorCode SlimOutputDestroy(SlimOutput *out)
   for (PetscInt i = 0; i < o->nd; i++) SlimDsetFree(&o->d[i]);
   PetscCall(PetscFree(o->d));
   PetscCall(PetscFree(o->hash));
-  H5Call(H5Pclose(o->dxpl));
-  H5Call(H5Fclose(o->file)); /* collective; flushes */
+  if (!o->estimate) {
+    /* everything is released even if closing fails (a full disk): a second Destroy is a no-op */
+    if (H5Pclose(o->dxpl) < 0) st = -1;
+    if (H5Fclose(o->file) < 0) st = -1; /* collective; flushes */
+    if (st < 0) snprintf(msg, sizeof(msg), "%s: closing '%s' failed (its last metadata could not be written)", o->option, o->path);
+  }
   if (o->fd >= 0) close(o->fd);
   PetscCall(PetscFree(o->path));
   PetscCall(PetscFree(o->option));
   PetscCallMPI(MPI_Comm_free(&o->comm));
   PetscCall(PetscFree(o));
   *out = NULL;
+  PetscCheck(!msg[0], PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s", msg);
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode SlimOutputFlush(SlimOutput out)
 {
   PetscFunctionBeginUser;
+  if (out->estimate || out->readonly) PetscFunctionReturn(0);
   PetscCall(PetscLogEventBegin(SLIM_EVENT_Output, 0, 0, 0, 0));
   H5Call(H5Fflush(out->file, H5F_SCOPE_GLOBAL)); /* metadata + MPI_File_sync */
   PetscCall(PetscLogEventEnd(SLIM_EVENT_Output, 0, 0, 0, 0));
@@ -190,6 +210,15 @@ PetscErrorCode SlimOutputGetPath(SlimOutput out, const char **path)
 {
   PetscFunctionBeginUser;
   *path = out->path;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimOutputGetEstimate(SlimOutput out, PetscInt64 *bytes, PetscInt64 *largest_array)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(out->estimate, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "%s: not opened with SLIM_OUTPUT_ESTIMATE", out->option);
+  if (bytes) *bytes = out->est_bytes;
+  if (largest_array) *largest_array = out->est_array;
   PetscFunctionReturn(0);
 }
 
@@ -238,19 +267,15 @@ static PetscErrorCode DefineColumn(SlimOutput out, const char tkey[], PetscInt n
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SlimOutputDefineTable(SlimOutput out, const char table[], const char desc[], PetscInt nrows, PetscInt ncol, const SlimColumn cols[])
+/* Creates group /tkey (with intermediate groups) or checks that it is one. */
+static PetscErrorCode DefineGroup(SlimOutput out, const char tkey[], const char desc[], PetscBool *created)
 {
-  char          *tkey;
-  PetscBool      exists, created, dirty = PETSC_FALSE;
-  PetscErrorCode ierr = 0;
+  PetscBool exists;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(SLIM_EVENT_Output, 0, 0, 0, 0));
-  PetscCall(SlimOutputNormalizePath(table, &tkey));
-  PetscCheck(tkey[0], out->comm, PETSC_ERR_ARG_WRONG, "%s: empty table name", out->option);
-  PetscCheck(nrows >= 0 && ncol >= 0, out->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: table '%s' with %" PetscInt_FMT " rows and %" PetscInt_FMT " columns", out->option, tkey, nrows, ncol);
-
   PetscCall(SlimOutputObjExists(out->file, tkey, &exists));
+  *created = (PetscBool)!exists;
+  PetscCheck(exists || !out->readonly, out->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: table '%s' is missing from '%s' (a damaged file, or one written by another version)", out->option, tkey, out->path);
   if (!exists) {
     hid_t g, lcpl;
     H5Call(lcpl = H5Pcreate(H5P_LINK_CREATE));
@@ -259,12 +284,28 @@ PetscErrorCode SlimOutputDefineTable(SlimOutput out, const char table[], const c
     H5Call(H5Pclose(lcpl));
     if (desc) PetscCall(SlimOutputWriteAttrString(g, "description", desc));
     H5Call(H5Gclose(g));
-    dirty = PETSC_TRUE;
   } else {
     H5O_info_t info;
     H5Call(H5Oget_info_by_name(out->file, tkey, &info, H5P_DEFAULT));
     PetscCheck(info.type == H5O_TYPE_GROUP, out->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: table '%s' in '%s': '/%s' exists but is not a group", out->option, tkey, out->path, tkey);
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimOutputDefineTable(SlimOutput out, const char table[], const char desc[], PetscInt nrows, PetscInt ncol, const SlimColumn cols[])
+{
+  char          *tkey;
+  PetscBool      created, dirty = PETSC_FALSE;
+  PetscErrorCode ierr = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(SLIM_EVENT_Output, 0, 0, 0, 0));
+  PetscCall(SlimOutputNormalizePath(table, &tkey));
+  PetscCheck(tkey[0], out->comm, PETSC_ERR_ARG_WRONG, "%s: empty table name", out->option);
+  PetscCheck(nrows >= 0 && ncol >= 0, out->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: table '%s' with %" PetscInt_FMT " rows and %" PetscInt_FMT " columns", out->option, tkey, nrows, ncol);
+
+  if (out->estimate) out->est_bytes += SLIM_OUTPUT_DSET_OVERHEAD;
+  else PetscCall(DefineGroup(out, tkey, desc, &dirty));
   for (PetscInt c = 0; c < ncol && !ierr; c++) {
     ierr  = DefineColumn(out, tkey, nrows, c, &cols[c], &created);
     dirty = (PetscBool)(dirty || created);
@@ -299,7 +340,7 @@ PetscErrorCode SlimOutputWriteRows(SlimOutput out, const char table[], const cha
 
   PetscFunctionBeginUser;
   PetscCall(SlimOutputFindColumn(out, table, col, &e));
-  if (n <= 0) PetscFunctionReturn(0);
+  if (n <= 0 || out->estimate) PetscFunctionReturn(0);
   PetscCall(PetscLogEventBegin(SLIM_EVENT_Output, 0, 0, 0, 0));
   for (PetscInt i = 0; i < n; i++) PetscCheck(rows[i] >= 0 && (hsize_t)rows[i] < e->dims[0], PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "%s: row %" PetscInt_FMT " of table '%s' column '%s' out of range [0, %llu)", out->option, rows[i], e->table, e->col, (unsigned long long)e->dims[0]);
 
@@ -361,7 +402,8 @@ PetscErrorCode SlimOutputTableExists(SlimOutput out, const char table[], PetscBo
 
   PetscFunctionBeginUser;
   PetscCall(SlimOutputNormalizePath(table, &tkey));
-  PetscCall(SlimOutputObjExists(out->file, tkey, exists));
+  if (out->estimate) *exists = PETSC_FALSE;
+  else PetscCall(SlimOutputObjExists(out->file, tkey, exists));
   if (*exists && tkey[0]) {
     H5O_info_t info;
     H5Call(H5Oget_info_by_name(out->file, tkey, &info, H5P_DEFAULT));
@@ -422,6 +464,7 @@ PetscErrorCode SlimOutputWriteArray(SlimOutput out, const char path[], const Pet
 
   PetscFunctionBeginUser;
   PetscCall(SlimOutputFindArray(out, path, &e));
+  if (out->estimate) PetscFunctionReturn(0);
   PetscCall(PetscLogEventBegin(SLIM_EVENT_Output, 0, 0, 0, 0));
   st = H5Dwrite(e->dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, out->dxpl, data);
   PetscCheck(st >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: writing array '%s' to '%s' failed", out->option, e->key, out->path);

@@ -81,6 +81,7 @@ static PetscErrorCode SetAttr(SlimOutput out, const char obj[], const char name[
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
+  if (out->estimate || out->readonly) PetscFunctionReturn(0);
   PetscCall(OpenObject(out, out->comm, obj, &o));
   if (n < 0) ierr = SlimOutputWriteAttrString(o, name, (const char *)value);
   else ierr = WriteAttrNumeric(o, name, ftype, mtype, n, value);
@@ -178,7 +179,8 @@ PetscErrorCode SlimOutputHasAttr(SlimOutput out, const char obj[], const char na
 
   PetscFunctionBeginUser;
   PetscCall(SlimOutputNormalizePath(obj, &key));
-  PetscCall(SlimOutputObjExists(out->file, key, &exists));
+  if (out->estimate) exists = PETSC_FALSE;
+  else PetscCall(SlimOutputObjExists(out->file, key, &exists));
   if (exists) H5Call(e = H5Aexists_by_name(out->file, key[0] ? key : "/", name, H5P_DEFAULT));
   PetscCall(PetscFree(key));
   *has = (PetscBool)(e > 0);

@@ -228,9 +228,19 @@ PetscErrorCode SlimDsetOpenOrCreate(SlimOutput out, SlimDset *e, const char unit
   hid_t     ftype;
 
   PetscFunctionBeginUser;
+  if (out->estimate) {
+    PetscInt64 n = e->type == SLIM_COL_STRING ? (PetscInt64)e->width : 8;
+    for (int i = 0; i < e->rank; i++) n *= (PetscInt64)e->dims[i];
+    out->est_bytes += n + SLIM_OUTPUT_DSET_OVERHEAD;
+    if (e->isarray) out->est_array = PetscMax(out->est_array, n);
+    *created = PETSC_TRUE;
+    PetscFunctionReturn(0);
+  }
   PetscCall(DsetTypes(e, &ftype));
   PetscCall(SlimOutputObjExists(out->file, e->key, &exists));
   *created = (PetscBool)!exists;
+  /* the caller frees e (and its string type) on error */
+  PetscCheck(exists || !out->readonly, out->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: %s is missing from '%s' (a damaged file, or one written by another version)", out->option, what, out->path);
   if (exists) PetscCall(DsetOpenExisting(out, e, ftype, what));
   else PetscCall(DsetCreate(out, e, ftype, units, desc));
   PetscFunctionReturn(0);

@@ -26,6 +26,9 @@
     H5E_END_TRY; \
   } while (0)
 
+/* Bytes a dataset takes beyond its data in the estimate: object header, attributes, links. */
+#define SLIM_OUTPUT_DSET_OVERHEAD 1024
+
 /* One open dataset: a table column or a free-standing array. */
 typedef struct {
   char       *key;     /* normalised path, e.g. "runs/q" */
@@ -50,6 +53,9 @@ struct _n_SlimOutput {
   PetscInt  nd, maxd;
   PetscInt *hash; /* open addressing over d[]: index or -1; size nhash (power of 2) */
   PetscInt  nhash;
+  PetscBool estimate;                /* SLIM_OUTPUT_ESTIMATE: no file, bytes counted */
+  PetscBool readonly;                /* SLIM_OUTPUT_CHECK: nothing is created or written */
+  PetscInt64 est_bytes, est_array;  /* estimate: all datasets, largest array */
 };
 
 /* The table of open datasets (src/output_dset.c). */

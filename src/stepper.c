@@ -2,6 +2,7 @@
  * step is in stepkernel.c, the two solvers in stepsnes.c and stepdense.c (see stepimpl.h). */
 #include "stepimpl.h"
 #include <slim/poll.h>
+#include <slim/options.h>
 
 const char *const SlimSolverTypes[] = {"snes", "dense", "auto", "SlimSolverType", "SLIM_SOLVER_", NULL};
 
@@ -96,12 +97,12 @@ PetscErrorCode SlimStepperSetFromOptions(SlimStepper st)
   PetscFunctionBeginUser;
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Slimplectic stepper options", NULL);
   PetscCall(PetscOptionsEnum("-slim_solver", "Nonlinear solver of each step: snes (PETSc SNES over the ensemble), dense (plain Newton loop per trajectory) or auto (dense for one trajectory, snes for an ensemble)", "SlimStepperSetSolverType", SlimSolverTypes, (PetscEnum)st->solver, (PetscEnum *)&st->solver, NULL));
-  PetscCall(PetscOptionsReal("-slim_step_rtol", "Per-trajectory residual reduction (infinity norm) that ends a step's Newton iteration", NULL, st->rtol, &st->rtol, NULL));
-  PetscCall(PetscOptionsReal("-slim_step_atol", "Per-trajectory absolute residual (infinity norm) that ends a step's Newton iteration", NULL, st->atol, &st->atol, NULL));
-  PetscCall(PetscOptionsReal("-slim_step_stol", "Residual (relative to its largest term) below which a tiny Newton update or a linear family's exact update ends the iteration", NULL, st->stol, &st->stol, NULL));
-  PetscCall(PetscOptionsReal("-slim_step_xtol", "Relative Newton update below which the step has converged (the error is then ~xtol^2)", NULL, st->xtol, &st->xtol, NULL));
-  PetscCall(PetscOptionsInt("-slim_step_maxit", "Newton iterations per step before the step is declared failed", NULL, st->maxit, &st->maxit, NULL));
-  PetscCall(PetscOptionsInt("-slim_step_predictor_degree", "Degree of the previous step's node polynomial extrapolated as the Newton guess (capped at r+1)", NULL, st->pred_degree, &st->pred_degree, NULL));
+  PetscCall(SlimOptionsReal("-slim_step_rtol", "Per-trajectory residual reduction (infinity norm) that ends a step's Newton iteration", NULL, st->rtol, &st->rtol, NULL));
+  PetscCall(SlimOptionsReal("-slim_step_atol", "Per-trajectory absolute residual (infinity norm) that ends a step's Newton iteration", NULL, st->atol, &st->atol, NULL));
+  PetscCall(SlimOptionsReal("-slim_step_stol", "Residual (relative to its largest term) below which a tiny Newton update or a linear family's exact update ends the iteration", NULL, st->stol, &st->stol, NULL));
+  PetscCall(SlimOptionsReal("-slim_step_xtol", "Relative Newton update below which the step has converged (the error is then ~xtol^2)", NULL, st->xtol, &st->xtol, NULL));
+  PetscCall(SlimOptionsInt("-slim_step_maxit", "Newton iterations per step before the step is declared failed", NULL, st->maxit, &st->maxit, NULL));
+  PetscCall(SlimOptionsInt("-slim_step_predictor_degree", "Degree of the previous step's node polynomial extrapolated as the Newton guess (capped at r+1)", NULL, st->pred_degree, &st->pred_degree, NULL));
   PetscCall(PetscOptionsEnum("-slim_step_kernel", "Compiled step kernel: generic (n, dof at run time), dof (compiled for dof <= 2), nodes (also for r <= 4)", NULL, SlimStepKernelTypes, (PetscEnum)st->kernel, (PetscEnum *)&st->kernel, NULL));
   PetscOptionsEnd();
   PetscCheck(st->pred_degree >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-slim_step_predictor_degree %" PetscInt_FMT " is invalid: must be >= 1", st->pred_degree);

@@ -1,7 +1,10 @@
 /* SlimSweep: sweep definition, validation and point enumeration (include/slim/sweep.h). */
+#include <ctype.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <slim/sweep.h>
+#include <slim/rk.h>
 #include <slim/private/sweepimpl.h>
 #include <slim/private/fitimpl.h>
 #include <slim/private/util.h>
@@ -57,6 +60,36 @@ static PetscReal PointCost(SlimSweep sw, const SlimPoint *p, PetscBool ref)
   return c;
 }
 
+/* Memory of one point: per trajectory the stepper keeps parameters, state and prediction
+ * vectors (about SLIM_MEM_VECTORS of dof each), the Newton block of (r+1) dof unknowns (Jacobian,
+ * its factors, residual and update, also as PETSc objects for SNES) and the linear families'
+ * end maps; plus the stored samples (t, q, pi, energy, energy error) of one trajectory and the
+ * times of the repeats. */
+#define SLIM_MEM_VECTORS 12
+static PetscReal PointMemory(SlimSweep sw, const SlimPoint *p)
+{
+  SlimFamily fam = sw->fam[p->family];
+  PetscReal  d = fam->dof, n = p->r + 2, bs = (p->r + 1) * d;
+  PetscReal  per     = fam->nparam + SLIM_MEM_VECTORS * d + 3 * bs * bs + 8 * bs + n * d * d;
+  PetscReal  samples = sw->traj_stride ? (PetscReal)(p->N / sw->traj_stride + 1) * (2 * d + 3) : 0;
+  return 8 * (p->B * per + samples + sw->repeats + 1); /* + the repeats' times */
+}
+
+PetscErrorCode SlimSweepEstimateMemory(SlimSweep sw, PetscInt64 *bytes)
+{
+  PetscReal m = 0;
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < sw->npoints; i++) {
+    SlimPoint q = sw->points[i];
+    m = PetscMax(m, PointMemory(sw, &q));
+    q.r += sw->ref_r_extra, q.B = 1; /* the reference run */
+    m = PetscMax(m, PointMemory(sw, &q));
+  }
+  *bytes = m > 4e18 ? (PetscInt64)4e18 : (PetscInt64)m; /* saturates instead of overflowing */
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode AppendSig(char **sig, size_t *len, const char *fmt, ...)
 {
   va_list ap;
@@ -93,20 +126,20 @@ static PetscErrorCode SweepOptions(SlimSweep sw, char names[][64], char solvers[
   /* the lists whose product is the sweep */
   PetscCall(SlimOptionsStringList(PetscOptionsObject, "-sweep_family", help, "dho", SLIM_LIST_MAX, 64, names, &sw->nfam, NULL));
   PetscCall(SlimOptionsIntList(PetscOptionsObject, "-sweep_r", "Numbers of interior GGL points r (order 2r+2)", "0,1", SLIM_LIST_MAX, sw->r, &sw->nr, NULL));
-  PetscCall(SlimOptionsRealList(PetscOptionsObject, "-sweep_dt", "Time steps", "0.1", SLIM_LIST_MAX, sw->dt, &sw->ndt, NULL));
+  PetscCall(SlimOptionsRealListDistinct(PetscOptionsObject, "-sweep_dt", "Time steps", "0.1", SLIM_LIST_MAX, sw->dt, &sw->ndt, NULL));
   PetscCall(SlimOptionsIntList(PetscOptionsObject, "-sweep_N", "Step counts (ignored where -sweep_T is given)", "1000", SLIM_LIST_MAX, sw->N, &sw->nN, setN));
-  PetscCall(SlimOptionsRealList(PetscOptionsObject, "-sweep_T", "Final times instead of step counts: N = T/dt (for convergence studies)", "0", SLIM_LIST_MAX, sw->T, &sw->nT, setT));
-  PetscCall(SlimOptionsRealList(PetscOptionsObject, "-sweep_sigma", "Noise standard deviations of the fit observations", "0", SLIM_LIST_MAX, sw->sigma, &sw->nsigma, NULL));
+  PetscCall(SlimOptionsRealListDistinct(PetscOptionsObject, "-sweep_T", "Final times instead of step counts: N = T/dt (for convergence studies)", "0", SLIM_LIST_MAX, sw->T, &sw->nT, setT));
+  PetscCall(SlimOptionsRealListDistinct(PetscOptionsObject, "-sweep_sigma", "Noise standard deviations of the fit observations", "0", SLIM_LIST_MAX, sw->sigma, &sw->nsigma, NULL));
   PetscCall(SlimOptionsIntList(PetscOptionsObject, "-sweep_B", "Ensemble sizes: trajectories advanced together in one solve", "1", SLIM_LIST_MAX, sw->B, &sw->nB, NULL));
   PetscCall(SlimOptionsStringList(PetscOptionsObject, "-sweep_solver", "Step solvers: snes (PETSc SNES) and/or dense (plain Newton loop)", "snes", SLIM_LIST_MAX, 64, solvers, nsolver, NULL));
   PetscCall(SlimOptionsStringList(PetscOptionsObject, "-sweep_baselines", "PETSc TSRK types run as baselines on every (family, dt, N), or none", "2a,4", SLIM_LIST_MAX, 64, sw->base, &sw->nbase, NULL));
   /* how every point is measured */
-  PetscCall(PetscOptionsInt("-sweep_repeats", "Timed repeats of every point after its untimed measurement (warm-up) run", NULL, sw->repeats, &sw->repeats, NULL));
-  PetscCall(PetscOptionsInt("-sweep_seed", "Base seed; point i uses a random stream derived from (seed, i)", NULL, seed, &seed, NULL));
+  PetscCall(SlimOptionsInt("-sweep_repeats", "Timed repeats of every point after its untimed measurement (warm-up) run", NULL, sw->repeats, &sw->repeats, NULL));
+  PetscCall(SlimOptionsInt("-sweep_seed", "Base seed; point i uses a random stream derived from (seed, i)", NULL, seed, &seed, NULL));
   sw->seed = seed;
-  PetscCall(PetscOptionsInt("-sweep_trajectory_stride", "Store t, q, pi, energy every k steps (0: no trajectories)", NULL, sw->traj_stride, &sw->traj_stride, NULL));
-  PetscCall(PetscOptionsReal("-sweep_ref_dt_factor", "Reference runs (families without exact solution) use dt divided by this integer", NULL, sw->ref_dt_factor, &sw->ref_dt_factor, NULL));
-  PetscCall(PetscOptionsInt("-sweep_ref_r_extra", "Reference runs use r plus this many interior points", NULL, sw->ref_r_extra, &sw->ref_r_extra, NULL));
+  PetscCall(SlimOptionsInt("-sweep_trajectory_stride", "Store t, q, pi, energy every k steps (0: no trajectories)", NULL, sw->traj_stride, &sw->traj_stride, NULL));
+  PetscCall(SlimOptionsReal("-sweep_ref_dt_factor", "Reference runs (families without exact solution) use dt divided by this integer", NULL, sw->ref_dt_factor, &sw->ref_dt_factor, NULL));
+  PetscCall(SlimOptionsInt("-sweep_ref_r_extra", "Reference runs use r plus this many interior points", NULL, sw->ref_r_extra, &sw->ref_r_extra, NULL));
   PetscOptionsEnd();
   PetscFunctionReturn(0);
 }
@@ -128,10 +161,27 @@ static PetscErrorCode SweepValidate(SlimSweep sw, PetscBool setN, PetscBool setT
   PetscCheck(sw->traj_stride >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_trajectory_stride: value %" PetscInt_FMT " is invalid (must be >= 0)", sw->traj_stride);
   PetscCheck(sw->ref_dt_factor >= 1 && sw->ref_dt_factor == floor(sw->ref_dt_factor), PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_ref_dt_factor: value %g is invalid (must be an integer >= 1)", (double)sw->ref_dt_factor);
   PetscCheck(sw->ref_r_extra >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-sweep_ref_r_extra: value %" PetscInt_FMT " is invalid (must be >= 0)", sw->ref_r_extra);
-  if (sw->nbase == 1) {
+  for (PetscInt i = 0; i < sw->nbase; i++) {
     PetscBool none;
-    PetscCall(PetscStrcasecmp(sw->base[0], "none", &none));
+    PetscCall(PetscStrcasecmp(sw->base[i], "none", &none));
+    PetscCheck(!none || sw->nbase == 1, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-sweep_baselines: 'none' cannot be combined with Runge-Kutta types");
     if (none) sw->nbase = 0;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Every baseline type is known to PETSc's TSRK: refused now, not in every baseline task. */
+static PetscErrorCode SweepBaselines(SlimSweep sw)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < sw->nbase; i++) {
+    SlimRK         rk = NULL;
+    PetscErrorCode ierr;
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = SlimRKCreate(sw->fam[0], sw->fam[0]->theta, sw->base[i], &rk);
+    PetscCall(PetscPopErrorHandler());
+    PetscCall(SlimRKDestroy(&rk));
+    PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_ARG_UNKNOWN_TYPE, "-sweep_baselines: unknown Runge-Kutta type '%s' (PETSc TSRK types: 1fe, 2a, 2b, 3, 3bs, 4, 5f, 5dp, 5bs, 6vr, 7vr, 8vr; or none)", sw->base[i]);
   }
   PetscFunctionReturn(0);
 }
@@ -231,6 +281,56 @@ static PetscErrorCode SigInts(char **sig, size_t *len, const char name[], PetscI
   PetscFunctionReturn(0);
 }
 
+/* Options of the step solver (-slim_*, incl. SNES/KSP/PC) and of the Runge-Kutta baselines
+ * (-rk_*) change results (a tolerance, a solver type) but are read inside every task, not by
+ * the sweep: the signature lists every such option that is set, by name, with numbers in one
+ * canonical form, so that a resume with other solver settings is refused instead of mixing
+ * two settings in one file. Diagnostics (monitors, views) change no result and are left out;
+ * with none set the signature is that of earlier versions. */
+static PetscBool SigSolverOption(const char name[])
+{
+  static const char *const diag[] = {"monitor", "view", "converged_reason", "log", "test"};
+  if (strncmp(name, "slim_", 5) && strncmp(name, "rk_", 3)) return PETSC_FALSE;
+  for (size_t i = 0; i < sizeof(diag) / sizeof(diag[0]); i++)
+    if (strstr(name, diag[i])) return PETSC_FALSE;
+  return PETSC_TRUE;
+}
+
+static int CmpStr(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static PetscErrorCode SigSolverOptions(char **sig, size_t *len)
+{
+  char    *all, *tok, *save, *items[256];
+  PetscInt n = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsGetAll(NULL, &all));
+  /* " -name [value] -name ...": a name is '-' and a letter (a value may be a negative number) */
+  for (tok = strtok_r(all, " ", &save); tok && n < 256; tok = strtok_r(NULL, " ", &save)) {
+    const char *value = NULL;
+    char        buf[512], *end;
+    double      x;
+    if (tok[0] != '-' || !isalpha((unsigned char)tok[1]) || !SigSolverOption(tok + 1)) continue;
+    PetscCall(PetscOptionsFindPair(NULL, NULL, tok, &value, NULL));
+    if (value && value[0] && (x = strtod(value, &end), !*end)) PetscCall(PetscSNPrintf(buf, sizeof(buf), "%s=%.15g", tok, x));
+    else PetscCall(PetscSNPrintf(buf, sizeof(buf), "%s=%s", tok, value ? value : ""));
+    for (char *c = buf; *c; c++) *c = (char)tolower((unsigned char)*c);
+    PetscCall(PetscStrallocpy(buf, &items[n++]));
+  }
+  PetscCall(PetscFree(all));
+  if (n) {
+    qsort(items, (size_t)n, sizeof(items[0]), CmpStr);
+    PetscCall(AppendSig(sig, len, " solver_options{"));
+    for (PetscInt i = 0; i < n; i++) PetscCall(AppendSig(sig, len, "%s%s", i ? " " : "", items[i]));
+    PetscCall(AppendSig(sig, len, "}"));
+  }
+  for (PetscInt i = 0; i < n; i++) PetscCall(PetscFree(items[i]));
+  PetscFunctionReturn(0);
+}
+
 /* Everything that defines the points and their results, for resume checks. */
 static PetscErrorCode SweepSignature(SlimSweep sw)
 {
@@ -258,6 +358,7 @@ static PetscErrorCode SweepSignature(SlimSweep sw)
   PetscCall(AppendSig(sig, &siglen, " baselines="));
   for (PetscInt i = 0; i < sw->nbase; i++) PetscCall(AppendSig(sig, &siglen, "%s%s", i ? "," : "", sw->base[i]));
   PetscCall(AppendSig(sig, &siglen, " repeats=%" PetscInt_FMT " seed=%" PetscInt64_FMT " stride=%" PetscInt_FMT " ref=%g,%" PetscInt_FMT, sw->repeats, sw->seed, sw->traj_stride, (double)sw->ref_dt_factor, sw->ref_r_extra));
+  PetscCall(SigSolverOptions(sig, &siglen));
   /* fit settings only when there is fit work, so files of sweeps without fits keep their signature */
   PetscCall(SlimFitGetConfigs(sw->fit, &nconf));
   if (nconf || sw->fit->landscape) {
@@ -288,6 +389,7 @@ PetscErrorCode SlimSweepSetFromOptions(SlimSweep sw)
   PetscCall(SweepValidate(sw, setN, setT));
   PetscCall(SweepSolvers(sw, nsolver, solvers));
   PetscCall(SweepFamilies(sw, names));
+  PetscCall(SweepBaselines(sw));
   PetscCall(SlimFitSetFromOptions(sw->fit, sw->nfam, sw->fam, sw->ndt, sw->dt));
   PetscCall(SweepEnumerate(sw));
   PetscCall(SweepSignature(sw));

@@ -445,10 +445,14 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt row, SlimTaskFailure *fail)
   PetscCall(PetscTime(&t1));
   PetscCall(PetscLogStagePush(k->h->stage_output));
   if (ierr) {
-    PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] fit task %" PetscInt_FMT " (point %" PetscInt_FMT ", config %" PetscInt_FMT ") failed: %s\n", k->h->rank, k->first + row, row / fk->nconf, row % fk->nconf, c.msg));
+    if (!SlimPollStopRequested()) /* a stop abandons the task: not a failure */
+      PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] fit task %" PetscInt_FMT " (point %" PetscInt_FMT ", config %" PetscInt_FMT ") failed: %s\n", k->h->rank, k->first + row, row / fk->nconf, row % fk->nconf, c.msg));
     SlimTaskFailureSet(fail, SLIM_TASK_PETSC_ERROR, ierr, c.msg);
-  } else if (fk->K) PetscCall(WriteFits(k, row, &w));
-  PetscCall(WriteSummary(k, row, &w, ierr ? c.msg : NULL, t1 - t0));
+  }
+  if (!SlimTaskAbandoned(fail)) { /* an abandoned task writes nothing: a resume recomputes it */
+    if (!ierr && fk->K) PetscCall(WriteFits(k, row, &w));
+    PetscCall(WriteSummary(k, row, &w, ierr ? c.msg : NULL, t1 - t0));
+  }
   PetscCall(PetscLogStagePop());
   PetscCall(PetscFree(w.path));
   PetscCall(PetscFree3(w.sx, w.sl, w.slc));

@@ -156,17 +156,20 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt t, SlimTaskFailure *fail)
   PetscCall(PetscLogStagePop());
   PetscCall(SlimFitDataDestroy(&data));
   if (ierr) {
-    PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] landscape task %" PetscInt_FMT " (point %" PetscInt_FMT ") failed: %s\n", k->h->rank, k->first + t, point, c.msg));
+    if (!SlimPollStopRequested()) /* a stop abandons the task: not a failure */
+      PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] landscape task %" PetscInt_FMT " (point %" PetscInt_FMT ") failed: %s\n", k->h->rank, k->first + t, point, c.msg));
     SlimTaskFailureSet(fail, SLIM_TASK_PETSC_ERROR, ierr, c.msg);
   }
   for (PetscInt i = 0; i < nr; i++) {
     rows[i] = i0 + i;
     rec[i]  = (LandRow){ierr ? NULL : loss + i * n, ierr ? NULL : lossc + i * n, k->h->rank, ierr ? 1 : 0};
   }
-  PetscCall(PetscLogStagePush(k->h->stage_output));
-  PetscCall(Path(k, point, l, path, sizeof(path)));
-  PetscCall(SlimRecordWrite(k->h->out, path, &LandTable, ((LandKind *)k->data)->widths, 0, -1, nr, rows, rec));
-  PetscCall(PetscLogStagePop());
+  if (!SlimTaskAbandoned(fail)) { /* an abandoned task writes nothing: a resume recomputes it */
+    PetscCall(PetscLogStagePush(k->h->stage_output));
+    PetscCall(Path(k, point, l, path, sizeof(path)));
+    PetscCall(SlimRecordWrite(k->h->out, path, &LandTable, ((LandKind *)k->data)->widths, 0, -1, nr, rows, rec));
+    PetscCall(PetscLogStagePop());
+  }
   PetscCall(PetscFree4(loss, lossc, rows, rec));
   PetscFunctionReturn(0);
 }

@@ -221,8 +221,10 @@ PetscErrorCode SlimResultKindRun(SlimTaskKind k, PetscInt row, const SlimPoint *
   ierr = rktype ? SlimBaselineRun(sw, p, rktype, &r->res, &s) : SlimPointRun(sw, p, &r->res, &s);
   SlimCatchEnd(&c);
   PetscCall(PetscLogStagePop());
-  if (ierr) {
-    PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] task %" PetscInt_FMT " failed: %s\n", h->rank, rt->k->first + row, c.msg));
+  if (SlimTaskAbandoned(fail)) rt->npend--; /* the row queued last: a resume recomputes it */
+  else if (ierr) {
+    if (!SlimPollStopRequested()) /* a stop abandons the task: not a failure */
+      PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] task %" PetscInt_FMT " failed: %s\n", h->rank, rt->k->first + row, c.msg));
     SlimRecordFill(&ResultTable, NULL, r);
     r->rank = h->rank, r->session = h->session;
     r->res.status = 1, r->res.fail_reason = 0, r->res.nfailed = 0;
@@ -234,6 +236,13 @@ PetscErrorCode SlimResultKindRun(SlimTaskKind k, PetscInt row, const SlimPoint *
   } else PetscCall(WriteSamples(rt, row, &s));
   PetscCall(SlimSamplesDestroy(&s));
   PetscFunctionReturn(0);
+}
+
+PetscBool SlimTaskAbandoned(SlimTaskFailure *fail)
+{
+  if (!SlimPollStopRequested()) return PETSC_FALSE;
+  SlimTaskFailureSet(fail, SLIM_TASK_ABANDONED, SLIM_ERR_STOPPED, "stopped by signal");
+  return PETSC_TRUE;
 }
 
 void SlimTaskFailureSet(SlimTaskFailure *f, SlimTaskFailureType type, PetscErrorCode ierr, const char msg[])

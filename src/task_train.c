@@ -8,6 +8,7 @@
 #include <petsctime.h>
 #include <slim/train.h>
 #include <slim/private/harnessimpl.h>
+#include <slim/options.h>
 
 /* rows per chunk: a training loop reads whole chunks (slimresults.training_batches) */
 #define SLIM_TRAIN_CHUNK 256
@@ -47,9 +48,9 @@ static PetscErrorCode ReadOptions(SlimHarness h, TrainKind *tk)
   PetscFunctionBeginUser;
   tk->block = 4096, tk->stride = 10;
   PetscOptionsBegin(h->comm, NULL, "Training data (task kind train, docs/training.md)", NULL);
-  PetscCall(PetscOptionsInt("-train_count", "Coefficient sets (trajectories) of training data per family of the sweep; 0: none", NULL, tk->count, &tk->count, NULL));
-  PetscCall(PetscOptionsInt("-train_block", "Samples per task (one ensemble; a multiple of 256 keeps writes chunk-aligned)", NULL, tk->block, &tk->block, NULL));
-  PetscCall(PetscOptionsInt("-train_stride", "Store q, pi, qdot every this many steps", NULL, tk->stride, &tk->stride, NULL));
+  PetscCall(SlimOptionsInt("-train_count", "Coefficient sets (trajectories) of training data per family of the sweep; 0: none", NULL, tk->count, &tk->count, NULL));
+  PetscCall(SlimOptionsInt("-train_block", "Samples per task (one ensemble; a multiple of 256 keeps writes chunk-aligned)", NULL, tk->block, &tk->block, NULL));
+  PetscCall(SlimOptionsInt("-train_stride", "Store q, pi, qdot every this many steps", NULL, tk->stride, &tk->stride, NULL));
   PetscOptionsEnd();
   PetscCheck(tk->count >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-train_count: value %" PetscInt_FMT " is invalid (must be >= 0)", tk->count);
   PetscCheck(tk->block >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-train_block: value %" PetscInt_FMT " is invalid (must be >= 1)", tk->block);

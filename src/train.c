@@ -3,6 +3,7 @@
 #include <math.h>
 #include <slim/private/util.h>
 #include <slim/train.h>
+#include <slim/options.h>
 
 const char *const SlimPriorKinds[] = {"fixed", "uniform", "log-uniform", "SlimPriorKind", "SLIM_PRIOR_", NULL};
 
@@ -34,7 +35,7 @@ PetscErrorCode SlimPriorSetFromOptions(SlimFamily fam, SlimPrior *p)
     PetscCall(PetscSNPrintf(olog, sizeof(olog), "%s_log", opt));
     PetscCall(PetscSNPrintf(ozero, sizeof(ozero), "%s_zero", opt));
     PetscCall(PetscSNPrintf(help, sizeof(help), "Prior of %s: uniform in lo,hi (default: fixed at %g)", fam->pname[j], (double)p->fixed[j]));
-    PetscCall(PetscOptionsRealArray(opt, help, NULL, v, &n, &set));
+    PetscCall(SlimOptionsRealArray(opt, help, NULL, v, &n, &set));
     if (set) {
       PetscCheck(n == 2 && isfinite(v[0]) && isfinite(v[1]) && v[0] <= v[1], PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "%s: give lo,hi with lo <= hi", opt);
       p->kind[j] = SLIM_PRIOR_UNIFORM;
@@ -46,7 +47,7 @@ PetscErrorCode SlimPriorSetFromOptions(SlimFamily fam, SlimPrior *p)
       PetscCheck(p->lo[j] > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "%s: the range %s must be > 0 (lo = %g)", olog, opt, (double)p->lo[j]);
       p->kind[j] = SLIM_PRIOR_LOGUNIFORM;
     }
-    PetscCall(PetscOptionsReal(ozero, "Probability that the parameter is exactly 0", NULL, p->pzero[j], &p->pzero[j], NULL));
+    PetscCall(SlimOptionsReal(ozero, "Probability that the parameter is exactly 0", NULL, p->pzero[j], &p->pzero[j], NULL));
     PetscCheck(p->pzero[j] >= 0 && p->pzero[j] <= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "%s: value %g is invalid (must be in [0, 1])", ozero, (double)p->pzero[j]);
   }
   PetscOptionsEnd();

@@ -16,7 +16,12 @@
 
 typedef struct _n_SlimOutput *SlimOutput;
 
-typedef enum { SLIM_OUTPUT_CREATE, SLIM_OUTPUT_FORCE, SLIM_OUTPUT_RESUME } SlimOutputMode;
+/* CHECK opens an existing file read-only: definitions check that every table and array exists
+ * with its shape (never creating one), attribute setters and Flush do nothing; it validates a
+ * file before a resume writes to it. ESTIMATE opens no file: definitions only add up the bytes the file would take (see
+ * SlimOutputGetEstimate), everything else is a no-op; the same code that defines a file thus
+ * sizes it before any file exists. */
+typedef enum { SLIM_OUTPUT_CREATE, SLIM_OUTPUT_FORCE, SLIM_OUTPUT_RESUME, SLIM_OUTPUT_CHECK, SLIM_OUTPUT_ESTIMATE } SlimOutputMode;
 typedef enum { SLIM_COL_REAL, SLIM_COL_INT, SLIM_COL_STRING } SlimColType;
 
 /* One column of a table: dataset /<table>/<name> of shape [nrows] (width 1) or [nrows, width].
@@ -41,6 +46,9 @@ PETSC_EXTERN PetscErrorCode SlimOutputOpen(MPI_Comm comm, const char path[], Sli
 PETSC_EXTERN PetscErrorCode SlimOutputDestroy(SlimOutput *out);
 PETSC_EXTERN PetscErrorCode SlimOutputFlush(SlimOutput out);
 PETSC_EXTERN PetscErrorCode SlimOutputGetPath(SlimOutput out, const char **path);
+/* SLIM_OUTPUT_ESTIMATE: bytes of every dataset defined so far (data plus an allowance for its
+ * headers) and of the largest free-standing array (arrays are written whole from memory). */
+PETSC_EXTERN PetscErrorCode SlimOutputGetEstimate(SlimOutput out, PetscInt64 *bytes, PetscInt64 *largest_array);
 
 /* Creates group /<table> (may be nested, "a/b") and its column datasets of nrows rows; in a
  * resumed file checks that they exist with that shape (error naming table and column otherwise)

@@ -29,4 +29,7 @@ PETSC_EXTERN PetscErrorCode SlimSweepDestroy(SlimSweep *sw);
  * options (-fit_*, -landscape_*); enumerates the points. Errors name the option and the
  * offending value. */
 PETSC_EXTERN PetscErrorCode SlimSweepSetFromOptions(SlimSweep sw);
-
+/* Peak memory, in bytes, of the most demanding point on one rank (the stepper's per-trajectory
+ * state and Newton blocks for B trajectories, its solver vectors and the trajectory samples
+ * kept until the point is written): an estimate for checks before any work. */
+PETSC_EXTERN PetscErrorCode SlimSweepEstimateMemory(SlimSweep sw, PetscInt64 *bytes);

@@ -12,6 +12,13 @@
   harness_test.py training EXE   training-data mode (-train_count): layout, prior, motion, reader, resume
   harness_test.py leaks    EXE   valgrind: a sweep whose points, baselines, fits and landscapes fail
                                  (PETSc errors and solve failures) leaks nothing of its own
+  harness_test.py faults   EXE   issue 12: a second writer refused, -force and merges that fail leave
+                                 the old file, solver options in the resume signature, size and memory
+                                 estimates refused, stop latency on a long point, damaged and failed
+                                 resumes, provenance and sessions of killed runs
+  harness_test.py diskfull EXE   issue 12: a full disk (small tmpfs; skipped, exit 77, where mounting
+                                 is not allowed): refused before any work with exit 5, a disk filled
+                                 while running loses nothing, the old file survives
   harness_test.py preserved EXE  small variants of sweeps/default.opts and sweeps/fits.opts give the
                                  files in tests/harness/expected/ (written before the issue-9
                                  redesign, regenerated for deliberate changes): same groups,
@@ -253,6 +260,15 @@ def test_badinput(exe, tmp):
         (["-sweep_family", "dho,DHO"], "-sweep_family"),
         (["-sweep_solver", "snes,snes"], "-sweep_solver"),
         (["-sweep_r"], "-sweep_r"),
+        # issue 12: values that used to fail only at run time, single values beyond the index
+        # type, repeated real axis values, resource options without a value
+        (["-sweep_baselines", "xyz"], "-sweep_baselines"),
+        (["-sweep_baselines", "none,4"], "-sweep_baselines"),
+        (["-sweep_family", "kepler", "-fit_grid", "1000", "-fit_loss", "acceleration", "-fit_guesses", "1"], "-fit_grid"),
+        (["-landscape_n", "100000", "-landscape_params", "m,k"], "-landscape_n"),
+        (["-sweep_seed", "4294967297"], "-sweep_seed"),
+        (["-sweep_dt", "0.1,0.1"], "-sweep_dt"),
+        (["-sweep_progress_interval"], "-sweep_progress_interval"),
         # options files: missing, a directory, binary, a line that is not an option, a missing
         # file named inside another (PETSc would print a traceback from PetscInitialize)
         (["-options_file", os.path.join(tmp, "nosuch.opts")], "-options_file"),
@@ -302,7 +318,7 @@ def test_help(exe, tmp):
                 "-fit_guesses", "-fit_loss", "-fit_method", "-fit_params", "-fit_box", "-fit_box_mode",
                 "-fit_eps0", "-fit_max_it", "-fit_tol", "-fit_obs_stride", "-fit_grid", "-fit_obs_file",
                 "-fit_obs_dataset", "-fit_store_path", "-fit_slice_n", "-fit_tao_type", "-fit_tao_gatol",
-                "-landscape_params", "-landscape_n", "-landscape_box"]:
+                "-landscape_params", "-landscape_n", "-landscape_box", "-sweep_dry_run", "-sweep_allow_large"]:
         check(opt in text, f"-help does not list {opt}")
 
 
@@ -716,6 +732,235 @@ def test_leaks(exe, tmp):
         check(False, f"leak in slimsweep's code:\n{rec}")
 
 
+def one_line(r, opt, label, status=None):
+    check_refused(r.returncode, r.stderr, opt, label)
+    if status is not None:
+        check(r.returncode == status, f"{label}: exit {r.returncode}, expected {status}")
+
+
+def leftovers(d, name):
+    """Temporary or lock files of `name` left in directory d."""
+    return [f for f in os.listdir(d) if f.startswith("." + name + ".tmp.") or f == name + ".lock"]
+
+
+# one point that takes minutes: stops and second writers are tried while it runs
+LONG = ["-sweep_family", "kepler", "-sweep_r", "1", "-sweep_N", "2000000000", "-sweep_repeats", "0",
+        "-sweep_baselines", "none", "-sweep_quiet"]
+
+
+def test_faults(exe, tmp):
+    small = ["-sweep_N", "10", "-sweep_quiet"]
+    good = os.path.join(tmp, "good.h5")
+    r = mpirun(1, exe, small + ["-output", good])
+    check(r.returncode == 0, f"good run: {r.stderr}")
+    before = open(good, "rb").read()
+
+    # two writers: the second is refused while the first holds the lock, whatever its mode
+    longf = os.path.join(tmp, "long.h5")
+    p = subprocess.Popen(["mpirun", "-n", "2", "--oversubscribe", exe] + LONG + ["-output", longf], env=ENV,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t0 = time.time()
+    while not os.path.exists(longf + ".lock") and time.time() - t0 < 30:
+        time.sleep(0.1)
+    time.sleep(1.0)  # inside the point
+    for extra in ([], ["-force"], ["-sweep_resume"]):
+        r = mpirun(1, exe, LONG + ["-output", longf] + extra)
+        one_line(r, "-output", f"second writer {extra}", 1)
+        check("another run" in r.stderr, f"second writer {extra}: {r.stderr.strip()[:300]}")
+    # stop latency: a stop in the middle of a point of 2e9 steps ends every rank within 2 s
+    # (SIGUSR1, which mpirun forwards to the ranks; SLURM signals the ranks themselves)
+    t1 = time.time()
+    p.send_signal(signal.SIGUSR1)
+    out, err = p.communicate(timeout=60)
+    latency = time.time() - t1
+    print(f"stop latency on a long point: {latency:.2f} s", flush=True)
+    check(latency < 2.0, f"stop took {latency:.2f} s")
+    check(p.returncode == 3, f"stopped run: exit {p.returncode}: {err[-300:]}")
+    check("failed" not in err, f"an abandoned task was reported as failed: {err[-300:]}")
+    check(not leftovers(tmp, "long.h5"), f"lock or temporary files left: {leftovers(tmp, 'long.h5')}")
+    with h5py.File(longf, "r") as f:
+        check((f["points/status"][()] == -1).all(), "the abandoned point was recorded")
+        check(f["sessions/0"].attrs["complete"] == 0, "stopped session marked complete")
+
+    # -force and merges: the old file stays untouched until the new one is complete
+    r = mpirun(1, exe, small + ["-output", good, "-force", "-sweep_merge", os.path.join(tmp, "nosuch.h5")])
+    one_line(r, "-sweep_merge", "failing merge with -force")
+    check(open(good, "rb").read() == before, "a failing merge with -force changed the old file")
+    r = mpirun(2, exe, small + ["-output", good, "-force", "-sweep_merge", good])
+    one_line(r, "-sweep_merge", "merge into one of its inputs", 1)
+    check(open(good, "rb").read() == before, "a merge into one of its inputs changed it")
+    r = mpirun(1, exe, small + ["-output", tmp])
+    one_line(r, "-output", "-output DIR", 1)
+    check("is a directory" in r.stderr, f"-output DIR: {r.stderr.strip()[:200]}")
+    check(not leftovers(tmp, "good.h5"), f"temporary or lock files left: {leftovers(tmp, 'good.h5')}")
+    parts = [os.path.join(tmp, f"part{i}.h5") for i in range(2)]
+    for i, part in enumerate(parts):
+        r = mpirun(1, exe, small + ["-output", part, "-sweep_slice", f"{i}/2"])
+        check(r.returncode == 0, f"slice {i}: exit {r.returncode}")
+    r = mpirun(2, exe, small + ["-output", good, "-force", "-sweep_merge", ",".join(parts)])
+    check(r.returncode == 0, f"merge with -force: exit {r.returncode}: {r.stderr[-300:]}")
+    with h5py.File(good, "r") as f:
+        check((f["tasks/status"][()] == 0).all() and f["sessions/0"].attrs["kind"] == "merge", "merge with -force did not replace the file")
+    r = mpirun(1, exe, small + ["-output", os.path.join(tmp, "half.h5"), "-sweep_merge", parts[0]])
+    check(r.returncode == 3 and "stopped by signal" not in r.stdout and "lack" in r.stdout,
+          f"incomplete merge: exit {r.returncode}: {r.stdout.strip()[-300:]}")
+
+    # the resume signature holds the solver options; progress and flush options do not matter
+    sig = os.path.join(tmp, "sig.h5")
+    r = mpirun(1, exe, small + ["-output", sig, "-slim_step_rtol", "1e-10", "-sweep_slice", "0/2"])
+    sig_before = open(sig, "rb").read()
+    for opts in (["-slim_step_rtol", "1e-6"], [], ["-slim_snes_type", "newtontr", "-slim_step_rtol", "1e-10"]):
+        r = mpirun(1, exe, small + ["-output", sig, "-sweep_resume", "-sweep_slice", "0/2"] + opts)
+        one_line(r, "-sweep_resume", f"resume with {opts}", 1)
+        check(open(sig, "rb").read() == sig_before, f"refused resume with {opts} changed the file")
+    r = mpirun(1, exe, small + ["-output", sig, "-sweep_resume", "-slim_step_rtol", "1.0e-10",
+                                "-sweep_progress_interval", "0", "-sweep_flush_interval", "5", "-sweep_flush_tasks", "3"])
+    check(r.returncode == 0, f"resume with the same solver options: exit {r.returncode}: {r.stderr[-300:]}")
+
+    # size and memory estimates: refused before any file exists, with the estimate and the way out
+    for args in (["-fit_guesses", "1000000000"], ["-sweep_N", "2000000000", "-sweep_trajectory_stride", "1"],
+                 ["-sweep_B", "200000000"]):
+        big = os.path.join(tmp, "big.h5")
+        t1 = time.time()
+        r = mpirun(1, exe, ["-sweep_quiet", "-output", big] + args)
+        one_line(r, "-output", f"{args}", 1)
+        check("-sweep_allow_large" in r.stderr and time.time() - t1 < 20, f"{args}: {r.stderr.strip()[:300]}")
+        check(not os.path.exists(big), f"{args}: a file was created")
+    r = mpirun(1, exe, ["-output", os.path.join(tmp, "dry.h5"), "-sweep_dry_run", "-fit_guesses", "1000000000"])
+    check(r.returncode == 0 and "the file would take about" in r.stdout and not os.path.exists(os.path.join(tmp, "dry.h5")),
+          f"-sweep_dry_run: {r.returncode} {r.stdout[-300:]}")
+
+    # a damaged file is refused read-only: not a byte written
+    damaged = os.path.join(tmp, "damaged.h5")
+    with open(damaged, "wb") as f:
+        f.write(before[: len(before) // 2])
+    r = mpirun(1, exe, small + ["-output", damaged, "-sweep_resume"])
+    one_line(r, "-output", "resume of a truncated file", 1)
+    check(open(damaged, "rb").read() == before[: len(before) // 2], "a refused resume wrote to the damaged file")
+
+    # a resume of a file with failed points reports them (exit 4)
+    failed = os.path.join(tmp, "failed.h5")
+    fargs = ["-sweep_family", "kepler", "-sweep_r", "1", "-sweep_N", "20", "-sweep_dt", "0.01",
+             "-slim_step_maxit", "1", "-sweep_quiet", "-output", failed]
+    r = mpirun(1, exe, fargs)
+    check(r.returncode == 4, f"failing sweep: exit {r.returncode}")
+    r = mpirun(1, exe, fargs + ["-sweep_resume"])
+    check(r.returncode == 4 and "recorded as failed" in r.stderr, f"resume of failed points: exit {r.returncode}: {r.stderr[-300:]}")
+
+    # a SIGKILLed file carries its provenance; a SIGKILLed resume's session is in /sessions
+    killed = os.path.join(tmp, "killed.h5")
+    for session in (0, 1):
+        p = subprocess.Popen([exe] + LONG + ["-output", killed] + (["-sweep_resume"] if session else []), env=ENV,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        t0 = time.time()
+        while time.time() - t0 < 30:
+            try:
+                with h5py.File(killed, "r") as f:
+                    if f"sessions/{session}/ranks" in f and "program" in f.attrs:
+                        break
+            except (OSError, KeyError):
+                pass
+            time.sleep(0.2)
+        time.sleep(0.5)
+        p.kill()
+        p.communicate()
+    with h5py.File(killed, "r") as f:
+        for a in ("program", "version", "options", "sweep_signature"):
+            check(a in f.attrs, f"killed file: no root attribute {a}")
+        for k in (0, 1):
+            g = f.get(f"sessions/{k}")
+            check(g is not None and g.attrs.get("end_time", "x") == "" and "options" in g.attrs,
+                  f"killed session {k} is not described in /sessions/{k}")
+    r = subprocess.run([exe] + LONG[:-1] + ["-sweep_N", "2000", "-output", killed, "-sweep_resume", "-sweep_quiet"],
+                       env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    check(r.returncode != 0, "a resume with another N was accepted")
+
+
+def test_diskfull(exe, tmp):
+    mnt = os.path.join(tmp, "mnt")
+    os.mkdir(mnt)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "slim_diskfull", mnt], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    if r.returncode:
+        print(f"diskfull: cannot mount a 2 MiB tmpfs ({r.stdout.strip()}): skipped", flush=True)
+        sys.exit(77)
+    try:
+        diskfull(exe, mnt)
+    finally:
+        for _ in range(30):  # a failed check may leave a run finishing on the mount
+            if subprocess.run(["umount", mnt], stderr=subprocess.DEVNULL).returncode == 0:
+                break
+            time.sleep(1)
+
+
+def fill(path):
+    """Fills the filesystem of path; returns the filler's name."""
+    name = os.path.join(os.path.dirname(path), "filler")
+    try:
+        with open(name, "wb") as f:
+            while True:
+                f.write(b"\0" * 4096)
+                f.flush()
+    except OSError:
+        pass
+    return name
+
+
+def diskfull(exe, mnt):
+    # ~1.6 MiB of preallocated tables and trajectories; a few seconds of work on 2 ranks
+    sweep = ["-sweep_family", "dho,anharmonic", "-sweep_r", "0,1", "-sweep_N", "20000", "-sweep_B", "1,2",
+             "-sweep_repeats", "2", "-sweep_trajectory_stride", "5", "-sweep_baselines", "4", "-sweep_quiet",
+             "-sweep_flush_interval", "0"]
+    out = os.path.join(mnt, "r.h5")
+    # the disk fills while the sweep runs: nothing is lost, the run completes
+    p = subprocess.Popen(["timeout", "120", "mpirun", "-n", "2", "--oversubscribe", exe] + sweep + ["-output", out],
+                         env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t0 = time.time()
+    while not os.path.exists(out) and time.time() - t0 < 30:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    filler = fill(out)
+    print(f"disk filled while running: {os.statvfs(mnt).f_bavail * os.statvfs(mnt).f_frsize} bytes free", flush=True)
+    so, se = p.communicate()
+    check(p.returncode == 0, f"disk filled while running: exit {p.returncode}: {se[-500:]}")
+    with h5py.File(out, "r") as f:
+        check((f["points/status"][()] == 0).all() and f.attrs["complete"] == 1, "disk filled while running: rows lost")
+    full = open(out, "rb").read()
+    # full disk: -force is refused before any work (exit 5, one line), the old file is intact
+    for n in (1, 2):
+        r = subprocess.run(["timeout", "60", "mpirun", "-n", str(n), "--oversubscribe", exe] + sweep +
+                           ["-output", out, "-force", "-sweep_allow_large"], env=ENV, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        one_line(r, "-output", f"-force on a full disk, {n} ranks", 5)
+        check(open(out, "rb").read() == full, f"-force on a full disk, {n} ranks: the old file changed")
+        check(not leftovers(mnt, "r.h5"), f"full disk: files left {leftovers(mnt, 'r.h5')}")
+    # without -sweep_allow_large the estimate refuses it first (exit 1)
+    r = mpirun(1, exe, sweep + ["-output", os.path.join(mnt, "new.h5")])
+    one_line(r, "-output", "new file on a full disk", 1)
+    check("-sweep_allow_large" in r.stderr and not os.path.exists(os.path.join(mnt, "new.h5")), f"estimate refusal: {r.stderr[-300:]}")
+    # a new file on a full disk with the check overridden: exit 5, nothing left behind
+    r = mpirun(2, exe, sweep + ["-output", os.path.join(mnt, "new.h5"), "-sweep_allow_large"])
+    one_line(r, "-output", "new file on a full disk (allowed)", 5)
+    check(not os.path.exists(os.path.join(mnt, "new.h5")), "a stub was left on the full disk")
+    # after space is freed, a stopped run on this filesystem resumes to the uninterrupted result
+    if os.path.exists(filler):
+        os.remove(filler)
+    os.remove(out)
+    p = subprocess.Popen(["mpirun", "-n", "2", "--oversubscribe", exe] + sweep + ["-output", out], env=ENV,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_rows(out, 2, 60)
+    filler = fill(out)
+    p.send_signal(signal.SIGUSR1)
+    p.communicate(timeout=60)
+    check(p.returncode == 3, f"stopped on a full disk: exit {p.returncode}")
+    if os.path.exists(filler):
+        os.remove(filler)
+    r = mpirun(2, exe, sweep + ["-output", out, "-sweep_resume"])
+    check(r.returncode == 0, f"resume after space was freed: exit {r.returncode}: {r.stderr[-300:]}")
+    with h5py.File(out, "r") as f:
+        check((f["points/status"][()] == 0).all(), "resume after space was freed left points undone")
+
+
 def main():
     if sys.argv[1] == "compare":  # harness_test.py compare A.h5 B.h5: used by the SLURM job tests
         compare_results(sys.argv[2], sys.argv[3], "compare")
@@ -728,7 +973,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix=f"slim-{test}-") as tmp:
         {"ranks": test_ranks, "kill": test_kill, "badinput": test_badinput, "help": test_help,
          "fits": test_fits, "slices": test_slices, "preserved": test_preserved, "training": test_training,
-         "leaks": test_leaks}[test](exe, tmp)
+         "leaks": test_leaks, "faults": test_faults, "diskfull": test_diskfull}[test](exe, tmp)
     print(f"{test}: {len(FAILURES)} failed checks")
     sys.exit(1 if FAILURES else 0)
 

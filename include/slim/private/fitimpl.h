@@ -58,3 +58,7 @@ PETSC_INTERN PetscErrorCode SlimFitTaoCreate(SlimFit fit, Tao *tao);
 /* Loss (and, fclean != NULL, noise-free loss) of nb parameter sets on data: one SlimFitLoss
  * for the batch, destroyed also when the evaluation fails. */
 PETSC_INTERN PetscErrorCode SlimFitEvaluateSets(SlimFit fit, const SlimFitProblem *prob, SlimFitData data, PetscInt nb, const PetscReal theta[], PetscReal f[], PetscReal fclean[], SlimFitEval ev[]);
+
+/* Most acceleration-loss grid points (-fit_grid^(2 dof)) of one family: memory and time grow as
+ * grid^(2 dof); larger grids are refused with the options. */
+#define SLIM_FIT_GRID_MAX (1 << 20)

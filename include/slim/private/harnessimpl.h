@@ -18,6 +18,9 @@
 #include <slim/private/sweepimpl.h>
 #include <slim/private/fitimpl.h>
 #include <slim/private/util.h>
+#include <slim/lock.h>
+#include <slim/fsutil.h>
+#include <slim/poll.h>
 
 typedef struct _n_SlimTaskKind *SlimTaskKind;
 
@@ -25,7 +28,8 @@ typedef struct _n_SlimTaskKind *SlimTaskKind;
 typedef enum {
   SLIM_TASK_OK = 0,
   SLIM_TASK_SOLVE_FAILED, /* the nonlinear solve of a step did not converge (see the row) */
-  SLIM_TASK_PETSC_ERROR   /* a PETSc error was raised inside the task and caught */
+  SLIM_TASK_PETSC_ERROR,  /* a PETSc error was raised inside the task and caught */
+  SLIM_TASK_ABANDONED     /* a stop (signal) ended it: nothing written, a resume recomputes it */
 } SlimTaskFailureType;
 
 typedef struct {
@@ -47,7 +51,9 @@ typedef struct {
   PetscErrorCode (*writedefinitions)(SlimTaskKind);
   /* which tasks a previous session (or a merge) finished, from the status columns */
   PetscErrorCode (*isdone)(SlimTaskKind, PetscBool done[]);
-  /* runs local task i; never raises for a failure of the task itself, which goes in *fail */
+  /* runs local task i; never raises for a failure of the task itself, which goes in *fail. A
+   * kind that finds SlimPollStopRequested() true after its computation writes and queues
+   * nothing for the task and reports SLIM_TASK_ABANDONED (SlimTaskAbandoned()) */
   PetscErrorCode (*run)(SlimTaskKind, PetscInt i, SlimTaskFailure *fail);
   /* writes rows the kind buffered (optional) */
   PetscErrorCode (*flush)(SlimTaskKind);
@@ -70,6 +76,8 @@ struct _n_SlimTaskKind {
 };
 
 #define SLIM_TASK_KINDS_MAX 8
+/* Longest sweep signature a resumed file may hold. */
+#define SLIM_SIGNATURE_MAX 65536
 
 /* finished tasks not yet written to /tasks */
 typedef struct {
@@ -89,6 +97,7 @@ struct _n_SlimHarness {
   PetscReal   order_floor;    /* errors below floor * |q0| are round-off: left out of order fits */
   PetscReal   progress_interval, flush_interval;
   PetscInt    flush_tasks;
+  PetscBool   allow_large, dry_run; /* -sweep_allow_large, -sweep_dry_run (resource estimate) */
   /* the task kinds, in flat-index order */
   SlimTaskKind kinds[SLIM_TASK_KINDS_MAX];
   PetscInt     nkinds, ntask;
@@ -98,6 +107,13 @@ struct _n_SlimHarness {
   PetscInt     ndone_before, nother; /* finished by earlier sessions; other slices' tasks */
   /* file */
   SlimOutput   out;
+  SlimLock     lock;      /* held on -output for the whole run: a second writer is refused */
+  SlimReplace  repl;      /* new files are written under a temporary name, renamed when complete */
+  PetscInt64   est_bytes, est_mem; /* estimated file size and peak memory per rank */
+  PetscErrorCode werr;             /* this rank's first failed write (kept until agreed) */
+  char           werr_msg[512];
+  PetscBool      abandoned;        /* a stop abandoned this rank's task in flight */
+  PetscInt       nfailed_before;   /* tasks recorded as failed by earlier sessions */
   SlimQueue    queue;
   PetscInt     session;
   void        *orders; /* the /orders table (src/task_orders.c) */
@@ -167,6 +183,18 @@ PETSC_EXTERN PetscErrorCode SlimFitObsDefine(SlimHarness h, PetscInt row, PetscI
 PETSC_EXTERN PetscErrorCode SlimFitObsCompute(SlimFit fit, const SlimFitProblem *prob, SlimFitData data, PetscInt K, const SlimFitResult res[], SlimFitObs *o);
 PETSC_EXTERN PetscErrorCode SlimFitObsWrite(SlimOutput out, PetscInt row, const SlimFitObs *o);
 PETSC_EXTERN PetscErrorCode SlimFitObsReset(SlimFitObs *o);
+/* The results file in a run (src/harness_file.c): estimate and resource check, lock, checked
+ * resume, creation under a temporary name, closing and replacement; write failures kept per
+ * rank and agreed on by all (SlimHarnessWriteStep wraps a collective step that writes). */
+PETSC_EXTERN PetscErrorCode SlimHarnessEstimate(SlimHarness h);
+PETSC_EXTERN PetscErrorCode SlimHarnessPrintEstimate(SlimHarness h);
+PETSC_EXTERN PetscErrorCode SlimHarnessOpenFile(SlimHarness h);
+PETSC_EXTERN PetscErrorCode SlimHarnessCloseFile(SlimHarness h);
+PETSC_EXTERN PetscErrorCode SlimHarnessKeepWriteFailure(SlimHarness h, PetscErrorCode ierr);
+PETSC_EXTERN PetscErrorCode SlimHarnessAgreeWrites(SlimHarness h);
+PETSC_EXTERN PetscErrorCode SlimHarnessAgree(SlimHarness h, PetscErrorCode code, const char msg[]);
+PETSC_EXTERN PetscErrorCode SlimHarnessAgreeError(SlimHarness h, PetscErrorCode ierr);
+PETSC_EXTERN PetscErrorCode SlimHarnessWriteStep(SlimHarness h, PetscErrorCode (*fn)(SlimHarness, void *), void *ctx);
 
 /* UTC now as 2026-01-31T12:00:00Z (session times). */
 PETSC_EXTERN void SlimNowISO(char buf[], size_t len);
@@ -179,13 +207,21 @@ PETSC_EXTERN PetscErrorCode SlimOrdersDestroy(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimOrdersDefine(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimOrdersWrite(SlimHarness h);
 
-/* /sessions/<k> and the provenance attributes on "/" (src/harness_session.c). Collective. */
+/* /sessions/<k> and the provenance attributes on "/" (src/harness_session.c). Collective.
+ * Define: the /sessions/<k>/ranks table (at open, so that the end of a run allocates nothing);
+ * Begin: provenance and this session's attributes from the start (a killed session is named in
+ * /sessions with an empty end_time); Write: the same at the end, with the accounting. */
 PETSC_EXTERN PetscErrorCode SlimSessionFind(SlimHarness h);
+PETSC_EXTERN PetscErrorCode SlimSessionDefine(SlimHarness h);
+PETSC_EXTERN PetscErrorCode SlimSessionBegin(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimSessionWrite(SlimHarness h, PetscReal makespan, PetscBool complete);
 /* The /tasks table (src/harness_session.c) */
 PETSC_EXTERN PetscErrorCode SlimTasksDefine(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimTasksWriteDefinitions(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimTasksFlush(SlimHarness h);
+PETSC_EXTERN PetscErrorCode SlimTasksCountFailed(SlimHarness h, PetscInt *nfailed);
 
+/* True (and *fail set to SLIM_TASK_ABANDONED) if a stop was requested: the task is abandoned. */
+PETSC_EXTERN PetscBool SlimTaskAbandoned(SlimTaskFailure *fail);
 /* Sets a typed failure; msg says what failed (a caught PETSc error's message, a solve's reason). */
 PETSC_EXTERN void SlimTaskFailureSet(SlimTaskFailure *f, SlimTaskFailureType type, PetscErrorCode ierr, const char msg[]);

@@ -1262,6 +1262,17 @@ def fig_rank_load(results):
     return [("", fig)]
 
 
+def fig_workprecision(res):
+    """Error against wall time per trajectory per unit time, every integrator, one figure per
+    family (analysis/workprecision.py, which also prints the cheapest-integrator tables)."""
+    import workprecision as wp
+    figs = [(fam, wp.figure(res, fam)[0]) for fam in wp.families(res)]
+    figs = [(fam, fig) for fam, fig in figs if fig is not None]
+    if not figs:
+        raise Skip("no finished points or baselines with err_q_final and a timed repeat")
+    return figs
+
+
 # ---------------------------------------------------------------- registry
 
 # name, per_file, function, what it shows
@@ -1276,6 +1287,7 @@ FIGURES = [
     ("noise_rms", True, fig_noise_rms, "loss along a slice and RMS loss change vs σ (weekly report figs 4, 5)"),
     ("fit_error", True, fig_fit_error, "fitted-parameter and ratio error vs σ"),
     ("fit_obs", True, fig_fit_obs, "observed vs fitted q(t), π(t) of the best fit, RMS error in q and π"),
+    ("workprecision", True, fig_workprecision, "error vs wall time per trajectory per unit time, every integrator, per family"),
     ("scaling", False, fig_scaling, "speed-up and efficiency vs MPI ranks (several files)"),
     ("rank_load", False, fig_rank_load, "per-rank busy/idle time of every run"),
 ]

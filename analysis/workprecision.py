@@ -101,14 +101,17 @@ def cheapest(ser, metric, B, targets=TARGETS):
     return rows
 
 
-def draw(res, family, outdir, formats):
+def figure(res, family):
+    """(matplotlib figure, number of lines, series) of one family, or (None, 0, []) without data;
+    figures.py registers it as its figure 'workprecision'."""
     import matplotlib
-    matplotlib.use("Agg")
+    if matplotlib.get_backend().lower() not in ("agg", "pdf"):
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     ser = series(res, family)
     if not ser:
-        return None, "no finished points or baselines"
+        return None, 0, []
     cols = columns(ser)
     fig, axes = plt.subplots(len(METRICS), len(cols), figsize=(5.2 * len(cols), 4.2 * len(METRICS)), squeeze=False)
     cmap = plt.get_cmap("viridis")
@@ -139,6 +142,16 @@ def draw(res, family, outdir, formats):
     h, lab = axes[0][0].get_legend_handles_labels()
     fig.legend(h, lab, loc="lower center", ncol=min(6, len(lab)), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.04 + 0.025 * ((len(lab) - 1) // 6), 1, 1))
+    return fig, lines, ser
+
+
+def draw(res, family, outdir, formats):
+    import matplotlib.pyplot as plt
+
+    fig, lines, ser = figure(res, family)
+    if fig is None:
+        return None, "no finished points or baselines"
+    cols = columns(ser)
     os.makedirs(outdir, exist_ok=True)
     written = []
     for ext in formats:

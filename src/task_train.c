@@ -320,6 +320,11 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt t, SlimTaskFailure *fail)
   ierr = Generate(k, f, i0, K, &b);
   SlimCatchEnd(&c);
   PetscCall(PetscLogStagePop());
+  if (SlimTaskAbandoned(fail)) { /* a stop: the block writes nothing, a resume recomputes it */
+    PetscCall(PetscFree2(b.fail, b.fail64));
+    PetscCall(PetscFree5(b.theta, b.t, b.q, b.pi, b.qdot));
+    PetscFunctionReturn(0);
+  }
   SlimRecordFill(&BlockTable, NULL, &rec);
   PetscCall(PetscLogStagePush(k->h->stage_output));
   if (ierr) {

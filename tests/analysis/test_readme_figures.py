@@ -29,6 +29,8 @@ QUICK = {
     "sweeps/order_vs_time.opts": ["-sweep_r", "0,1,2,4,8"],
     "sweeps/bench_step.opts": ["-sweep_B", "1,64,256", "-sweep_N", "20"],
     "sweeps/pr_drag.opts": ["-sweep_N", "20000"],                  # 200 of its 2000 orbits
+    "sweeps/workprecision.opts": ["-sweep_r", "0,1", "-sweep_B", "1,8", "-sweep_dt", "0.4,0.2,0.1",
+                                  "-sweep_T", "4", "-sweep_baselines", "2a,4"],
 }
 
 

@@ -655,6 +655,21 @@ def test_training(exe, tmp):
     with h5py.File(c, "r") as f:
         check(list(f["training/dho/blocks/status"][()]) == [0] * 4 and np.array_equal(f["training/dho/q"][()], full["q"]),
               "resume did not recompute the unfinished block identically")
+    # a stop in the middle of a block abandons it (status unset, not failed); a resume completes it
+    d, longer = os.path.join(tmp, "d.h5"), TRAIN + ["-sweep_N", "5000", "-train_block", "256"]
+    p = subprocess.Popen(["mpirun", "-n", "2", "--oversubscribe", exe] + longer + ["-output", d], env=ENV,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGUSR1)
+    out, err = p.communicate(timeout=60)
+    check(p.returncode in (0, 3) and "failed" not in err, f"stopped training run: exit {p.returncode}: {err[-300:]}")
+    with h5py.File(d, "r") as f:
+        st = f["training/dho/blocks/status"][()]
+        check(set(st) <= {0, -1}, f"a stopped training block was recorded as failed: {st}")
+    r = mpirun(2, exe, longer + ["-sweep_resume", "-output", d])
+    check(r.returncode == 0, f"resume of the stopped training run: exit {r.returncode}: {r.stderr[-300:]}")
+    with h5py.File(d, "r") as f:
+        check((f["training/dho/blocks/status"][()] == 0).all(), "resume left training blocks unfinished")
     r = mpirun(1, exe, TRAIN + ["-train_block", "512", "-train_dho_k", "0,3", "-sweep_resume", "-output", c])
     check_refused(r.returncode, r.stderr, "-sweep_resume", "resume with another prior")
     for args, opt in ((["-train_stride", "0"], "-train_stride"), (["-train_count", "-5"], "-train_count"),

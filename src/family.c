@@ -1,6 +1,7 @@
 /* Family registry and options, plus the quantities every family derives from its eval() alone:
  * momentum, velocity from momentum, acceleration and its parameter sensitivities.
  * Also the small dense solver used across the library. */
+#include <float.h>
 #include <slim/family.h>
 #include <slim/families.h>
 #include <slim/options.h>
@@ -308,7 +309,9 @@ PetscErrorCode SlimFamilyVelocity(SlimFamily fam, const PetscReal theta[], Petsc
       vn  = PetscMax(vn, PetscAbsReal(v[a]));
     }
     PetscCheck(!PetscIsInfOrNanReal(dvn), PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "SlimFamilyVelocity (%s): Newton produced a non-finite step at iteration %" PetscInt_FMT, fam->name, it);
-    if (dvn <= rtol * PetscMax(vn, vscale)) PetscFunctionReturn(0);
+    /* relative test; a step below the smallest normal number is converged at any scale (a
+     * strongly damped motion decays into denormals, where rtol * |v| underflows to zero) */
+    if (dvn <= PetscMax(rtol * PetscMax(vn, vscale), DBL_MIN)) PetscFunctionReturn(0);
     /* rounding floor: the step stopped shrinking while already tiny */
     if (dvn >= prev && dvn <= 1e3 * rtol * PetscMax(vn, vscale)) PetscFunctionReturn(0);
     prev = dvn;

@@ -1,5 +1,5 @@
 /* The SNES driver of SlimStepper: the B trajectories form one block-diagonal system
- * (MATSEQBAIJ, block size (r+1)*dof), solved by Newton with an exact block inverse (PCPBJACOBI);
+ * (MATSEQBAIJ, block size (r+1)*dof), solved by Newton with an exact block solve (block-LU PCSHELL);
  * each trajectory has its own convergence test and is frozen once it has converged.
  *
  * One family evaluation per Newton iteration: the residual keeps every trajectory's node
@@ -21,23 +21,19 @@ static inline PetscBool Same(PetscInt n, const PetscReal *x, const PetscReal *y)
   return PETSC_TRUE;
 }
 
-static PetscErrorCode FormFunction(SNES snes, Vec X, Vec R, void *ctx)
+/* The ensemble passes, compiled for the kernel instances (SLIM_KERNEL_INSTANCES) like the dense
+ * Newton iteration: at small blocks a pass costs as much in per-trajectory calls and run-time
+ * loop bounds as in arithmetic. */
+SLIM_ALWAYS_INLINE PetscErrorCode FunctionPass(SlimStepper st, const PetscReal *x, PetscReal *f, const PetscInt n, const PetscInt d)
 {
-  SlimStepper        st = (SlimStepper)ctx;
-  const PetscScalar *x;
-  PetscScalar       *f;
-  const PetscInt     bs = st->bs;
+  const PetscInt bs = (n - 1) * d;
 
   PetscFunctionBeginUser;
-  (void)snes;
-  PetscCall(PetscLogEventBegin(SLIM_EVENT_Residual, 0, 0, 0, 0));
-  PetscCall(VecGetArrayRead(X, &x));
-  PetscCall(VecGetArray(R, &f));
   for (PetscInt b = 0; b < st->B; b++) {
     PetscReal *Rb = f + b * bs;
     if (st->conv[b]) continue; /* frozen: its residual was zeroed by the convergence test */
     if (st->active[b]) {
-      PetscCall(SlimStepEval(st, b, x + b * bs, Rb, st->nd + b * st->ndstride, PETSC_FALSE));
+      PetscCall(EvalKernel(st, b, x + b * bs, Rb, st->nd + b * st->ndstride, PETSC_FALSE, n, d));
       Copy(bs, x + b * bs, st->ndX + b * bs);
       st->ndepoch[b] = st->epoch;
       /* a non-finite residual fails this trajectory only; zeroing keeps the ensemble's norm finite */
@@ -45,6 +41,139 @@ static PetscErrorCode FormFunction(SNES snes, Vec X, Vec R, void *ctx)
     }
     if (!st->active[b]) PetscCall(PetscArrayzero(Rb, bs));
   }
+  PetscFunctionReturn(0);
+}
+
+/* Jacobian blocks into a (column-major, as BAIJ stores them); with factor, also each block's LU
+ * into the block-LU preconditioner's storage while the block is in cache (a singular block fails
+ * its trajectory only). Converged (frozen) trajectories keep their old block: their zero residual
+ * gives a zero update with any block. */
+SLIM_ALWAYS_INLINE PetscErrorCode JacobianPass(SlimStepper st, const PetscReal *x, PetscReal *a, PetscBool factor, const PetscInt n, const PetscInt d)
+{
+  const PetscInt bs = (n - 1) * d, bs2 = bs * bs;
+
+  PetscFunctionBeginUser;
+  for (PetscInt b = 0; b < st->B; b++) {
+    PetscScalar     *Jb = a + b * bs2;
+    PetscReal       *nd = st->nd + b * st->ndstride;
+    const PetscReal *xb = x + b * bs;
+    if (st->conv[b]) continue;
+    if (st->active[b]) {
+      if (st->ndepoch[b] != st->epoch || !Same(bs, st->ndX + b * bs, xb)) {
+        PetscCall(EvalKernel(st, b, xb, NULL, nd, PETSC_FALSE, n, d));
+        Copy(bs, xb, st->ndX + b * bs);
+        st->ndepoch[b] = st->epoch;
+      }
+      JacobianKernel(st, nd, Jb, n, d);
+      if (st->Gend) SlimStepStoreEndRow(st, b, nd);
+      if (factor) {
+        PetscReal *LU = st->blu + (size_t)b * bs2;
+        Copy(bs2, Jb, LU);
+        if (DenseLUFactorKernel(bs, LU, st->bpiv + b * bs) >= 0) SlimStepMarkFailed(st, b, SNES_DIVERGED_LINEAR_SOLVE);
+      }
+    } else {
+      for (PetscInt i = 0; i < bs2; i++) Jb[i] = 0;
+      for (PetscInt i = 0; i < bs; i++) Jb[i * bs + i] = 1.0;
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+SLIM_ALWAYS_INLINE void ApplyPass(SlimStepper st, const PetscReal *xa, PetscReal *ya, const PetscInt n, const PetscInt d)
+{
+  const PetscInt bs = (n - 1) * d;
+  for (PetscInt b = 0; b < st->B; b++) {
+    PetscScalar *yb = ya + b * bs;
+    Copy(bs, xa + b * bs, yb);
+    /* frozen and failed trajectories: zero residual, zero update */
+    if (st->conv[b] || !st->active[b]) continue;
+    DenseLUSolveTransposeKernel(bs, st->blu + (size_t)b * bs * bs, st->bpiv + b * bs, yb);
+  }
+}
+
+/* Per-trajectory tests; returns whether every active trajectory has converged. */
+SLIM_ALWAYS_INLINE PetscBool ConvergedPass(SlimStepper st, PetscInt it, PetscReal *f, const PetscReal *x, const PetscReal *y, const PetscInt n, const PetscInt d)
+{
+  const PetscInt bs = (n - 1) * d;
+  PetscBool      all = PETSC_TRUE;
+  for (PetscInt b = 0; b < st->B; b++) {
+    if (!st->active[b] || st->conv[b]) continue;
+    st->conv[b] = ConvergedKernel(st, b, it, f + b * bs, x + b * bs, y ? y + b * bs : NULL, bs);
+    /* freeze a converged trajectory: a zero residual block gives it a zero Newton update, so it
+     * ends exactly where a single run of it would have stopped */
+    if (st->conv[b])
+      for (PetscInt i = 0; i < bs; i++) f[b * bs + i] = 0;
+    else all = PETSC_FALSE;
+  }
+  return all;
+}
+
+typedef struct {
+  PetscErrorCode (*function)(SlimStepper, const PetscReal *, PetscReal *);
+  PetscErrorCode (*jacobian)(SlimStepper, const PetscReal *, PetscReal *, PetscBool);
+  void (*apply)(SlimStepper, const PetscReal *, PetscReal *);
+  PetscBool (*converged)(SlimStepper, PetscInt, PetscReal *, const PetscReal *, const PetscReal *);
+} SNESPasses;
+
+#define SLIM_PASSES_DEFINE(N, DOF) \
+  static PetscErrorCode Function_##N##_##DOF(SlimStepper st, const PetscReal *x, PetscReal *f) \
+  { \
+    return FunctionPass(st, x, f, (N) ? (N) : st->n, DOF); \
+  } \
+  static PetscErrorCode Jacobian_##N##_##DOF(SlimStepper st, const PetscReal *x, PetscReal *a, PetscBool factor) \
+  { \
+    return JacobianPass(st, x, a, factor, (N) ? (N) : st->n, DOF); \
+  } \
+  static void Apply_##N##_##DOF(SlimStepper st, const PetscReal *x, PetscReal *y) \
+  { \
+    ApplyPass(st, x, y, (N) ? (N) : st->n, DOF); \
+  } \
+  static PetscBool Converged_##N##_##DOF(SlimStepper st, PetscInt it, PetscReal *f, const PetscReal *x, const PetscReal *y) \
+  { \
+    return ConvergedPass(st, it, f, x, y, (N) ? (N) : st->n, DOF); \
+  } \
+  static const SNESPasses Passes_##N##_##DOF = {Function_##N##_##DOF, Jacobian_##N##_##DOF, Apply_##N##_##DOF, Converged_##N##_##DOF};
+SLIM_KERNEL_INSTANCES(SLIM_PASSES_DEFINE)
+
+static PetscErrorCode Function_Generic(SlimStepper st, const PetscReal *x, PetscReal *f)
+{
+  return FunctionPass(st, x, f, st->n, st->dof);
+}
+static PetscErrorCode Jacobian_Generic(SlimStepper st, const PetscReal *x, PetscReal *a, PetscBool factor)
+{
+  return JacobianPass(st, x, a, factor, st->n, st->dof);
+}
+static void Apply_Generic(SlimStepper st, const PetscReal *x, PetscReal *y)
+{
+  ApplyPass(st, x, y, st->n, st->dof);
+}
+static PetscBool Converged_Generic(SlimStepper st, PetscInt it, PetscReal *f, const PetscReal *x, const PetscReal *y)
+{
+  return ConvergedPass(st, it, f, x, y, st->n, st->dof);
+}
+static const SNESPasses Passes_Generic = {Function_Generic, Jacobian_Generic, Apply_Generic, Converged_Generic};
+
+static const SNESPasses *GetPasses(SlimStepper st)
+{
+  const SNESPasses *p = &Passes_Generic;
+#define SLIM_PASSES_SELECT(N, DOF) \
+  if (SLIM_KERNEL_MATCHES(st, N, DOF)) p = &Passes_##N##_##DOF;
+  SLIM_KERNEL_INSTANCES(SLIM_PASSES_SELECT)
+  return p;
+}
+
+static PetscErrorCode FormFunction(SNES snes, Vec X, Vec R, void *ctx)
+{
+  SlimStepper        st = (SlimStepper)ctx;
+  const PetscScalar *x;
+  PetscScalar       *f;
+
+  PetscFunctionBeginUser;
+  (void)snes;
+  PetscCall(PetscLogEventBegin(SLIM_EVENT_Residual, 0, 0, 0, 0));
+  PetscCall(VecGetArrayRead(X, &x));
+  PetscCall(VecGetArray(R, &f));
+  PetscCall(GetPasses(st)->function(st, x, f));
   PetscCall(VecRestoreArray(R, &f));
   PetscCall(VecRestoreArrayRead(X, &x));
   PetscCall(PetscLogEventEnd(SLIM_EVENT_Residual, 0, 0, 0, 0));
@@ -56,52 +185,50 @@ static PetscErrorCode FormJacobian(SNES snes, Vec X, Mat J, Mat Jpre, void *ctx)
   SlimStepper        st = (SlimStepper)ctx;
   const PetscScalar *x;
   PetscScalar       *a;
-  const PetscInt     bs = st->bs, bs2 = bs * bs;
+  KSP                ksp;
+  PC                 pc;
+  PetscBool          blocklu;
 
   PetscFunctionBeginUser;
-  (void)snes;
   (void)J;
   /* linear families: the Jacobian depends on neither the state nor the step, so it is assembled
    * (and the preconditioner factored) once until dt, parameters or the active set change */
   if (st->fam->linear && st->jac_valid) PetscFunctionReturn(0);
   PetscCall(PetscLogEventBegin(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
+  /* the default block-LU preconditioner is factored here, where each block is in cache; its
+   * blocks need no assembly (an O(B) pass per iteration) */
+  PetscCall(SNESGetKSP(snes, &ksp));
+  PetscCall(KSPGetPC(ksp, &pc));
+  PetscCall(PetscObjectTypeCompare((PetscObject)pc, PCSHELL, &blocklu));
+  if (blocklu) {
+    void *pcctx;
+    PetscCall(PCShellGetContext(pc, &pcctx));
+    blocklu = (PetscBool)(pcctx == (void *)st && Jpre == st->J);
+  }
+  st->jac_valid = PETSC_TRUE; /* before the pass: a block that fails in it invalidates it again */
   PetscCall(VecGetArrayRead(X, &x));
   PetscCall(MatSeqBAIJGetArray(Jpre, &a));
-  for (PetscInt b = 0; b < st->B; b++) {
-    PetscScalar     *Jb = a + b * bs2;
-    PetscReal       *nd = st->nd + b * st->ndstride;
-    const PetscReal *xb = x + b * bs;
-    if (st->conv[b]) continue; /* frozen block: its zero residual makes any block give a zero update */
-    if (st->active[b]) {
-      if (st->ndepoch[b] != st->epoch || !Same(bs, st->ndX + b * bs, xb)) {
-        PetscCall(SlimStepEval(st, b, xb, NULL, nd, PETSC_FALSE));
-        Copy(bs, xb, st->ndX + b * bs);
-        st->ndepoch[b] = st->epoch;
-      }
-      SlimStepJacobian(st, nd, Jb); /* column-major, as BAIJ stores blocks */
-      if (st->Gend) SlimStepStoreEndRow(st, b, nd);
-    } else {
-      PetscCall(PetscArrayzero(Jb, bs2));
-      for (PetscInt i = 0; i < bs; i++) Jb[i * bs + i] = 1.0;
-    }
-  }
+  PetscCall(GetPasses(st)->jacobian(st, x, a, blocklu));
   PetscCall(MatSeqBAIJRestoreArray(Jpre, &a));
-  /* assembly marks the values as changed, including the cached inverse diagonal blocks that
-   * PCPBJACOBI uses (a state increase alone leaves that cache stale: Newton would run with the
-   * first Jacobian's inverse); with the fixed pattern it costs O(B) */
-  PetscCall(MatAssemblyBegin(Jpre, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(Jpre, MAT_FINAL_ASSEMBLY));
   PetscCall(VecRestoreArrayRead(X, &x));
-  st->jac_valid = PETSC_TRUE;
+  st->blufresh = blocklu;
+  if (!blocklu) {
+    /* other PCs: assembly marks the values as changed, including the cached inverse diagonal blocks that
+     * PCPBJACOBI uses (a state increase alone leaves that cache stale: Newton would run with the
+     * first Jacobian's inverse); with the fixed pattern it costs O(B) */
+    PetscCall(MatAssemblyBegin(Jpre, MAT_FINAL_ASSEMBLY));
+    PetscCall(MatAssemblyEnd(Jpre, MAT_FINAL_ASSEMBLY));
+  }
   PetscCall(PetscLogEventEnd(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
 /* The default preconditioner, an exact block solve: each trajectory's block factored by LU with
  * partial pivoting (the Jacobian is used for one solve, so this is a third of the flops of the
- * explicit inverses that PCPBJACOBI forms). Converged (frozen) and failed trajectories have a
- * zero residual block and are skipped; a singular block fails its trajectory only.
- * -slim_pc_type pbjacobi (or any other PC) replaces it. */
+ * explicit inverses that PCPBJACOBI forms). FormJacobian factors the blocks as it assembles them;
+ * the set-up factors only a matrix it did not (a user's operator). Converged (frozen) and failed
+ * trajectories have a zero residual block and are skipped; a singular block fails its trajectory
+ * only. -slim_pc_type pbjacobi (or any other PC) replaces it. */
 static PetscErrorCode BlockLUSetUp(PC pc)
 {
   SlimStepper        st;
@@ -112,6 +239,7 @@ static PetscErrorCode BlockLUSetUp(PC pc)
   PetscFunctionBeginUser;
   PetscCall(PCShellGetContext(pc, &st));
   PetscCall(PCGetOperators(pc, NULL, &P));
+  if (P == st->J && st->blufresh) PetscFunctionReturn(0);
   PetscCall(MatSeqBAIJGetArray(P, &aw)); /* no read-only variant in PETSc 3.18 */
   a = aw;
   for (PetscInt b = 0; b < st->B; b++) {
@@ -135,14 +263,7 @@ static PetscErrorCode BlockLUApply(PC pc, Vec x, Vec y)
   PetscCall(PCShellGetContext(pc, &st));
   PetscCall(VecGetArrayRead(x, &xa));
   PetscCall(VecGetArrayWrite(y, &ya));
-  for (PetscInt b = 0; b < st->B; b++) {
-    const PetscInt bs = st->bs;
-    PetscScalar   *yb = ya + b * bs;
-    Copy(bs, xa + b * bs, yb);
-    /* frozen and failed trajectories: zero residual, zero update */
-    if (st->conv[b] || !st->active[b]) continue;
-    st->ops.lusolvet(bs, st->blu + (size_t)b * bs * bs, st->bpiv + b * bs, yb);
-  }
+  GetPasses(st)->apply(st, xa, ya);
   PetscCall(VecRestoreArrayRead(x, &xa));
   PetscCall(VecRestoreArrayWrite(y, &ya));
   PetscFunctionReturn(0);
@@ -154,7 +275,7 @@ static PetscErrorCode ConvergenceTest(SNES snes, PetscInt it, PetscReal xnorm, P
   Vec                R, X, Y;
   PetscScalar       *f;
   const PetscScalar *x, *y = NULL;
-  PetscBool          all = PETSC_TRUE;
+  PetscBool          all;
 
   PetscFunctionBeginUser;
   (void)xnorm;
@@ -166,14 +287,7 @@ static PetscErrorCode ConvergenceTest(SNES snes, PetscInt it, PetscReal xnorm, P
   PetscCall(VecGetArray(R, &f));
   PetscCall(VecGetArrayRead(X, &x));
   if (it > 0) PetscCall(VecGetArrayRead(Y, &y));
-  for (PetscInt b = 0; b < st->B; b++) {
-    if (!st->active[b] || st->conv[b]) continue;
-    st->conv[b] = ConvergedKernel(st, b, it, f + b * st->bs, x + b * st->bs, y ? y + b * st->bs : NULL, st->bs);
-    /* freeze a converged trajectory: a zero residual block gives it a zero Newton update, so it
-     * ends exactly where a single run of it would have stopped */
-    if (st->conv[b]) PetscCall(PetscArrayzero(f + b * st->bs, st->bs));
-    else all = PETSC_FALSE;
-  }
+  all = GetPasses(st)->converged(st, it, f, x, y);
   PetscCall(VecRestoreArray(R, &f));
   PetscCall(VecRestoreArrayRead(X, &x));
   if (y) PetscCall(VecRestoreArrayRead(Y, &y));

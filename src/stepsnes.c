@@ -44,51 +44,73 @@ SLIM_ALWAYS_INLINE PetscErrorCode FunctionPass(SlimStepper st, const PetscReal *
   PetscFunctionReturn(0);
 }
 
-/* Jacobian blocks into a (column-major, as BAIJ stores them); with factor, also each block's LU
- * into the block-LU preconditioner's storage while the block is in cache (a singular block fails
- * its trajectory only). Converged (frozen) trajectories keep their old block: their zero residual
- * gives a zero update with any block. */
-SLIM_ALWAYS_INLINE PetscErrorCode JacobianPass(SlimStepper st, const PetscReal *x, PetscReal *a, PetscBool factor, const PetscInt n, const PetscInt d)
+/* Jacobian block of trajectory b at its unknowns xb into Jb (column-major, as BAIJ stores
+ * blocks), from the node derivatives of the residual at the same point if there are any; with
+ * factor, also its LU into the block-LU preconditioner's storage while the block is in cache (a
+ * singular block fails its trajectory only). */
+SLIM_ALWAYS_INLINE PetscErrorCode JacobianBlock(SlimStepper st, PetscInt b, const PetscReal *xb, PetscReal *Jb, PetscBool factor, const PetscInt n, const PetscInt d)
 {
   const PetscInt bs = (n - 1) * d, bs2 = bs * bs;
+  PetscReal     *nd = st->nd + b * st->ndstride;
 
   PetscFunctionBeginUser;
-  for (PetscInt b = 0; b < st->B; b++) {
-    PetscScalar     *Jb = a + b * bs2;
-    PetscReal       *nd = st->nd + b * st->ndstride;
-    const PetscReal *xb = x + b * bs;
-    if (st->conv[b]) continue;
-    if (st->active[b]) {
-      if (st->ndepoch[b] != st->epoch || !Same(bs, st->ndX + b * bs, xb)) {
-        PetscCall(EvalKernel(st, b, xb, NULL, nd, PETSC_FALSE, n, d));
-        Copy(bs, xb, st->ndX + b * bs);
-        st->ndepoch[b] = st->epoch;
-      }
-      JacobianKernel(st, nd, Jb, n, d);
-      if (st->Gend) SlimStepStoreEndRow(st, b, nd);
-      if (factor) {
-        PetscReal *LU = st->blu + (size_t)b * bs2;
-        Copy(bs2, Jb, LU);
-        if (DenseLUFactorKernel(bs, LU, st->bpiv + b * bs) >= 0) SlimStepMarkFailed(st, b, SNES_DIVERGED_LINEAR_SOLVE);
-      }
-    } else {
-      for (PetscInt i = 0; i < bs2; i++) Jb[i] = 0;
-      for (PetscInt i = 0; i < bs; i++) Jb[i * bs + i] = 1.0;
-    }
+  if (st->ndepoch[b] != st->epoch || !Same(bs, st->ndX + b * bs, xb)) {
+    PetscCall(EvalKernel(st, b, xb, NULL, nd, PETSC_FALSE, n, d));
+    Copy(bs, xb, st->ndX + b * bs);
+    st->ndepoch[b] = st->epoch;
+  }
+  JacobianKernel(st, nd, Jb, n, d);
+  if (st->Gend) SlimStepStoreEndRow(st, b, nd);
+  if (factor) {
+    PetscReal *LU = st->blu + (size_t)b * bs2;
+    Copy(bs2, Jb, LU);
+    if (DenseLUFactorKernel(bs, LU, st->bpiv + b * bs) >= 0) SlimStepMarkFailed(st, b, SNES_DIVERGED_LINEAR_SOLVE);
   }
   PetscFunctionReturn(0);
 }
 
-SLIM_ALWAYS_INLINE void ApplyPass(SlimStepper st, const PetscReal *xa, PetscReal *ya, const PetscInt n, const PetscInt d)
+SLIM_ALWAYS_INLINE void IdentityBlock(PetscReal *Jb, const PetscInt bs)
+{
+  for (PetscInt i = 0; i < bs * bs; i++) Jb[i] = 0;
+  for (PetscInt i = 0; i < bs; i++) Jb[i * bs + i] = 1.0;
+}
+
+/* Jacobian blocks into a, factored too with factor. Converged (frozen) trajectories keep their
+ * old block: their zero residual gives a zero update with any block. */
+SLIM_ALWAYS_INLINE PetscErrorCode JacobianPass(SlimStepper st, const PetscReal *x, PetscReal *a, PetscBool factor, const PetscInt n, const PetscInt d)
 {
   const PetscInt bs = (n - 1) * d;
+
+  PetscFunctionBeginUser;
+  for (PetscInt b = 0; b < st->B; b++) {
+    if (st->conv[b]) continue;
+    if (st->active[b]) PetscCall(JacobianBlock(st, b, x + b * bs, a + b * bs * bs, factor, n, d));
+    else IdentityBlock(a + b * bs * bs, bs);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The block solves y = J^-1 x. With X (SNES's current unknowns; st->pcjac), each block is first
+ * assembled into a and factored, in the same pass: the Jacobian, its factorisation and the solve
+ * of a trajectory one after the other while its node derivatives are in cache. */
+SLIM_ALWAYS_INLINE PetscErrorCode ApplyPass(SlimStepper st, const PetscReal *X, PetscReal *a, const PetscReal *xa, PetscReal *ya, const PetscInt n, const PetscInt d)
+{
+  const PetscInt bs = (n - 1) * d;
+
+  PetscFunctionBeginUser;
   for (PetscInt b = 0; b < st->B; b++) {
     PetscScalar *yb = ya + b * bs;
     Copy(bs, xa + b * bs, yb);
     /* frozen and failed trajectories: zero residual, zero update */
-    if (st->conv[b] || !st->active[b]) continue;
+    if (st->conv[b]) continue;
+    if (X) {
+      if (st->active[b]) PetscCall(JacobianBlock(st, b, X + b * bs, a + b * bs * bs, PETSC_TRUE, n, d));
+      else IdentityBlock(a + b * bs * bs, bs);
+    }
+    if (!st->active[b]) continue;
     DenseLUSolveTransposeKernel(bs, st->blu + (size_t)b * bs * bs, st->bpiv + b * bs, yb);
   }
+  PetscFunctionReturn(0);
 }
 
 /* Per-trajectory tests; returns whether every active trajectory has converged. */
@@ -111,7 +133,7 @@ SLIM_ALWAYS_INLINE PetscBool ConvergedPass(SlimStepper st, PetscInt it, PetscRea
 typedef struct {
   PetscErrorCode (*function)(SlimStepper, const PetscReal *, PetscReal *);
   PetscErrorCode (*jacobian)(SlimStepper, const PetscReal *, PetscReal *, PetscBool);
-  void (*apply)(SlimStepper, const PetscReal *, PetscReal *);
+  PetscErrorCode (*apply)(SlimStepper, const PetscReal *, PetscReal *, const PetscReal *, PetscReal *);
   PetscBool (*converged)(SlimStepper, PetscInt, PetscReal *, const PetscReal *, const PetscReal *);
 } SNESPasses;
 
@@ -124,9 +146,9 @@ typedef struct {
   { \
     return JacobianPass(st, x, a, factor, (N) ? (N) : st->n, DOF); \
   } \
-  static void Apply_##N##_##DOF(SlimStepper st, const PetscReal *x, PetscReal *y) \
+  static PetscErrorCode Apply_##N##_##DOF(SlimStepper st, const PetscReal *X, PetscReal *a, const PetscReal *x, PetscReal *y) \
   { \
-    ApplyPass(st, x, y, (N) ? (N) : st->n, DOF); \
+    return ApplyPass(st, X, a, x, y, (N) ? (N) : st->n, DOF); \
   } \
   static PetscBool Converged_##N##_##DOF(SlimStepper st, PetscInt it, PetscReal *f, const PetscReal *x, const PetscReal *y) \
   { \
@@ -143,9 +165,9 @@ static PetscErrorCode Jacobian_Generic(SlimStepper st, const PetscReal *x, Petsc
 {
   return JacobianPass(st, x, a, factor, st->n, st->dof);
 }
-static void Apply_Generic(SlimStepper st, const PetscReal *x, PetscReal *y)
+static PetscErrorCode Apply_Generic(SlimStepper st, const PetscReal *X, PetscReal *a, const PetscReal *x, PetscReal *y)
 {
-  ApplyPass(st, x, y, st->n, st->dof);
+  return ApplyPass(st, X, a, x, y, st->n, st->dof);
 }
 static PetscBool Converged_Generic(SlimStepper st, PetscInt it, PetscReal *f, const PetscReal *x, const PetscReal *y)
 {
@@ -180,16 +202,34 @@ static PetscErrorCode FormFunction(SNES snes, Vec X, Vec R, void *ctx)
   PetscFunctionReturn(0);
 }
 
+/* Whether SNES runs the default preconditioner (block LU of st->J) */
+static PetscErrorCode IsBlockLU(SlimStepper st, PetscBool *flg)
+{
+  KSP   ksp;
+  PC    pc;
+  Mat   P;
+  void *ctx;
+
+  PetscFunctionBeginUser;
+  PetscCall(SNESGetKSP(st->snes, &ksp));
+  PetscCall(KSPGetPC(ksp, &pc));
+  PetscCall(PetscObjectTypeCompare((PetscObject)pc, PCSHELL, flg));
+  if (!*flg) PetscFunctionReturn(0);
+  PetscCall(PCShellGetContext(pc, &ctx));
+  PetscCall(PCGetOperators(pc, NULL, &P));
+  *flg = (PetscBool)(ctx == (void *)st && P == st->J);
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode FormJacobian(SNES snes, Vec X, Mat J, Mat Jpre, void *ctx)
 {
   SlimStepper        st = (SlimStepper)ctx;
   const PetscScalar *x;
   PetscScalar       *a;
-  KSP                ksp;
-  PC                 pc;
   PetscBool          blocklu;
 
   PetscFunctionBeginUser;
+  (void)snes;
   (void)J;
   /* linear families: the Jacobian depends on neither the state nor the step, so it is assembled
    * (and the preconditioner factored) once until dt, parameters or the active set change */
@@ -197,14 +237,8 @@ static PetscErrorCode FormJacobian(SNES snes, Vec X, Mat J, Mat Jpre, void *ctx)
   PetscCall(PetscLogEventBegin(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
   /* the default block-LU preconditioner is factored here, where each block is in cache; its
    * blocks need no assembly (an O(B) pass per iteration) */
-  PetscCall(SNESGetKSP(snes, &ksp));
-  PetscCall(KSPGetPC(ksp, &pc));
-  PetscCall(PetscObjectTypeCompare((PetscObject)pc, PCSHELL, &blocklu));
-  if (blocklu) {
-    void *pcctx;
-    PetscCall(PCShellGetContext(pc, &pcctx));
-    blocklu = (PetscBool)(pcctx == (void *)st && Jpre == st->J);
-  }
+  PetscCall(IsBlockLU(st, &blocklu));
+  blocklu = (PetscBool)(blocklu && Jpre == st->J);
   st->jac_valid = PETSC_TRUE; /* before the pass: a block that fails in it invalidates it again */
   PetscCall(VecGetArrayRead(X, &x));
   PetscCall(MatSeqBAIJGetArray(Jpre, &a));
@@ -239,7 +273,7 @@ static PetscErrorCode BlockLUSetUp(PC pc)
   PetscFunctionBeginUser;
   PetscCall(PCShellGetContext(pc, &st));
   PetscCall(PCGetOperators(pc, NULL, &P));
-  if (P == st->J && st->blufresh) PetscFunctionReturn(0);
+  if (st->pcjac || (P == st->J && st->blufresh)) PetscFunctionReturn(0); /* factored by FormJacobian or the apply */
   PetscCall(MatSeqBAIJGetArray(P, &aw)); /* no read-only variant in PETSc 3.18 */
   a = aw;
   for (PetscInt b = 0; b < st->B; b++) {
@@ -256,16 +290,30 @@ static PetscErrorCode BlockLUSetUp(PC pc)
 static PetscErrorCode BlockLUApply(PC pc, Vec x, Vec y)
 {
   SlimStepper        st;
-  const PetscScalar *xa;
-  PetscScalar       *ya;
+  const PetscScalar *xa, *Xa = NULL;
+  PetscScalar       *ya, *a = NULL;
 
   PetscFunctionBeginUser;
   PetscCall(PCShellGetContext(pc, &st));
+  if (st->pcjac) {
+    Vec X;
+    PetscCall(PetscLogEventBegin(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
+    PetscCall(SNESGetSolution(st->snes, &X));
+    PetscCall(VecGetArrayRead(X, &Xa));
+    PetscCall(MatSeqBAIJGetArray(st->J, &a));
+  }
   PetscCall(VecGetArrayRead(x, &xa));
   PetscCall(VecGetArrayWrite(y, &ya));
-  GetPasses(st)->apply(st, xa, ya);
+  PetscCall(GetPasses(st)->apply(st, Xa, a, xa, ya));
   PetscCall(VecRestoreArrayRead(x, &xa));
   PetscCall(VecRestoreArrayWrite(y, &ya));
+  if (st->pcjac) {
+    Vec X;
+    PetscCall(SNESGetSolution(st->snes, &X));
+    PetscCall(VecRestoreArrayRead(X, &Xa));
+    PetscCall(MatSeqBAIJRestoreArray(st->J, &a));
+    PetscCall(PetscLogEventEnd(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -352,7 +400,7 @@ PetscErrorCode SlimStepStep_SNES(SlimStepper st, PetscInt *its)
 {
   PetscScalar        *x;
   SNESConvergedReason reason;
-  PetscInt            lits;
+  PetscInt            lits, lag;
 
   PetscFunctionBeginUser;
   st->epoch++; /* node derivatives of the last step belong to another time */
@@ -364,7 +412,17 @@ PetscErrorCode SlimStepStep_SNES(SlimStepper st, PetscInt *its)
   }
   if (st->ksponly) PetscCall(PetscArraycpy(st->Xpred, x, st->B * st->bs));
   PetscCall(VecRestoreArray(st->X, &x));
+  /* Newton with the default preconditioner: the Jacobian blocks are assembled and factored in
+   * its apply (one pass instead of three), so SNES is told not to ask for the Jacobian (lag -1)
+   * during the solve; outside of it SNESComputeJacobian works as usual. A lag the user set, a
+   * linear family (Jacobian cached across steps) or another PC keep the Jacobian callback. */
+  PetscCall(SNESGetLagJacobian(st->snes, &lag));
+  PetscCall(IsBlockLU(st, &st->pcjac));
+  st->pcjac = (PetscBool)(st->pcjac && lag == 1 && !st->fam->linear);
+  if (st->pcjac) PetscCall(SNESSetLagJacobian(st->snes, -1));
   PetscCall(SNESSolve(st->snes, NULL, st->X));
+  if (st->pcjac) PetscCall(SNESSetLagJacobian(st->snes, lag));
+  st->pcjac = PETSC_FALSE;
   PetscCall(SNESGetConvergedReason(st->snes, &reason));
   PetscCall(SNESGetIterationNumber(st->snes, its));
   PetscCall(SNESGetLinearSolveIterations(st->snes, &lits));

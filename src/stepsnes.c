@@ -3,9 +3,10 @@
  * each trajectory has its own convergence test and is frozen once it has converged.
  *
  * One family evaluation per Newton iteration: the residual keeps every trajectory's node
- * derivatives with the unknowns they were computed at, and the Jacobian that SNES asks for at
- * the same point is assembled from them. A Jacobian at any other point (a user's
- * SNESComputeJacobian, a line search that moved) evaluates the family itself. */
+ * derivatives with the unknowns they were computed at, and the Jacobian at the same point is
+ * assembled from them: during a step by the block-LU preconditioner's apply (Jacobian, LU and
+ * solve of a trajectory in one pass), otherwise by the Jacobian callback. A Jacobian at any other
+ * point (a user's SNESComputeJacobian, a line search that moved) evaluates the family itself. */
 #include "stepkernel.h"
 
 /* Per-trajectory blocks are short (bs = (r+1) dof): inline loops, not library calls. */
@@ -401,6 +402,8 @@ PetscErrorCode SlimStepStep_SNES(SlimStepper st, PetscInt *its)
   PetscScalar        *x;
   SNESConvergedReason reason;
   PetscInt            lits, lag;
+  KSP                 ksp;
+  PetscBool           preonly, newtonls;
 
   PetscFunctionBeginUser;
   st->epoch++; /* node derivatives of the last step belong to another time */
@@ -417,8 +420,11 @@ PetscErrorCode SlimStepStep_SNES(SlimStepper st, PetscInt *its)
    * during the solve; outside of it SNESComputeJacobian works as usual. A lag the user set, a
    * linear family (Jacobian cached across steps) or another PC keep the Jacobian callback. */
   PetscCall(SNESGetLagJacobian(st->snes, &lag));
+  PetscCall(SNESGetKSP(st->snes, &ksp));
+  PetscCall(PetscObjectTypeCompare((PetscObject)ksp, KSPPREONLY, &preonly)); /* a Krylov method would apply it repeatedly */
+  PetscCall(PetscObjectTypeCompare((PetscObject)st->snes, SNESNEWTONLS, &newtonls)); /* others may use J apart from the PC */
   PetscCall(IsBlockLU(st, &st->pcjac));
-  st->pcjac = (PetscBool)(st->pcjac && lag == 1 && !st->fam->linear);
+  st->pcjac = (PetscBool)(st->pcjac && preonly && newtonls && lag == 1 && !st->fam->linear);
   if (st->pcjac) PetscCall(SNESSetLagJacobian(st->snes, -1));
   PetscCall(SNESSolve(st->snes, NULL, st->X));
   if (st->pcjac) PetscCall(SNESSetLagJacobian(st->snes, lag));

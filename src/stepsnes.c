@@ -248,9 +248,9 @@ static PetscErrorCode FormJacobian(SNES snes, Vec X, Mat J, Mat Jpre, void *ctx)
   PetscCall(VecRestoreArrayRead(X, &x));
   st->blufresh = blocklu;
   if (!blocklu) {
-    /* other PCs: assembly marks the values as changed, including the cached inverse diagonal blocks that
-     * PCPBJACOBI uses (a state increase alone leaves that cache stale: Newton would run with the
-     * first Jacobian's inverse); with the fixed pattern it costs O(B) */
+    /* other PCs: assembly marks the values as changed, including the cached inverse diagonal
+     * blocks that PCPBJACOBI uses (a state increase alone leaves that cache stale: Newton would
+     * run with the first Jacobian's inverse); with the fixed pattern it costs O(B) */
     PetscCall(MatAssemblyBegin(Jpre, MAT_FINAL_ASSEMBLY));
     PetscCall(MatAssemblyEnd(Jpre, MAT_FINAL_ASSEMBLY));
   }
@@ -293,11 +293,11 @@ static PetscErrorCode BlockLUApply(PC pc, Vec x, Vec y)
   SlimStepper        st;
   const PetscScalar *xa, *Xa = NULL;
   PetscScalar       *ya, *a = NULL;
+  Vec                X = NULL;
 
   PetscFunctionBeginUser;
   PetscCall(PCShellGetContext(pc, &st));
   if (st->pcjac) {
-    Vec X;
     PetscCall(PetscLogEventBegin(SLIM_EVENT_Jacobian, 0, 0, 0, 0));
     PetscCall(SNESGetSolution(st->snes, &X));
     PetscCall(VecGetArrayRead(X, &Xa));
@@ -308,9 +308,7 @@ static PetscErrorCode BlockLUApply(PC pc, Vec x, Vec y)
   PetscCall(GetPasses(st)->apply(st, Xa, a, xa, ya));
   PetscCall(VecRestoreArrayRead(x, &xa));
   PetscCall(VecRestoreArrayWrite(y, &ya));
-  if (st->pcjac) {
-    Vec X;
-    PetscCall(SNESGetSolution(st->snes, &X));
+  if (X) {
     PetscCall(VecRestoreArrayRead(X, &Xa));
     PetscCall(MatSeqBAIJRestoreArray(st->J, &a));
     PetscCall(PetscLogEventEnd(SLIM_EVENT_Jacobian, 0, 0, 0, 0));

@@ -88,6 +88,8 @@ struct _n_SlimStepper {
   Vec                  X, R;
   PetscReal           *blu;  /* default PC: B factored blocks (transposed, as BAIJ stores them) */
   PetscInt            *bpiv; /* and their pivots */
+  PetscBool            blufresh; /* blu holds the factors of J's values (FormJacobian wrote both) */
+  PetscBool            pcjac;    /* during SNESSolve: the block-LU apply assembles and factors J */
   SlimStepStats        stats;
   PetscInt             mon_stride;
   SlimStepperMonitorFn mon;

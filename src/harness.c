@@ -71,17 +71,6 @@ PetscErrorCode SlimHarnessCreate(MPI_Comm comm, SlimHarness *h)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SlimTaskKindSetStage(SlimTaskKind k, const char name[])
-{
-  PetscFunctionBeginUser;
-  PetscCall(PetscLogStageGetId(name, &k->stage));
-  if (k->stage < 0) PetscCall(PetscLogStageRegister(name, &k->stage));
-  /* touched on every rank so -log_view names it, whoever ran what */
-  PetscCall(PetscLogStagePush(k->stage));
-  PetscCall(PetscLogStagePop());
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode SlimHarnessDestroy(SlimHarness *h)
 {
   PetscFunctionBeginUser;
@@ -253,13 +242,6 @@ PetscErrorCode SlimHarnessTaskDecode(SlimHarness h, PetscInt task, SlimTaskKind 
       PetscFunctionReturn(0);
     }
   SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "task %" PetscInt_FMT " is out of range [0, %" PetscInt_FMT ")", task, h->ntask);
-}
-
-PetscErrorCode SlimTaskKindDestroyData(SlimTaskKind k)
-{
-  PetscFunctionBeginUser;
-  PetscCall(PetscFree(k->data));
-  PetscFunctionReturn(0);
 }
 
 static PetscErrorCode ComputeCosts(SlimHarness h)
@@ -539,12 +521,21 @@ typedef struct {
   PetscBool complete;
 } EndCtx;
 
+/* Rank 0 alone: the /orders rows. */
+static PetscErrorCode WriteOrders(SlimHarness h, void *ctx)
+{
+  (void)ctx;
+  PetscFunctionBeginUser;
+  PetscCall(SlimOrdersWrite(h));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode WriteEnd(SlimHarness h, void *ctx)
 {
   EndCtx *e = (EndCtx *)ctx;
 
   PetscFunctionBeginUser;
-  PetscCall(SlimOrdersWrite(h));
+  PetscCall(SlimHarnessWriteStep(h, WriteOrders, NULL));
   PetscCall(SlimSessionWrite(h, e->makespan, e->complete));
   PetscFunctionReturn(0);
 }

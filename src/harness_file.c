@@ -164,7 +164,9 @@ PetscErrorCode SlimHarnessAgreeWrites(SlimHarness h)
 }
 
 /* Calls fn(h, ctx) on every rank with errors caught, then agrees on them: for the collective
- * steps that write (definitions, the end of the session, closing the file). */
+ * steps that write (definitions, the end of the session, closing the file). Steps nest: an
+ * independent write followed by collective calls inside fn is a step of its own, so that its
+ * failure is every rank's error before they are reached. */
 PetscErrorCode SlimHarnessWriteStep(SlimHarness h, PetscErrorCode (*fn)(SlimHarness, void *), void *ctx)
 {
   PetscErrorCode ierr;
@@ -222,18 +224,27 @@ static PetscErrorCode StartNew(SlimHarness h, const char **path)
   PetscFunctionReturn(0);
 }
 
-/* Everything written before the first task: definitions, provenance, this session's group. */
+/* Rank 0 alone (independent writes): the definition rows of a new file. */
+static PetscErrorCode WriteDefinitions(SlimHarness h, void *ctx)
+{
+  (void)ctx;
+  PetscFunctionBeginUser;
+  if (h->resume || h->rank) PetscFunctionReturn(0);
+  for (PetscInt k = 0; k < h->nkinds; k++)
+    if (h->kinds[k]->ops.writedefinitions) PetscCall(h->kinds[k]->ops.writedefinitions(h->kinds[k]));
+  PetscCall(SlimTasksWriteDefinitions(h));
+  PetscFunctionReturn(0);
+}
+
+/* Everything written before the first task: definitions, provenance, this session's group.
+ * Rank 0's independent writes are agreed on before the collective calls that follow. */
 static PetscErrorCode Create(SlimHarness h, void *ctx)
 {
   (void)ctx;
   PetscFunctionBeginUser;
   if (!h->resume) PetscCall(SlimOutputSetAttrString(h->out, "/", "sweep_signature", h->sw->signature));
   PetscCall(DefineTables(h, PETSC_TRUE));
-  if (!h->resume && !h->rank) {
-    for (PetscInt k = 0; k < h->nkinds; k++)
-      if (h->kinds[k]->ops.writedefinitions) PetscCall(h->kinds[k]->ops.writedefinitions(h->kinds[k]));
-    PetscCall(SlimTasksWriteDefinitions(h));
-  }
+  PetscCall(SlimHarnessWriteStep(h, WriteDefinitions, NULL));
   PetscCall(SlimSessionBegin(h));
   PetscCall(SlimOutputFlush(h->out));
   PetscFunctionReturn(0);

@@ -443,38 +443,12 @@ static PetscErrorCode RunOne(SlimHarness h, PetscInt task, PetscInt *nfail)
   PetscFunctionReturn(0);
 }
 
-/* Copies every finished row of every part into the output (rank 0). */
-static PetscErrorCode MergeParts(SlimHarness h)
-{
-  char          *list, *tok, *save;
-  PetscInt       nparts = 0, copied;
-  PetscErrorCode ierr = 0;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscStrallocpy(h->merge, &list));
-  for (tok = strtok_r(list, ",", &save); tok && !ierr; tok = strtok_r(NULL, ",", &save), nparts++) {
-    ierr = SlimOutputMerge(h->out, tok, h->sw->signature, "-sweep_merge", &copied);
-    if (!ierr && !h->quiet) ierr = PetscPrintf(PETSC_COMM_SELF, "slimsweep: merged %s (%" PetscInt_FMT " table cells copied)\n", tok, copied);
-  }
-  PetscCall(PetscFree(list));
-  PetscCall(ierr);
-  PetscCheck(nparts > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-sweep_merge: no part files given");
-  PetscFunctionReturn(0);
-}
-
 /* Combines the parts instead of computing; then the file is checked like a resumed one. A
  * failed merge fails every rank alike (the temporary file is removed, -output is untouched). */
 static PetscErrorCode Merge(SlimHarness h, PetscInt *ndone)
 {
-  PetscErrorCode ierr = 0;
-
   PetscFunctionBeginUser;
-  if (!h->rank) {
-    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-    ierr = MergeParts(h);
-    PetscCall(PetscPopErrorHandler());
-  }
-  PetscCall(SlimHarnessAgreeError(h, ierr));
+  PetscCall(SlimHarnessMergeParts(h));
   PetscCall(ReadDone(h));
   *ndone          = h->rank ? 0 : h->ndone_before; /* summed over ranks by the caller */
   h->ndone_before = 0;

@@ -9,7 +9,8 @@
  *    ends in order (a failed run leaves it untouched and removes its temporary file);
  *  - a resume checks the file read-only before it writes anything;
  *  - a write failure on any rank (ENOSPC) ends every rank alike, before the next collective
- *    call, with exit status SLIM_EXIT_WRITE; rows written before stay in the file. */
+ *    call, with exit status SLIM_EXIT_WRITE; rows written before stay in the file.
+ * The merge driver (-sweep_merge) is here too: it writes the parts into the file. */
 #define _GNU_SOURCE /* fallocate, FALLOC_FL_KEEP_SIZE */
 #include <errno.h>
 #include <fcntl.h>
@@ -303,5 +304,40 @@ PetscErrorCode SlimHarnessCloseFile(SlimHarness h)
     PetscCall(SlimReplaceCommit(h->repl));
     PetscCall(SlimReplaceDestroy(&h->repl));
   }
+  PetscFunctionReturn(0);
+}
+
+/* Copies every finished row of every part into the output (rank 0). */
+static PetscErrorCode MergeParts(SlimHarness h)
+{
+  char          *list, *tok, *save;
+  PetscInt       nparts = 0, copied;
+  PetscErrorCode ierr = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrallocpy(h->merge, &list));
+  for (tok = strtok_r(list, ",", &save); tok && !ierr; tok = strtok_r(NULL, ",", &save), nparts++) {
+    ierr = SlimOutputMerge(h->out, tok, h->sw->signature, "-sweep_merge", &copied);
+    if (!ierr && !h->quiet) ierr = PetscPrintf(PETSC_COMM_SELF, "slimsweep: merged %s (%" PetscInt_FMT " table cells copied)\n", tok, copied);
+  }
+  PetscCall(PetscFree(list));
+  PetscCall(ierr);
+  PetscCheck(nparts > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-sweep_merge: no part files given");
+  PetscFunctionReturn(0);
+}
+
+/* Collective: rank 0 copies the parts (-sweep_merge) into the file; a failure fails every rank
+ * alike (the temporary file is removed, -output is untouched). */
+PetscErrorCode SlimHarnessMergeParts(SlimHarness h)
+{
+  PetscErrorCode ierr = 0;
+
+  PetscFunctionBeginUser;
+  if (!h->rank) {
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = MergeParts(h);
+    PetscCall(PetscPopErrorHandler());
+  }
+  PetscCall(SlimHarnessAgreeError(h, ierr));
   PetscFunctionReturn(0);
 }

@@ -191,6 +191,7 @@ PETSC_EXTERN PetscErrorCode SlimHarnessPrintEstimate(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimHarnessOpenFile(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimHarnessCloseFile(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimHarnessKeepWriteFailure(SlimHarness h, PetscErrorCode ierr);
+PETSC_EXTERN PetscErrorCode SlimHarnessMergeParts(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimHarnessAgreeWrites(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimHarnessAgree(SlimHarness h, PetscErrorCode code, const char msg[]);
 PETSC_EXTERN PetscErrorCode SlimHarnessAgreeError(SlimHarness h, PetscErrorCode ierr);

@@ -990,11 +990,16 @@ def test_writefail(exe, tmp):
     temporary file left, and -sweep_resume completes the file to a clean run's results.
     SLIM_TEST_FAIL_WRITE=N:R (tests only) fails the N-th independent write of rank R."""
     seen = set()
-    for name, args in (("fits", FAILWRITE), ("training", TRAIN + ["-train_block", "256"])):
+    scan = [f"{n}:{rank}" for rank in (0, 1) for n in (1, 3, 8, 13, 21, 34, 55, 89, 144)]
+    # one point and one landscape task: rank 0 writes the landscape after its definition rows
+    land = FAILWRITE[:8] + ["-sweep_sigma", "0", "-sweep_baselines", "none", "-sweep_repeats", "0", "-fit_guesses", "0",
+                            "-fit_loss", "trajectory", "-landscape_params", "m,k", "-landscape_n", "8", "-sweep_quiet"]
+    for name, args, specs in (("fits", FAILWRITE, scan), ("training", TRAIN + ["-train_block", "256"], scan),
+                              ("landscape", land, [f"{n}:0" for n in range(17, 24)])):
         clean = os.path.join(tmp, name + "-clean.h5")
         r = mpirun(2, exe, args + ["-output", clean])
         check(r.returncode == 0, f"{name}: clean run exit {r.returncode}: {r.stderr[-300:]}")
-        for spec in [f"{n}:{rank}" for rank in (0, 1) for n in (1, 3, 8, 13, 21, 34, 55, 89, 144)]:
+        for spec in specs:
             out = os.path.join(tmp, f"{name}-{spec.replace(':', '_')}.h5")
             env = dict(ENV, SLIM_TEST_FAIL_WRITE=spec)
             try:
@@ -1020,7 +1025,7 @@ def test_writefail(exe, tmp):
             # keep /tasks status -1 (their accounting was still buffered), as after a SIGKILL
             compare_results(clean, out, f"{name} {spec} resumed", skip=("tasks/",))
     print(f"injected write failures in: {sorted(seen)}", flush=True)
-    for what in ("points", "fits", "fit_summary", "fit_obs", "training"):
+    for what in ("points", "fits", "fit_summary", "fit_obs", "training", "landscape"):
         check(what in seen, f"no injected failure hit a write of {what}")
 
 

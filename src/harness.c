@@ -71,17 +71,6 @@ PetscErrorCode SlimHarnessCreate(MPI_Comm comm, SlimHarness *h)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SlimTaskKindSetStage(SlimTaskKind k, const char name[])
-{
-  PetscFunctionBeginUser;
-  PetscCall(PetscLogStageGetId(name, &k->stage));
-  if (k->stage < 0) PetscCall(PetscLogStageRegister(name, &k->stage));
-  /* touched on every rank so -log_view names it, whoever ran what */
-  PetscCall(PetscLogStagePush(k->stage));
-  PetscCall(PetscLogStagePop());
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode SlimHarnessDestroy(SlimHarness *h)
 {
   PetscFunctionBeginUser;
@@ -253,13 +242,6 @@ PetscErrorCode SlimHarnessTaskDecode(SlimHarness h, PetscInt task, SlimTaskKind 
       PetscFunctionReturn(0);
     }
   SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "task %" PetscInt_FMT " is out of range [0, %" PetscInt_FMT ")", task, h->ntask);
-}
-
-PetscErrorCode SlimTaskKindDestroyData(SlimTaskKind k)
-{
-  PetscFunctionBeginUser;
-  PetscCall(PetscFree(k->data));
-  PetscFunctionReturn(0);
 }
 
 static PetscErrorCode ComputeCosts(SlimHarness h)
@@ -461,38 +443,12 @@ static PetscErrorCode RunOne(SlimHarness h, PetscInt task, PetscInt *nfail)
   PetscFunctionReturn(0);
 }
 
-/* Copies every finished row of every part into the output (rank 0). */
-static PetscErrorCode MergeParts(SlimHarness h)
-{
-  char          *list, *tok, *save;
-  PetscInt       nparts = 0, copied;
-  PetscErrorCode ierr = 0;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscStrallocpy(h->merge, &list));
-  for (tok = strtok_r(list, ",", &save); tok && !ierr; tok = strtok_r(NULL, ",", &save), nparts++) {
-    ierr = SlimOutputMerge(h->out, tok, h->sw->signature, "-sweep_merge", &copied);
-    if (!ierr && !h->quiet) ierr = PetscPrintf(PETSC_COMM_SELF, "slimsweep: merged %s (%" PetscInt_FMT " table cells copied)\n", tok, copied);
-  }
-  PetscCall(PetscFree(list));
-  PetscCall(ierr);
-  PetscCheck(nparts > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-sweep_merge: no part files given");
-  PetscFunctionReturn(0);
-}
-
 /* Combines the parts instead of computing; then the file is checked like a resumed one. A
  * failed merge fails every rank alike (the temporary file is removed, -output is untouched). */
 static PetscErrorCode Merge(SlimHarness h, PetscInt *ndone)
 {
-  PetscErrorCode ierr = 0;
-
   PetscFunctionBeginUser;
-  if (!h->rank) {
-    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-    ierr = MergeParts(h);
-    PetscCall(PetscPopErrorHandler());
-  }
-  PetscCall(SlimHarnessAgreeError(h, ierr));
+  PetscCall(SlimHarnessMergeParts(h));
   PetscCall(ReadDone(h));
   *ndone          = h->rank ? 0 : h->ndone_before; /* summed over ranks by the caller */
   h->ndone_before = 0;
@@ -539,12 +495,21 @@ typedef struct {
   PetscBool complete;
 } EndCtx;
 
+/* Rank 0 alone: the /orders rows. */
+static PetscErrorCode WriteOrders(SlimHarness h, void *ctx)
+{
+  (void)ctx;
+  PetscFunctionBeginUser;
+  PetscCall(SlimOrdersWrite(h));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode WriteEnd(SlimHarness h, void *ctx)
 {
   EndCtx *e = (EndCtx *)ctx;
 
   PetscFunctionBeginUser;
-  PetscCall(SlimOrdersWrite(h));
+  PetscCall(SlimHarnessWriteStep(h, WriteOrders, NULL));
   PetscCall(SlimSessionWrite(h, e->makespan, e->complete));
   PetscFunctionReturn(0);
 }

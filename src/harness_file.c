@@ -9,7 +9,8 @@
  *    ends in order (a failed run leaves it untouched and removes its temporary file);
  *  - a resume checks the file read-only before it writes anything;
  *  - a write failure on any rank (ENOSPC) ends every rank alike, before the next collective
- *    call, with exit status SLIM_EXIT_WRITE; rows written before stay in the file. */
+ *    call, with exit status SLIM_EXIT_WRITE; rows written before stay in the file.
+ * The merge driver (-sweep_merge) is here too: it writes the parts into the file. */
 #define _GNU_SOURCE /* fallocate, FALLOC_FL_KEEP_SIZE */
 #include <errno.h>
 #include <fcntl.h>
@@ -164,7 +165,9 @@ PetscErrorCode SlimHarnessAgreeWrites(SlimHarness h)
 }
 
 /* Calls fn(h, ctx) on every rank with errors caught, then agrees on them: for the collective
- * steps that write (definitions, the end of the session, closing the file). */
+ * steps that write (definitions, the end of the session, closing the file). Steps nest: an
+ * independent write followed by collective calls inside fn is a step of its own, so that its
+ * failure is every rank's error before they are reached. */
 PetscErrorCode SlimHarnessWriteStep(SlimHarness h, PetscErrorCode (*fn)(SlimHarness, void *), void *ctx)
 {
   PetscErrorCode ierr;
@@ -222,18 +225,27 @@ static PetscErrorCode StartNew(SlimHarness h, const char **path)
   PetscFunctionReturn(0);
 }
 
-/* Everything written before the first task: definitions, provenance, this session's group. */
+/* Rank 0 alone (independent writes): the definition rows of a new file. */
+static PetscErrorCode WriteDefinitions(SlimHarness h, void *ctx)
+{
+  (void)ctx;
+  PetscFunctionBeginUser;
+  if (h->resume || h->rank) PetscFunctionReturn(0);
+  for (PetscInt k = 0; k < h->nkinds; k++)
+    if (h->kinds[k]->ops.writedefinitions) PetscCall(h->kinds[k]->ops.writedefinitions(h->kinds[k]));
+  PetscCall(SlimTasksWriteDefinitions(h));
+  PetscFunctionReturn(0);
+}
+
+/* Everything written before the first task: definitions, provenance, this session's group.
+ * Rank 0's independent writes are agreed on before the collective calls that follow. */
 static PetscErrorCode Create(SlimHarness h, void *ctx)
 {
   (void)ctx;
   PetscFunctionBeginUser;
   if (!h->resume) PetscCall(SlimOutputSetAttrString(h->out, "/", "sweep_signature", h->sw->signature));
   PetscCall(DefineTables(h, PETSC_TRUE));
-  if (!h->resume && !h->rank) {
-    for (PetscInt k = 0; k < h->nkinds; k++)
-      if (h->kinds[k]->ops.writedefinitions) PetscCall(h->kinds[k]->ops.writedefinitions(h->kinds[k]));
-    PetscCall(SlimTasksWriteDefinitions(h));
-  }
+  PetscCall(SlimHarnessWriteStep(h, WriteDefinitions, NULL));
   PetscCall(SlimSessionBegin(h));
   PetscCall(SlimOutputFlush(h->out));
   PetscFunctionReturn(0);
@@ -292,5 +304,40 @@ PetscErrorCode SlimHarnessCloseFile(SlimHarness h)
     PetscCall(SlimReplaceCommit(h->repl));
     PetscCall(SlimReplaceDestroy(&h->repl));
   }
+  PetscFunctionReturn(0);
+}
+
+/* Copies every finished row of every part into the output (rank 0). */
+static PetscErrorCode MergeParts(SlimHarness h)
+{
+  char          *list, *tok, *save;
+  PetscInt       nparts = 0, copied;
+  PetscErrorCode ierr = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrallocpy(h->merge, &list));
+  for (tok = strtok_r(list, ",", &save); tok && !ierr; tok = strtok_r(NULL, ",", &save), nparts++) {
+    ierr = SlimOutputMerge(h->out, tok, h->sw->signature, "-sweep_merge", &copied);
+    if (!ierr && !h->quiet) ierr = PetscPrintf(PETSC_COMM_SELF, "slimsweep: merged %s (%" PetscInt_FMT " table cells copied)\n", tok, copied);
+  }
+  PetscCall(PetscFree(list));
+  PetscCall(ierr);
+  PetscCheck(nparts > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-sweep_merge: no part files given");
+  PetscFunctionReturn(0);
+}
+
+/* Collective: rank 0 copies the parts (-sweep_merge) into the file; a failure fails every rank
+ * alike (the temporary file is removed, -output is untouched). */
+PetscErrorCode SlimHarnessMergeParts(SlimHarness h)
+{
+  PetscErrorCode ierr = 0;
+
+  PetscFunctionBeginUser;
+  if (!h->rank) {
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = MergeParts(h);
+    PetscCall(PetscPopErrorHandler());
+  }
+  PetscCall(SlimHarnessAgreeError(h, ierr));
   PetscFunctionReturn(0);
 }

@@ -262,15 +262,33 @@ PetscErrorCode SlimSessionBegin(SlimHarness h)
   PetscFunctionReturn(0);
 }
 
+typedef struct {
+  const char *tab;
+  PetscReal   makespan;
+  char       *hosts;
+} RanksCtx;
+
+static PetscErrorCode WriteRanksStep(SlimHarness h, void *ctx)
+{
+  RanksCtx *c = (RanksCtx *)ctx;
+
+  PetscFunctionBeginUser;
+  PetscCall(WriteRanks(h, c->tab, c->makespan, c->hosts));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SlimSessionWrite(SlimHarness h, PetscReal makespan, PetscBool complete)
 {
-  char grp[64], tab[80], end[64], *hosts;
+  char     grp[64], tab[80], end[64], *hosts;
+  RanksCtx rc = {tab, makespan, NULL};
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogStagePush(h->stage_output));
   PetscCall(SessionPaths(h, grp, tab));
   PetscCall(PetscMalloc1(h->size * 64, &hosts));
-  PetscCall(WriteRanks(h, tab, makespan, hosts));
+  rc.hosts = hosts;
+  /* rank 0's rows are agreed on before the collective attribute writes */
+  PetscCall(SlimHarnessWriteStep(h, WriteRanksStep, &rc));
   SlimNowISO(end, sizeof(end));
   PetscCall(WriteSessionAttrs(h, grp, end, makespan, complete));
   PetscCall(WriteProvenance(h, end, hosts, complete));

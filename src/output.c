@@ -30,6 +30,8 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -321,6 +323,29 @@ PetscErrorCode SlimOutputDefineTable(SlimOutput out, const char table[], const c
 
 
 /* With <option>_fsync: push this rank's writes to stable storage (independent fdatasync). */
+/* Tests only (not documented for users): SLIM_TEST_FAIL_WRITE=N[:R] makes this process's N-th
+ * independent data write fail (only on rank R of the file's communicator if given), as a full
+ * disk would, so that the agreement on write failures can be tested where the disk reservation
+ * keeps real ones from happening. Read once. */
+PetscErrorCode SlimOutputTestFailWrite(SlimOutput out, const char what[])
+{
+  static long count = 0, fail_at = -1, fail_rank = -1;
+  static int  read  = 0;
+  int         rank;
+
+  PetscFunctionBeginUser;
+  if (!read) {
+    const char *v = getenv("SLIM_TEST_FAIL_WRITE");
+    read          = 1;
+    if (v && sscanf(v, "%ld:%ld", &fail_at, &fail_rank) < 1) fail_at = -1;
+  }
+  if (fail_at < 0) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Comm_rank(out->comm, &rank));
+  if (fail_rank >= 0 && rank != fail_rank) PetscFunctionReturn(0);
+  PetscCheck(++count != fail_at, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: writing '%s' to '%s' failed: injected failure of write %ld (SLIM_TEST_FAIL_WRITE)", out->option, what, out->path, fail_at);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SlimOutputSyncData(SlimOutput out)
 {
   PetscFunctionBeginUser;
@@ -341,6 +366,7 @@ PetscErrorCode SlimOutputWriteRows(SlimOutput out, const char table[], const cha
   PetscFunctionBeginUser;
   PetscCall(SlimOutputFindColumn(out, table, col, &e));
   if (n <= 0 || out->estimate) PetscFunctionReturn(0);
+  PetscCall(SlimOutputTestFailWrite(out, e->table));
   PetscCall(PetscLogEventBegin(SLIM_EVENT_Output, 0, 0, 0, 0));
   for (PetscInt i = 0; i < n; i++) PetscCheck(rows[i] >= 0 && (hsize_t)rows[i] < e->dims[0], PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "%s: row %" PetscInt_FMT " of table '%s' column '%s' out of range [0, %llu)", out->option, rows[i], e->table, e->col, (unsigned long long)e->dims[0]);
 
@@ -465,6 +491,7 @@ PetscErrorCode SlimOutputWriteArray(SlimOutput out, const char path[], const Pet
   PetscFunctionBeginUser;
   PetscCall(SlimOutputFindArray(out, path, &e));
   if (out->estimate) PetscFunctionReturn(0);
+  PetscCall(SlimOutputTestFailWrite(out, e->key));
   PetscCall(PetscLogEventBegin(SLIM_EVENT_Output, 0, 0, 0, 0));
   st = H5Dwrite(e->dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, out->dxpl, data);
   PetscCheck(st >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: writing array '%s' to '%s' failed", out->option, e->key, out->path);

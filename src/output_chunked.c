@@ -58,6 +58,7 @@ PetscErrorCode SlimOutputWriteBlock(SlimOutput out, const char path[], PetscInt 
   PetscCall(SlimOutputFindArray(out, path, &e));
   PetscCheck(e->rank >= 1 && row0 >= 0 && nrows >= 0 && (hsize_t)(row0 + nrows) <= e->dims[0], PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "%s: rows [%" PetscInt_FMT ", %" PetscInt_FMT ") of array '%s' out of range", out->option, row0, row0 + nrows, e->key);
   if (!nrows) PetscFunctionReturn(0);
+  PetscCall(SlimOutputTestFailWrite(out, e->key));
   PetscCall(PetscLogEventBegin(SLIM_EVENT_Output, 0, 0, 0, 0));
   for (int i = 0; i < e->rank; i++) cnt[i] = e->dims[i];
   off[0] = (hsize_t)row0, cnt[0] = (hsize_t)nrows;

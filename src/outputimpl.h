@@ -58,6 +58,9 @@ struct _n_SlimOutput {
   PetscInt64 est_bytes, est_array;  /* estimate: all datasets, largest array */
 };
 
+/* Tests only: fails the write of `what` if SLIM_TEST_FAIL_WRITE selects it (src/output.c). */
+PETSC_INTERN PetscErrorCode SlimOutputTestFailWrite(SlimOutput out, const char what[]);
+
 /* The table of open datasets (src/output_dset.c). */
 PETSC_INTERN SlimDset      *SlimDsetLookup(SlimOutput out, const char key[]);
 PETSC_INTERN PetscErrorCode SlimDsetInsert(SlimOutput out, const SlimDset *e);

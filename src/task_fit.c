@@ -308,6 +308,8 @@ typedef struct {
   PetscReal     *path, *sx, *sl, *slc;
   PetscReal      rms, rel, loss_true;
   PetscInt       nobs;
+  const char    *error; /* the caught error's message, NULL if none */
+  PetscReal      wall;
 } FitWork;
 
 /* The data, the loss at the truth (the floor the noise puts under every fit), the K fits and
@@ -423,8 +425,18 @@ static PetscErrorCode WriteSummary(SlimTaskKind k, PetscInt row, const FitWork *
   PetscFunctionReturn(0);
 }
 
-/* The /fits rows are written first and the /fit_summary status last, so a row with a status is
- * complete. A PETSc error (e.g. the truth cannot be integrated) fails this task only. */
+/* The /fits rows first and the /fit_summary status last, so a row with a status is complete. */
+static PetscErrorCode Write(SlimTaskKind k, PetscInt row, void *ctx)
+{
+  FitWork *w = (FitWork *)ctx;
+
+  PetscFunctionBeginUser;
+  if (!w->error && ((FitKind *)k->data)->K) PetscCall(WriteFits(k, row, w));
+  PetscCall(WriteSummary(k, row, w, w->error, w->wall));
+  PetscFunctionReturn(0);
+}
+
+/* A PETSc error (e.g. the truth cannot be integrated) fails this task only. */
 static PetscErrorCode Run(SlimTaskKind k, PetscInt row, SlimTaskFailure *fail)
 {
   SlimFit        fit = k->h->sw->fit;
@@ -443,17 +455,10 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt row, SlimTaskFailure *fail)
   if (fk->K && fit->store_path) PetscCall(PetscMalloc1(fk->K * (fit->max_it + 1) * (w.prob.fam->nparam + 1), &w.path));
   PetscCall(Compute(k, row, &w, &c, &ierr));
   PetscCall(PetscTime(&t1));
-  PetscCall(PetscLogStagePush(k->h->stage_output));
-  if (ierr) {
-    if (!SlimPollStopRequested()) /* a stop abandons the task: not a failure */
-      PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] fit task %" PetscInt_FMT " (point %" PetscInt_FMT ", config %" PetscInt_FMT ") failed: %s\n", k->h->rank, k->first + row, row / fk->nconf, row % fk->nconf, c.msg));
-    SlimTaskFailureSet(fail, SLIM_TASK_PETSC_ERROR, ierr, c.msg);
-  }
-  if (!SlimTaskAbandoned(fail)) { /* an abandoned task writes nothing: a resume recomputes it */
-    if (!ierr && fk->K) PetscCall(WriteFits(k, row, &w));
-    PetscCall(WriteSummary(k, row, &w, ierr ? c.msg : NULL, t1 - t0));
-  }
-  PetscCall(PetscLogStagePop());
+  PetscCall(SlimTaskCaught(k, ierr, &c, fail, "fit task %" PetscInt_FMT " (point %" PetscInt_FMT ", config %" PetscInt_FMT ")", k->first + row, row / fk->nconf, row % fk->nconf));
+  w.error = ierr ? c.msg : NULL, w.wall = t1 - t0;
+  /* an abandoned task writes nothing: a resume recomputes it */
+  if (!SlimTaskAbandoned(fail)) PetscCall(SlimTaskWrite(k, Write, row, &w));
   PetscCall(PetscFree(w.path));
   PetscCall(PetscFree3(w.sx, w.sl, w.slc));
   PetscCall(PetscFree2(w.res, w.unc));

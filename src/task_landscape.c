@@ -130,6 +130,26 @@ static PetscErrorCode IsDone(SlimTaskKind k, PetscBool done[])
   PetscFunctionReturn(0);
 }
 
+/* The rows of one block of the landscape. */
+typedef struct {
+  PetscInt       nr;
+  const PetscInt *rows;
+  const LandRow  *rec;
+} LandWrite;
+
+static PetscErrorCode Write(SlimTaskKind k, PetscInt t, void *ctx)
+{
+  const LandWrite *lw = (const LandWrite *)ctx;
+  PetscInt         point, l, blk;
+  char             path[256];
+
+  PetscFunctionBeginUser;
+  Decode(k, t, &point, &l, &blk);
+  PetscCall(Path(k, point, l, path, sizeof(path)));
+  PetscCall(SlimRecordWrite(k->h->out, path, &LandTable, ((LandKind *)k->data)->widths, 0, -1, lw->nr, lw->rows, lw->rec));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode Run(SlimTaskKind k, PetscInt t, SlimTaskFailure *fail)
 {
   SlimFit        fit = k->h->sw->fit;
@@ -141,7 +161,6 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt t, SlimTaskFailure *fail)
   LandRow       *rec;
   SlimCatch      c;
   PetscErrorCode ierr;
-  char           path[256];
 
   PetscFunctionBeginUser;
   Decode(k, t, &point, &l, &blk);
@@ -155,20 +174,15 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt t, SlimTaskFailure *fail)
   SlimCatchEnd(&c);
   PetscCall(PetscLogStagePop());
   PetscCall(SlimFitDataDestroy(&data));
-  if (ierr) {
-    if (!SlimPollStopRequested()) /* a stop abandons the task: not a failure */
-      PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] landscape task %" PetscInt_FMT " (point %" PetscInt_FMT ") failed: %s\n", k->h->rank, k->first + t, point, c.msg));
-    SlimTaskFailureSet(fail, SLIM_TASK_PETSC_ERROR, ierr, c.msg);
-  }
+  PetscCall(SlimTaskCaught(k, ierr, &c, fail, "landscape task %" PetscInt_FMT " (point %" PetscInt_FMT ")", k->first + t, point));
   for (PetscInt i = 0; i < nr; i++) {
     rows[i] = i0 + i;
     rec[i]  = (LandRow){ierr ? NULL : loss + i * n, ierr ? NULL : lossc + i * n, k->h->rank, ierr ? 1 : 0};
   }
-  if (!SlimTaskAbandoned(fail)) { /* an abandoned task writes nothing: a resume recomputes it */
-    PetscCall(PetscLogStagePush(k->h->stage_output));
-    PetscCall(Path(k, point, l, path, sizeof(path)));
-    PetscCall(SlimRecordWrite(k->h->out, path, &LandTable, ((LandKind *)k->data)->widths, 0, -1, nr, rows, rec));
-    PetscCall(PetscLogStagePop());
+  /* an abandoned task writes nothing: a resume recomputes it */
+  if (!SlimTaskAbandoned(fail)) {
+    LandWrite lw = {nr, rows, rec};
+    PetscCall(SlimTaskWrite(k, Write, t, &lw));
   }
   PetscCall(PetscFree4(loss, lossc, rows, rec));
   PetscFunctionReturn(0);

@@ -159,11 +159,13 @@ PetscErrorCode SlimResultKindFlush(SlimTaskKind k)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode WriteSamples(SlimResultTable rt, PetscInt row, const SlimSamples *s)
+static PetscErrorCode WriteSamples(SlimTaskKind k, PetscInt row, void *ctx)
 {
-  char       path[256];
-  PetscReal *a;
-  PetscInt   d = s->dof, nc = 3 + 2 * d;
+  SlimResultTable    rt = (SlimResultTable)k->data;
+  const SlimSamples *s  = (const SlimSamples *)ctx;
+  char               path[256];
+  PetscReal         *a;
+  PetscInt           d = s->dof, nc = 3 + 2 * d;
 
   PetscFunctionBeginUser;
   if (s->stride <= 0) PetscFunctionReturn(0);
@@ -223,32 +225,15 @@ PetscErrorCode SlimResultKindRun(SlimTaskKind k, PetscInt row, const SlimPoint *
   PetscCall(PetscLogStagePop());
   if (SlimTaskAbandoned(fail)) rt->npend--; /* the row queued last: a resume recomputes it */
   else if (ierr) {
-    if (!SlimPollStopRequested()) /* a stop abandons the task: not a failure */
-      PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] task %" PetscInt_FMT " failed: %s\n", h->rank, rt->k->first + row, c.msg));
+    PetscCall(SlimTaskCaught(k, ierr, &c, fail, "task %" PetscInt_FMT, rt->k->first + row));
     SlimRecordFill(&ResultTable, NULL, r);
     r->rank = h->rank, r->session = h->session;
     r->res.status = 1, r->res.fail_reason = 0, r->res.nfailed = 0;
-    SlimTaskFailureSet(fail, SLIM_TASK_PETSC_ERROR, ierr, c.msg);
   } else if (r->res.status) {
     char why[160];
     PetscCall(PetscSNPrintf(why, sizeof(why), "%s at step %" PetscInt_FMT " of trajectory %" PetscInt_FMT, SNESConvergedReasons[r->res.fail_reason], r->res.fail_step, r->res.fail_traj));
     SlimTaskFailureSet(fail, SLIM_TASK_SOLVE_FAILED, 0, why);
-  } else PetscCall(WriteSamples(rt, row, &s));
+  } else PetscCall(SlimTaskWrite(k, WriteSamples, row, &s));
   PetscCall(SlimSamplesDestroy(&s));
   PetscFunctionReturn(0);
-}
-
-PetscBool SlimTaskAbandoned(SlimTaskFailure *fail)
-{
-  if (!SlimPollStopRequested()) return PETSC_FALSE;
-  SlimTaskFailureSet(fail, SLIM_TASK_ABANDONED, SLIM_ERR_STOPPED, "stopped by signal");
-  return PETSC_TRUE;
-}
-
-void SlimTaskFailureSet(SlimTaskFailure *f, SlimTaskFailureType type, PetscErrorCode ierr, const char msg[])
-{
-  f->type = type;
-  f->ierr = ierr;
-  PetscStrncpy(f->msg, type == SLIM_TASK_PETSC_ERROR ? "a PETSc error: " : "", sizeof(f->msg));
-  PetscStrlcat(f->msg, msg, sizeof(f->msg));
 }

@@ -260,6 +260,8 @@ typedef struct {
   PetscReal  *theta, *t, *q, *pi, *qdot;
   PetscInt   *fail;
   PetscInt64 *fail64;
+  PetscErrorCode ierr; /* of Generate */
+  PetscLogDouble t0;   /* the block's start */
 } Block;
 
 static PetscErrorCode Generate(SlimTaskKind k, PetscInt f, PetscInt i0, PetscInt K, Block *b)
@@ -298,48 +300,53 @@ static PetscErrorCode WriteBlock(SlimTaskKind k, PetscInt f, PetscInt i0, PetscI
 }
 
 /* The arrays first, the block's status last: a block with a status has complete rows. */
-static PetscErrorCode Run(SlimTaskKind k, PetscInt t, SlimTaskFailure *fail)
+static PetscErrorCode Write(SlimTaskKind k, PetscInt t, void *ctx)
 {
-  TrainKind      *tk = (TrainKind *)k->data;
-  PetscInt        f, i0, K, S, d, row = t % tk->nblk;
-  Block           b;
-  BlockRow        rec;
-  SlimCatch       c;
-  PetscErrorCode  ierr;
-  PetscLogDouble  t0, t1;
-  char            path[192];
+  TrainKind     *tk = (TrainKind *)k->data;
+  Block         *b  = (Block *)ctx;
+  PetscInt       f, i0, K, row = t % tk->nblk;
+  BlockRow       rec;
+  PetscLogDouble t1;
+  char           path[192];
 
   PetscFunctionBeginUser;
-  PetscCall(PetscTime(&t0));
+  Decode(k, t, &f, &i0, &K);
+  SlimRecordFill(&BlockTable, NULL, &rec);
+  if (!b->ierr) {
+    PetscCall(WriteBlock(k, f, i0, K, b));
+    rec.n_failed = 0;
+    for (PetscInt i = 0; i < K; i++) rec.n_failed += b->fail[i] >= 0;
+  }
+  PetscCall(PetscTime(&t1));
+  rec.wall = t1 - b->t0, rec.rank = k->h->rank, rec.status = b->ierr ? 1 : 0;
+  PetscCall(Path(k, f, "blocks", path, sizeof(path)));
+  PetscCall(SlimRecordWrite(k->h->out, path, &BlockTable, NULL, BLOCK_NDEF, -1, 1, &row, &rec));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Run(SlimTaskKind k, PetscInt t, SlimTaskFailure *fail)
+{
+  TrainKind *tk = (TrainKind *)k->data;
+  PetscInt   f, i0, K, S, d;
+  Block      b;
+  SlimCatch  c;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscTime(&b.t0));
   Decode(k, t, &f, &i0, &K);
   S = Samples(tk, &k->h->sw->points[tk->point[f]]), d = k->h->sw->fam[f]->dof;
   PetscCall(PetscMalloc5(K * k->h->sw->fam[f]->nparam, &b.theta, S, &b.t, K * S * d, &b.q, K * S * d, &b.pi, K * S * d, &b.qdot));
   PetscCall(PetscMalloc2(K, &b.fail, K, &b.fail64));
   PetscCall(PetscLogStagePush(k->stage));
   SlimCatchBegin(&c);
-  ierr = Generate(k, f, i0, K, &b);
+  b.ierr = Generate(k, f, i0, K, &b);
   SlimCatchEnd(&c);
   PetscCall(PetscLogStagePop());
-  if (SlimTaskAbandoned(fail)) { /* a stop: the block writes nothing, a resume recomputes it */
-    PetscCall(PetscFree2(b.fail, b.fail64));
-    PetscCall(PetscFree5(b.theta, b.t, b.q, b.pi, b.qdot));
-    PetscFunctionReturn(0);
+  /* a stop: the block writes nothing, a resume recomputes it */
+  if (!SlimTaskAbandoned(fail)) {
+    PetscCall(SlimTaskCaught(k, b.ierr, &c, fail, "training block %" PetscInt_FMT " (%s, samples %" PetscInt_FMT "..%" PetscInt_FMT ")", t % tk->nblk, k->h->sw->famname[f], i0, i0 + K - 1));
+    PetscCall(SlimTaskWrite(k, Write, t, &b));
   }
-  SlimRecordFill(&BlockTable, NULL, &rec);
-  PetscCall(PetscLogStagePush(k->h->stage_output));
-  if (ierr) {
-    PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: [rank %d] training block %" PetscInt_FMT " (%s, samples %" PetscInt_FMT "..%" PetscInt_FMT ") failed: %s\n", k->h->rank, row, k->h->sw->famname[f], i0, i0 + K - 1, c.msg));
-    SlimTaskFailureSet(fail, SLIM_TASK_PETSC_ERROR, ierr, c.msg);
-  } else {
-    PetscCall(WriteBlock(k, f, i0, K, &b));
-    rec.n_failed = 0;
-    for (PetscInt i = 0; i < K; i++) rec.n_failed += b.fail[i] >= 0;
-  }
-  PetscCall(PetscTime(&t1));
-  rec.wall = t1 - t0, rec.rank = k->h->rank, rec.status = ierr ? 1 : 0;
-  PetscCall(Path(k, f, "blocks", path, sizeof(path)));
-  PetscCall(SlimRecordWrite(k->h->out, path, &BlockTable, NULL, BLOCK_NDEF, -1, 1, &row, &rec));
-  PetscCall(PetscLogStagePop());
   PetscCall(PetscFree2(b.fail, b.fail64));
   PetscCall(PetscFree5(b.theta, b.t, b.q, b.pi, b.qdot));
   PetscFunctionReturn(0);

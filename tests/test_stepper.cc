@@ -138,6 +138,17 @@ TEST(Stepper, LinearFamilyTakesOneNewtonStep)
     EXPECT_EQ(s.newton_max, 1);
     EXPECT_EQ(s.newton_total, 200);
     EXPECT_EQ(s.nfailed, 0);
+    // the sizes it was made with; statistics count again from a reset
+    PetscInt r, B, dof;
+    ASSERT_EQ(0, SlimStepperGetSizes(st.s, &r, &B, &dof));
+    EXPECT_EQ(r, 4);
+    EXPECT_EQ(B, 3);
+    EXPECT_EQ(dof, 1);
+    ASSERT_EQ(0, SlimStepperResetStats(st.s));
+    ASSERT_EQ(0, SlimStepperIntegrate(st.s, 30));
+    ASSERT_EQ(0, SlimStepperGetStats(st.s, &s));
+    EXPECT_EQ(s.steps, 30);
+    EXPECT_EQ(s.newton_total, 30);
   }
 }
 

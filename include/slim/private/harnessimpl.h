@@ -191,6 +191,7 @@ PETSC_EXTERN PetscErrorCode SlimHarnessPrintEstimate(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimHarnessOpenFile(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimHarnessCloseFile(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimHarnessKeepWriteFailure(SlimHarness h, PetscErrorCode ierr);
+PETSC_EXTERN PetscErrorCode SlimHarnessMergeParts(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimHarnessAgreeWrites(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimHarnessAgree(SlimHarness h, PetscErrorCode code, const char msg[]);
 PETSC_EXTERN PetscErrorCode SlimHarnessAgreeError(SlimHarness h, PetscErrorCode ierr);
@@ -225,3 +226,10 @@ PETSC_EXTERN PetscErrorCode SlimTasksCountFailed(SlimHarness h, PetscInt *nfaile
 PETSC_EXTERN PetscBool SlimTaskAbandoned(SlimTaskFailure *fail);
 /* Sets a typed failure; msg says what failed (a caught PETSc error's message, a solve's reason). */
 PETSC_EXTERN void SlimTaskFailureSet(SlimTaskFailure *f, SlimTaskFailureType type, PetscErrorCode ierr, const char msg[]);
+/* A caught error ierr (0: nothing) of a task: unless a stop was requested, one stderr line
+ * "[rank] <fmt...> failed: <c->msg>"; *fail becomes a PETSc error failure (src/task_common.c). */
+PETSC_EXTERN PetscErrorCode SlimTaskCaught(SlimTaskKind k, PetscErrorCode ierr, const SlimCatch *c, SlimTaskFailure *fail, const char fmt[], ...) PETSC_ATTRIBUTE_FORMAT(5, 6);
+/* Calls write(k, t, ctx) from inside ops.run with errors caught under the output stage: a
+ * failure is kept (SlimHarnessKeepWriteFailure) for the next agreement of all ranks, not raised,
+ * and after one nothing more is written (the task is recomputed on resume). */
+PETSC_EXTERN PetscErrorCode SlimTaskWrite(SlimTaskKind k, PetscErrorCode (*write)(SlimTaskKind, PetscInt, void *), PetscInt t, void *ctx);

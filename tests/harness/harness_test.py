@@ -161,9 +161,10 @@ def descendants(pid):
 
 
 def test_kill(exe, tmp):
-    # many points of similar, non-trivial cost so a kill lands part-way
+    # many points of similar, non-trivial cost so a kill lands part-way (the run must last a few
+    # seconds: N follows the stepper's speed)
     sweep = ["-sweep_family", "kepler", "-sweep_r", "1,2", "-sweep_dt", "0.01,0.009,0.008,0.007,0.006,0.005",
-             "-sweep_N", "4000", "-sweep_B", "1,2", "-sweep_repeats", "2", "-sweep_baselines", "4", "-sweep_quiet",
+             "-sweep_N", "20000", "-sweep_B", "1,2", "-sweep_repeats", "2", "-sweep_baselines", "4", "-sweep_quiet",
              "-sweep_flush_interval", "0"]
     full = os.path.join(tmp, "full.h5")
     r = mpirun(2, exe, sweep + ["-output", full])

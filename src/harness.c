@@ -483,7 +483,7 @@ static PetscErrorCode PrintEnd(SlimHarness h, PetscInt ndone, PetscInt todo, Pet
   if (h->rank) PetscFunctionReturn(0);
   if (complete) PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: done: %" PetscInt_FMT " tasks (%" PetscInt_FMT " failed) in %.2f s on %d ranks; results in %s\n", ndone, nfail, tend - h->tstart, h->size, h->output));
   else if (h->merge[0]) PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: merged %" PetscInt_FMT " of %" PetscInt_FMT " tasks into %s; the parts lack the other %" PetscInt_FMT ": compute them with -sweep_resume\n", ndone, h->ntask, h->output, h->ntask - ndone));
-  else PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: stopped by signal after %" PetscInt_FMT " of %" PetscInt_FMT " remaining tasks; finished results are in %s; rerun with -sweep_resume to finish\n", ndone, todo, h->output));
+  else PetscCall(PetscPrintf(PETSC_COMM_SELF, "slimsweep: stopped by signal after %" PetscInt_FMT " of %" PetscInt_FMT " remaining tasks (%.2f s from the signal to the end of the run); finished results are in %s; rerun with -sweep_resume to finish\n", ndone, todo, (double)SlimPollStopElapsed(), h->output));
   if (nfail) PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: %" PetscInt_FMT " task(s) failed and are recorded as failed in %s; first: %s\n", nfail, h->output, h->fail_text));
   if (h->nfailed_before) PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "slimsweep: %" PetscInt_FMT " task(s) are recorded as failed in %s by %s (see /tasks/status and the tables' status columns)\n", h->nfailed_before, h->output, h->merge[0] ? "the merged parts" : "earlier sessions"));
   PetscFunctionReturn(0);

@@ -1,5 +1,6 @@
 /* SlimPoll (include/slim/poll.h). */
 #include <signal.h>
+#include <time.h>
 #include <slim/poll.h>
 
 static SlimPollFn            poll_fn;
@@ -7,6 +8,7 @@ static void                 *poll_ctx;
 static PetscInt              poll_every = 256, poll_count;
 static volatile sig_atomic_t stop_requested;
 static PetscBool             stop_check;
+static struct timespec       stop_time; /* when the first stop was requested */
 
 PetscErrorCode SlimPollSet(SlimPollFn fn, void *ctx, PetscInt every)
 {
@@ -32,7 +34,18 @@ PetscErrorCode SlimPoll(void)
 
 void SlimPollRequestStop(void)
 {
+  /* clock_gettime is async-signal-safe; the first request's time is the one that counts */
+  if (!stop_requested) clock_gettime(CLOCK_MONOTONIC, &stop_time);
   stop_requested = 1;
+}
+
+PetscReal SlimPollStopElapsed(void)
+{
+  struct timespec now;
+
+  if (!stop_requested) return -1;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (PetscReal)(now.tv_sec - stop_time.tv_sec) + 1e-9 * (PetscReal)(now.tv_nsec - stop_time.tv_nsec);
 }
 
 PetscBool SlimPollStopRequested(void)

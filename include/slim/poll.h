@@ -26,6 +26,8 @@ PETSC_EXTERN PetscErrorCode SlimPoll(void);
 PETSC_EXTERN void SlimPollRequestStop(void);
 /* Whether a stop was requested; a read of a flag, cheap enough for any loop. */
 PETSC_EXTERN PetscBool SlimPollStopRequested(void);
+/* Seconds since the stop was requested (-1 without a request): what a stop costs, measured. */
+PETSC_EXTERN PetscReal SlimPollStopElapsed(void);
 /* Forgets a stop request (a new run in the same process, tests). */
 PETSC_EXTERN void SlimPollClearStop(void);
 /* With check on, SlimPoll() fails with SLIM_ERR_STOPPED once a stop was requested (default off:

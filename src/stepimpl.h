@@ -46,6 +46,7 @@ struct _n_SlimStepper {
   PetscBool      setup, jac_valid, lu_valid; /* cached Jacobian (SNES) / LU factors (dense) of a linear family */
   /* quadrature scaled to dt, with the products the kernel needs precomputed */
   PetscReal *w, *D, *WD, *tau; /* WD_ik = w_i D_ik, tau_i = (1 + x_i) dt/2 */
+  PetscReal *WDs;              /* sum_k WD_ik: zero but for the rounding of WD (impulse form of pi_{n+1}) */
   PetscReal *Dt;               /* D transposed: V = D Q as axpy's over contiguous columns */
   /* predictor: the previous step's node polynomial, interpolated at npred of its nodes (degree
    * min(r+1, 3), both end points included), evaluated at the new step's nodes */
@@ -57,7 +58,8 @@ struct _n_SlimStepper {
   /* per-trajectory state */
   PetscReal   *theta;         /* B*np */
   PetscReal   *q, *pi, *vpred; /* B*dof: state, and qdot at t_n (first-step predictor) */
-  PetscReal   *pinew, *vend;  /* B*dof: pi_{n+1} and qdot(t_{n+1}) from the latest residual */
+  PetscReal   *impulse, *vend; /* B*dof: pi_{n+1} - pi_n and qdot(t_{n+1}) from the latest residual */
+  PetscReal   *qlo, *pilo;     /* B*dof: what rounding q and pi dropped (compensated summation) */
   PetscBool   *active;
   SlimFailure *fail;
   PetscReal   *mag;  /* residual scale: largest sum of absolute terms in a row */

@@ -1,8 +1,11 @@
 /* The per-trajectory kernel of the slimplectic step (physics.md, "One step: the implicit
- * discrete equations"). Per trajectory b the unknowns are the node values q^(1..r+1); node 0 is
- * the known q_n:
+ * discrete equations"). Per trajectory b the unknowns are the node values q^(1..r+1), held as
+ * increments Z_k = q^(k) - q_n from the known node 0 (Hairer & Wanner IV.8: the small increments
+ * carry the round-off of the solve, and the node velocities D Z do not difference positions
+ * |q| >> |qdot| dt):
  *   R_k = delta_k0 pi_n + w_k F_k + sum_i w_i D_ik P_i = 0,   k = 0..r
- *   pi_{n+1} = w_{r+1} F_{r+1} + sum_i w_i D_{i,r+1} P_i
+ *   pi_{n+1} = w_{r+1} F_{r+1} + sum_i w_i D_{i,r+1} P_i = pi_n + sum_k (w_k F_k + sum_i w_i D_ik P_i)
+ * (the second form, the step's impulse, since the rows k <= r vanish and sum_k D_ik = 0)
  * One family evaluation per node and Newton iteration fills F, P and their derivatives; the
  * Jacobian is assembled from those derivatives without evaluating the family again:
  *   dR_k/dq^(m) = w_k Fq_k delta_km + w_k D_km Fv_k + w_m D_mk Pq_m + sum_i w_i D_ik D_im Pv_i
@@ -113,26 +116,36 @@ static void GBlock(SlimStepper st, const PetscReal *nd, PetscInt k, PetscInt m, 
   }
 }
 
-/* Linear families: after an evaluation with node derivatives nd, keep dpi_{n+1}/dq^(m), m = 1..r+1. */
+/* Linear families: after an evaluation with node derivatives nd, keep the derivatives of the
+ * impulse sum_k G_k (EvalKernel) in the unknowns, d/dq^(m) = sum_k G_km, m = 1..r+1. */
 void SlimStepStoreEndRow(SlimStepper st, PetscInt b, const PetscReal *nd)
 {
   const PetscInt d2 = st->dof * st->dof;
-  for (PetscInt m = 1; m < st->n; m++) GBlock(st, nd, st->r + 1, m, st->Gend + ((size_t)b * (st->n - 1) + (m - 1)) * d2);
+  PetscReal      blk[SLIM_MAX_DOF * SLIM_MAX_DOF];
+
+  for (PetscInt m = 1; m < st->n; m++) {
+    PetscReal *g = st->Gend + ((size_t)b * (st->n - 1) + (m - 1)) * d2;
+    for (PetscInt c = 0; c < d2; c++) g[c] = 0;
+    for (PetscInt k = 0; k < st->n; k++) {
+      GBlock(st, nd, k, m, blk);
+      for (PetscInt c = 0; c < d2; c++) g[c] += blk[c];
+    }
+  }
 }
 
-/* Linear families: pi_{n+1} and qdot(t_{n+1}) at the solved unknowns Xb from their values at the
- * predicted Xp (left by the one residual evaluation): exact, because both are linear in X. */
+/* Linear families: the impulse and qdot(t_{n+1}) at the solved unknowns Xb from their values at
+ * the predicted Xp (left by the one residual evaluation): exact, because both are linear in X. */
 void SlimStepEndUpdate(SlimStepper st, PetscInt b, const PetscReal *Xb, const PetscReal *Xp)
 {
   const PetscInt   n = st->n, d = st->dof, d2 = d * d;
   const PetscReal *G = st->Gend + (size_t)b * (n - 1) * d2, *Dn = st->D + (n - 1) * n;
   for (PetscInt a = 0; a < d; a++) {
-    PetscReal p = st->pinew[b * d + a], v = Dn[0] * st->q[b * d + a];
+    PetscReal p = st->impulse[b * d + a], v = 0; /* X holds increments: D annihilates q_n */
     for (PetscInt m = 1; m < n; m++) {
       for (PetscInt c = 0; c < d; c++) p += G[(m - 1) * d2 + a * d + c] * (Xb[(m - 1) * d + c] - Xp[(m - 1) * d + c]);
       v += Dn[m] * Xb[(m - 1) * d + a];
     }
-    st->pinew[b * d + a] = p;
+    st->impulse[b * d + a] = p;
     st->vend[b * d + a]  = v;
   }
 }
@@ -151,11 +164,11 @@ PetscErrorCode SlimStepSensitivity(SlimStepper st, PetscInt b, const PetscReal *
   PetscFunctionBeginUser;
   /* the evaluation below must not change the step's result: the trajectory is the same with
    * and without sensitivities, bit for bit */
-  for (PetscInt a = 0; a < d; a++) keep[a] = st->pinew[b * d + a], keep[d + a] = st->vend[b * d + a];
+  for (PetscInt a = 0; a < d; a++) keep[a] = st->impulse[b * d + a], keep[d + a] = st->vend[b * d + a];
   PetscCall(SlimStepEval(st, b, Xb, NULL, nd, PETSC_TRUE));
   SlimStepJacobian(st, nd, st->Jd); /* the transpose, factored below */
   PetscCheck(DenseLUFactorKernel(bs, st->Jd, st->spiv) < 0, PETSC_COMM_SELF, PETSC_ERR_MAT_LU_ZRPVT, "sensitivities: singular step Jacobian of trajectory %" PetscInt_FMT " at step %" PetscInt_FMT, b, st->step);
-  for (PetscInt a = 0; a < d; a++) st->pinew[b * d + a] = keep[a], st->vend[b * d + a] = keep[d + a];
+  for (PetscInt a = 0; a < d; a++) st->impulse[b * d + a] = keep[a], st->vend[b * d + a] = keep[d + a];
   /* dG_k/dth_j = w_k Fth_k + sum_i w_i D_ik Pth_i, for every row k = 0..r+1 into Gth[k][a][j] */
   for (PetscInt k = 0; k < n; k++)
     for (PetscInt a = 0; a < d; a++)
@@ -245,14 +258,14 @@ PetscErrorCode SlimStepSetUpPredictor(SlimStepper st)
   PetscFunctionReturn(0);
 }
 
-/* Initial guess of trajectory b: the previous step's node polynomial extrapolated, or after a
- * (re)start q_n + qdot_n tau_k. */
+/* Initial guess of trajectory b, as increments from q_n: the previous step's node polynomial
+ * extrapolated, or after a (re)start qdot_n tau_k. */
 void SlimStepPredict(SlimStepper st, PetscInt b, PetscReal *Xb)
 {
   PredictKernel(st, b, Xb, st->n, st->dof);
 }
 
-/* Accept the converged unknowns of trajectory b (pinew/vend hold the values at Xb); keep the
+/* Accept the converged unknowns of trajectory b (impulse/vend hold the values at Xb); keep the
  * nodes the next step's predictor needs. */
 void SlimStepAccept(SlimStepper st, PetscInt b, const PetscReal *Xb)
 {

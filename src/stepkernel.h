@@ -20,14 +20,16 @@ SLIM_ALWAYS_INLINE PetscErrorCode EvalKernel(SlimStepper st, PetscInt b, const P
   PetscReal *PETSC_RESTRICT Ra = st->Racc, *PETSC_RESTRICT Ma = st->Macc, mag = 0;
 
   PetscFunctionBeginUser;
+  /* the unknowns are increments from q_n (see SlimStepPredict()); V = D Z, column by column
+   * (D annihilates constants, so q_n drops out and with it the round-off of differentiating
+   * positions |q| >> |qdot| dt) */
   for (PetscInt a = 0; a < d; a++) Q[a] = st->q[b * d + a];
-  for (PetscInt j = 0; j < (n - 1) * d; j++) Q[d + j] = Xb[j];
-  /* V = D Q, column by column */
   for (PetscInt j = 0; j < n * d; j++) V[j] = 0;
-  for (PetscInt j = 0; j < n; j++)
+  for (PetscInt j = 1; j < n; j++)
     for (PetscInt a = 0; a < d; a++) {
-      const PetscReal qja = Q[j * d + a];
-      for (PetscInt i = 0; i < n; i++) V[i * d + a] += Dt[j * n + i] * qja;
+      const PetscReal zja = Xb[(j - 1) * d + a];
+      Q[j * d + a] = Q[a] + zja;
+      for (PetscInt i = 0; i < n; i++) V[i * d + a] += Dt[j * n + i] * zja;
     }
   for (PetscInt i = 0; i < n; i++) {
     SlimEval e = {F + i * d, P + i * d, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
@@ -43,12 +45,12 @@ SLIM_ALWAYS_INLINE PetscErrorCode EvalKernel(SlimStepper st, PetscInt b, const P
     }
     PetscCall(st->fam->eval(th, st->t + st->tau[i], Q + i * d, V + i * d, &e));
   }
-  /* rows k = 0..r+1: w_k F_k + sum_i w_i D_ik P_i (row r+1 is pi_{n+1}), with the sum of the
-   * absolute values of the terms for the residual scale */
-  for (PetscInt k = 0; k < n; k++)
+  /* rows k = 0..r: w_k F_k + sum_i w_i D_ik P_i, with the sum of the absolute values of the terms
+   * for the residual scale */
+  for (PetscInt k = 0; k < n - 1; k++)
     for (PetscInt a = 0; a < d; a++) Ra[k * d + a] = w[k] * F[k * d + a], Ma[k * d + a] = PetscAbsReal(Ra[k * d + a]);
   for (PetscInt i = 0; i < n; i++)
-    for (PetscInt k = 0; k < n; k++)
+    for (PetscInt k = 0; k < n - 1; k++)
       for (PetscInt a = 0; a < d; a++) {
         const PetscReal term = WD[i * n + k] * P[i * d + a];
         Ra[k * d + a] += term;
@@ -58,8 +60,15 @@ SLIM_ALWAYS_INLINE PetscErrorCode EvalKernel(SlimStepper st, PetscInt b, const P
     const PetscReal pia = st->pi[b * d + a];
     Ra[a] += pia;
     Ma[a] += PetscAbsReal(pia);
-    st->pinew[b * d + a] = Ra[(n - 1) * d + a];
-    st->vend[b * d + a]  = V[(n - 1) * d + a];
+    st->vend[b * d + a] = V[(n - 1) * d + a];
+  }
+  /* pi_{n+1} = G_{r+1} = sum_k G_k - sum_{k<=r} G_k = pi_n + sum_k (w_k F_k + WDs_k P_k) where the
+   * rows k <= r vanish: the step's impulse, computed without the cancellation of the large terms
+   * of G_{r+1} (round-off ~eps |p| instead of ~eps sum|w D P|) */
+  for (PetscInt a = 0; a < d; a++) {
+    PetscReal s = 0;
+    for (PetscInt k = 0; k < n; k++) s += w[k] * F[k * d + a] + st->WDs[k] * P[k * d + a];
+    st->impulse[b * d + a] = s;
   }
   if (Rb) {
     for (PetscInt j = 0; j < (n - 1) * d; j++) Rb[j] = Ra[j], mag = PetscMax(mag, Ma[j]);
@@ -122,7 +131,10 @@ SLIM_ALWAYS_INLINE PetscBool ConvergedKernel(SlimStepper st, PetscInt b, PetscIn
   if (!c && it >= 1 && f <= st->stol * st->mag[b]) {
     if (st->fam->linear) c = PETSC_TRUE;
     else if (dXb) {
-      for (PetscInt i = 0; i < bs; i++) x = PetscMax(x, PetscAbsReal(Xb[i])), dx = PetscMax(dx, PetscAbsReal(dXb[i]));
+      /* relative to the node values q_n + Z, as the update's round-off is */
+      const PetscInt   d  = st->dof;
+      const PetscReal *qn = st->q + b * d;
+      for (PetscInt i = 0, a = 0; i < bs; i++, a = a + 1 == d ? 0 : a + 1) x = PetscMax(x, PetscAbsReal(qn[a] + Xb[i])), dx = PetscMax(dx, PetscAbsReal(dXb[i]));
       c = (PetscBool)(dx <= st->xtol * x);
     }
   }
@@ -140,13 +152,21 @@ SLIM_ALWAYS_INLINE void PredictKernel(SlimStepper st, PetscInt b, PetscReal *Xb,
       for (PetscInt a = 0; a < d; a++) {
         PetscReal s = 0;
         for (PetscInt j = 0; j < np; j++) s += E[j] * prev[j * d + a];
-        Xb[(k - 1) * d + a] = s;
+        Xb[(k - 1) * d + a] = s - st->q[b * d + a];
       }
     }
     return;
   }
   for (PetscInt k = 1; k < n; k++)
-    for (PetscInt a = 0; a < d; a++) Xb[(k - 1) * d + a] = st->q[b * d + a] + st->vpred[b * d + a] * st->tau[k];
+    for (PetscInt a = 0; a < d; a++) Xb[(k - 1) * d + a] = st->vpred[b * d + a] * st->tau[k];
+}
+
+/* s += x, with c the part of s that rounding dropped */
+SLIM_ALWAYS_INLINE void SlimKahanAdd(PetscReal *s, PetscReal *c, PetscReal x)
+{
+  const PetscReal y = x - *c, t = *s + y;
+  *c = (t - *s) - y;
+  *s = t;
 }
 
 /* Accept a converged step (see SlimStepAccept()). */
@@ -157,14 +177,19 @@ SLIM_ALWAYS_INLINE void AcceptKernel(SlimStepper st, PetscInt b, const PetscReal
 
   for (PetscInt j = 0; j < np; j++) {
     const PetscInt i = st->ipred[j];
-    for (PetscInt a = 0; a < d; a++) prev[j * d + a] = i ? Xb[(i - 1) * d + a] : st->q[b * d + a];
+    for (PetscInt a = 0; a < d; a++) prev[j * d + a] = st->q[b * d + a] + (i ? Xb[(i - 1) * d + a] : 0);
   }
   st->hasprev[b] = PETSC_TRUE;
   for (PetscInt a = 0; a < d; a++) {
-    const PetscReal qn = Xb[(n - 2) * d + a], p = st->fam->period[a];
+    const PetscInt  i = b * d + a;
+    const PetscReal p = st->fam->period[a];
+    PetscReal       qn;
 
-    st->q[b * d + a]     = qn;
-    st->pi[b * d + a]    = st->pinew[b * d + a];
+    /* q += Z and pi += impulse with compensated (Kahan) summation: the increments' low bits
+     * survive, so round-off grows like sqrt(steps) instead of steps */
+    SlimKahanAdd(&st->q[i], &st->qlo[i], Xb[(n - 2) * d + a]);
+    SlimKahanAdd(&st->pi[i], &st->pilo[i], st->impulse[i]);
+    qn                   = st->q[i];
     st->vpred[b * d + a] = st->vend[b * d + a];
     if (p > 0) {
       /* periodic coordinates (angles) stay in one period; the predictor's nodes move with them */

@@ -32,11 +32,12 @@ PetscErrorCode SlimStepperCreate(SlimFamily fam, PetscInt r, PetscInt B, SlimSte
   st->pred_degree     = 3;
   st->kernel          = SLIM_KERNEL_NODES;
   PetscCall(SlimQuadCreate(r, &st->quad));
-  PetscCall(PetscMalloc5(n, &st->w, n * n, &st->D, n * n, &st->WD, n, &st->tau, n * n, &st->Dt));
-  PetscCall(PetscMalloc5(B * st->np, &st->theta, B * d, &st->q, B * d, &st->pi, B * d, &st->vpred, B * d, &st->pinew));
+  PetscCall(PetscMalloc6(n, &st->w, n * n, &st->D, n * n, &st->WD, n, &st->tau, n * n, &st->Dt, n, &st->WDs));
+  PetscCall(PetscMalloc5(B * st->np, &st->theta, B * d, &st->q, B * d, &st->pi, B * d, &st->vpred, B * d, &st->impulse));
   PetscCall(PetscMalloc5(B * d, &st->vend, B, &st->active, B, &st->fail, B, &st->mag, B, &st->conv));
   PetscCall(PetscMalloc5(n * d, &st->Q, n * d, &st->V, n * d, &st->F, n * d, &st->P, n * d, &st->Racc));
   PetscCall(PetscMalloc2(n * d, &st->Macc, B, &st->hasprev));
+  PetscCall(PetscCalloc2(B * d, &st->qlo, B * d, &st->pilo));
   for (PetscInt b = 0; b < B; b++) {
     PetscCall(PetscArraycpy(st->theta + b * st->np, fam->theta, st->np));
     st->active[b] = PETSC_TRUE;
@@ -60,11 +61,12 @@ PetscErrorCode SlimStepperDestroy(SlimStepper *st)
   PetscCall(VecDestroy(&(*st)->X));
   PetscCall(VecDestroy(&(*st)->R));
   PetscCall(SlimQuadDestroy(&(*st)->quad));
-  PetscCall(PetscFree5((*st)->w, (*st)->D, (*st)->WD, (*st)->tau, (*st)->Dt));
-  PetscCall(PetscFree5((*st)->theta, (*st)->q, (*st)->pi, (*st)->vpred, (*st)->pinew));
+  PetscCall(PetscFree6((*st)->w, (*st)->D, (*st)->WD, (*st)->tau, (*st)->Dt, (*st)->WDs));
+  PetscCall(PetscFree5((*st)->theta, (*st)->q, (*st)->pi, (*st)->vpred, (*st)->impulse));
   PetscCall(PetscFree5((*st)->vend, (*st)->active, (*st)->fail, (*st)->mag, (*st)->conv));
   PetscCall(PetscFree5((*st)->Q, (*st)->V, (*st)->F, (*st)->P, (*st)->Racc));
   PetscCall(PetscFree2((*st)->Macc, (*st)->hasprev));
+  PetscCall(PetscFree2((*st)->qlo, (*st)->pilo));
   PetscCall(PetscFree4((*st)->Jd, (*st)->Rd, (*st)->Xd, (*st)->dXd));
   PetscCall(PetscFree3((*st)->nd, (*st)->ndX, (*st)->ndepoch));
   PetscCall(PetscFree2((*st)->Epred, (*st)->ipred));
@@ -133,6 +135,11 @@ PetscErrorCode SlimStepperSetTimeStep(SlimStepper st, PetscReal dt)
   PetscCall(SlimQuadGetReference(st->quad, &x, NULL, NULL, NULL));
   for (PetscInt i = 0; i < st->n; i++) st->tau[i] = 0.5 * (1 + x[i]) * dt;
   for (PetscInt i = 0; i < st->n * st->n; i++) st->WD[i] = st->w[i / st->n] * st->D[i];
+  for (PetscInt i = 0; i < st->n; i++) {
+    long double s = 0; /* the exact sum of the stored products, to well below their rounding */
+    for (PetscInt k = 0; k < st->n; k++) s += st->WD[i * st->n + k];
+    st->WDs[i] = (PetscReal)s;
+  }
   for (PetscInt i = 0; i < st->n; i++)
     for (PetscInt j = 0; j < st->n; j++) st->Dt[j * st->n + i] = st->D[i * st->n + j];
   st->jac_valid = st->lu_valid = PETSC_FALSE;
@@ -162,6 +169,8 @@ static PetscErrorCode SetState(SlimStepper st, PetscInt b, PetscReal t0, const P
   PetscCheck(b >= 0 && b < st->B, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "trajectory %" PetscInt_FMT " out of range [0, %" PetscInt_FMT ")", b, st->B);
   PetscCheck(SlimStepAllFinite(d, q) && SlimStepAllFinite(d, v ? v : pi) && !PetscIsInfOrNanReal(t0), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "initial state of trajectory %" PetscInt_FMT " is not finite", b);
   PetscCall(PetscArraycpy(st->q + b * d, q, d));
+  PetscCall(PetscArrayzero(st->qlo + b * d, d));
+  PetscCall(PetscArrayzero(st->pilo + b * d, d));
   if (v) {
     PetscCall(PetscArraycpy(st->vpred + b * d, v, d));
     PetscCall(SlimFamilyMomentum(st->fam, th, t0, q, v, st->pi + b * d));

@@ -93,9 +93,12 @@ void Compare(const char *hand, const char *gen, PetscInt r, double dt, SlimSolve
 // Acceptance: the generated dho, anharmonic, kepler and pr reproduce the hand-written families
 // over 1000 steps at r = 0..3 (SNES at even r, the dense loop at odd r):
 //  - every step, taken from the hand-written trajectory's state, agrees to 1e-13 relative;
-//  - the whole trajectories agree to 1e-13 relative, or -- where the motion itself amplifies
-//    round-off beyond that (Kepler: a 2-ulp change of q0 moves the orbit by ~1e-11 in 1000
-//    steps) -- to within 10 times that measured amplification of the hand-written family.
+//  - the whole trajectories agree to 1e-13 relative.
+// The second needs a step solved to the last bits: increments from q_n as unknowns, pi_{n+1}
+// from the step's impulse and compensated sums (stepkernel.c). With the node positions as
+// unknowns and pi_{n+1} from its cancelling sum one step agreed to only 5e-14 and Kepler's
+// trajectories to 1e-10. The hand-written family against itself from q0 + 2 ulp is printed for
+// scale: that is how much the motion itself amplifies a last-bit difference.
 TEST(Generated, ReproducesHandWrittenFamilies)
 {
   struct Case {
@@ -114,7 +117,7 @@ TEST(Generated, ReproducesHandWrittenFamilies)
       Diff d;
       Compare(c.hand, c.gen, r, c.dt, r % 2 ? SLIM_SOLVER_DENSE : SLIM_SOLVER_SNES, &d);
       EXPECT_LE(d.step, 1e-13);
-      EXPECT_LE(d.traj, std::max(1e-13, 10 * d.floor));
+      EXPECT_LE(d.traj, 1e-13);
       worst.step  = std::max(worst.step, d.step);
       worst.traj  = std::max(worst.traj, d.traj);
       worst.floor = std::max(worst.floor, d.floor);

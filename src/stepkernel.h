@@ -185,8 +185,8 @@ SLIM_ALWAYS_INLINE void AcceptKernel(SlimStepper st, PetscInt b, const PetscReal
     const PetscReal p = st->fam->period[a];
     PetscReal       qn;
 
-    /* q += Z and pi += impulse with compensated (Kahan) summation: the increments' low bits
-     * survive, so round-off grows like sqrt(steps) instead of steps */
+    /* q += Z and pi += impulse with compensated (Kahan) summation: the low bits of the small
+     * increments are kept instead of dropped every step (Hairer, Lubich & Wanner, GNI VIII.5) */
     SlimKahanAdd(&st->q[i], &st->qlo[i], Xb[(n - 2) * d + a]);
     SlimKahanAdd(&st->pi[i], &st->pilo[i], st->impulse[i]);
     qn                   = st->q[i];

@@ -116,7 +116,7 @@ TEST(Generated, ReproducesHandWrittenFamilies)
       SCOPED_TRACE(std::string(c.gen) + " r " + std::to_string(r));
       Diff d;
       Compare(c.hand, c.gen, r, c.dt, r % 2 ? SLIM_SOLVER_DENSE : SLIM_SOLVER_SNES, &d);
-      EXPECT_LE(d.step, 1e-13);
+      EXPECT_LE(d.step, 2e-15); // the issue asks 1e-13; measured <= 1.9e-16 (was 5.4e-14)
       EXPECT_LE(d.traj, 1e-13);
       worst.step  = std::max(worst.step, d.step);
       worst.traj  = std::max(worst.traj, d.traj);

@@ -66,8 +66,8 @@ PetscErrorCode SlimHarnessCreate(MPI_Comm comm, SlimHarness *h)
   (*h)->fail_task         = -1;
   (*h)->order_floor       = SLIM_ORDER_FLOOR_DEFAULT;
   PetscCall(SlimSweepCreate(&(*h)->sw));
-  PetscCall(PetscLogStageRegister("Sweep setup", &(*h)->stage_setup));
-  PetscCall(PetscLogStageRegister("Results output", &(*h)->stage_output));
+  PetscCall(SlimLogStageGet("Sweep setup", &(*h)->stage_setup));
+  PetscCall(SlimLogStageGet("Results output", &(*h)->stage_output));
   PetscFunctionReturn(0);
 }
 

@@ -20,3 +20,11 @@ PetscErrorCode SlimLogRegister(void)
   PetscCall(PetscLogEventRegister("SlimOutput", SLIM_CLASSID, &SLIM_EVENT_Output));
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode SlimLogStageGet(const char name[], PetscLogStage *stage)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogStageGetId(name, stage));
+  if (*stage < 0) PetscCall(PetscLogStageRegister(name, stage));
+  PetscFunctionReturn(0);
+}

@@ -2,13 +2,13 @@
  * caught error turned into a typed failure, a stop that abandons the task, and writes from
  * inside ops.run whose failure is kept for the harness's next agreement. */
 #include <stdarg.h>
+#include <slim/log.h>
 #include <slim/private/harnessimpl.h>
 
 PetscErrorCode SlimTaskKindSetStage(SlimTaskKind k, const char name[])
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscLogStageGetId(name, &k->stage));
-  if (k->stage < 0) PetscCall(PetscLogStageRegister(name, &k->stage));
+  PetscCall(SlimLogStageGet(name, &k->stage));
   /* touched on every rank so -log_view names it, whoever ran what */
   PetscCall(PetscLogStagePush(k->stage));
   PetscCall(PetscLogStagePop());

@@ -7,3 +7,6 @@ PETSC_EXTERN PetscLogEvent SLIM_EVENT_Step, SLIM_EVENT_Residual, SLIM_EVENT_Jaco
 
 /* Registers the class id and events once; safe to call repeatedly. */
 PETSC_EXTERN PetscErrorCode SlimLogRegister(void);
+/* The stage of that name, registered on first use (PETSc refuses a second registration, and a
+ * process may create several harnesses). */
+PETSC_EXTERN PetscErrorCode SlimLogStageGet(const char[], PetscLogStage *);

@@ -2,6 +2,7 @@
  * kind, estimated cost, measured time, who ran it) and /sessions/<k> (per-rank accounting of
  * one run), and the provenance attributes on "/". */
 #include <string.h>
+#include <petsctime.h>
 #include <slim/private/harnessimpl.h>
 #include "slim_revision.h" /* SLIM_GIT_REVISION, generated at build time */
 
@@ -11,7 +12,8 @@ typedef struct {
   PetscReal   cost, wall;
   PetscInt    rank, session, status;
 } TaskRow;
-#define TASK_NDEF 4 /* kind, ref, point, cost: known before any work */
+#define TASK_NDEF   4 /* kind, ref, point, cost: known before any work */
+#define TASK_STATUS 7 /* the last column: written after the task's rows are committed */
 
 static const SlimRecordColumn TaskCols[] = {
   SLIM_REC(TaskRow, kind, SLIM_RECORD_STRPTR, 16, "kind", "", "point, baseline, fit or landscape"),
@@ -21,7 +23,7 @@ static const SlimRecordColumn TaskCols[] = {
   SLIM_REC(TaskRow, wall, SLIM_RECORD_REAL, 1, "wall", "s", "measured wall time of the task"),
   SLIM_REC(TaskRow, rank, SLIM_RECORD_INT, 1, "rank", "", "MPI rank that ran it"),
   SLIM_REC(TaskRow, session, SLIM_RECORD_INT, 1, "session", "", "run that ran it (see /sessions/<k>)"),
-  SLIM_REC(TaskRow, status, SLIM_RECORD_INT, 1, "status", "", "-1 not run yet, 0 finished, 1 finished with a failure"),
+  SLIM_REC(TaskRow, status, SLIM_RECORD_INT, 1, "status", "", "-1 not run yet, 0 finished, 1 finished with a failure (as the status of the task's row in its own table)"),
 };
 static const SlimRecordTable TaskTable = SLIM_RECORD_TABLE("every unit of work the ranks were handed: its estimated cost and measured time", TaskCols, TaskRow);
 
@@ -72,8 +74,9 @@ PetscErrorCode SlimTasksWriteDefinitions(SlimHarness h)
   PetscFunctionReturn(0);
 }
 
-/* The accounting of the finished tasks this rank buffered, status last. */
-PetscErrorCode SlimTasksFlush(SlimHarness h)
+/* The accounting of the finished tasks this rank buffered: wall, rank and session before the
+ * kinds commit the tasks' rows, status after (SlimTasksFlush(h, PETSC_TRUE) empties the buffer). */
+PetscErrorCode SlimTasksFlush(SlimHarness h, PetscBool status)
 {
   TaskRow  *t;
   PetscInt *rows;
@@ -84,23 +87,62 @@ PetscErrorCode SlimTasksFlush(SlimHarness h)
     rows[k] = h->trec[k].task;
     t[k]    = (TaskRow){NULL, 0, 0, 0, h->trec[k].wall, h->rank, h->session, h->trec[k].status ? 1 : 0};
   }
-  PetscCall(SlimRecordWrite(h->out, "tasks", &TaskTable, NULL, TASK_NDEF, -1, h->ntrec, rows, t));
+  PetscCall(SlimRecordWrite(h->out, "tasks", &TaskTable, NULL, status ? TASK_STATUS : TASK_NDEF, status ? -1 : TASK_STATUS, h->ntrec, rows, t));
   PetscCall(PetscFree2(t, rows));
-  h->ntrec = 0;
+  if (status) h->ntrec = 0;
   PetscFunctionReturn(0);
 }
 
-/* Tasks an earlier session recorded as failed (/tasks/status 1): a resume reports them. */
-PetscErrorCode SlimTasksCountFailed(SlimHarness h, PetscInt *nfailed)
+/* Wall (so far), rank and session of the task in flight, once, before a kind without ops.flush
+ * commits its rows from its run: whatever stops the run after the commit, the task keeps them
+ * (its status follows with the next flush, or from the resume's SlimTasksReconcile). */
+PetscErrorCode SlimTasksWriteRunning(SlimHarness h)
 {
-  PetscInt64 *st;
+  PetscLogDouble now;
+  TaskRow        t;
 
   PetscFunctionBeginUser;
-  *nfailed = 0;
-  PetscCall(PetscMalloc1(h->ntask, &st));
+  if (h->task_acct || h->task < 0) PetscFunctionReturn(0);
+  PetscCall(PetscTime(&now));
+  t = (TaskRow){NULL, 0, 0, 0, now - h->ttask, h->rank, h->session, -1};
+  PetscCall(SlimRecordWrite(h->out, "tasks", &TaskTable, NULL, TASK_NDEF, TASK_STATUS, 1, &h->task, &t));
+  h->task_acct = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+typedef struct {
+  PetscInt  n, *rows;
+  TaskRow  *t;
+} StatusRows;
+
+/* Rank 0 alone (independent writes). */
+static PetscErrorCode WriteStatusRows(SlimHarness h, void *ctx)
+{
+  StatusRows *c = (StatusRows *)ctx;
+
+  PetscFunctionBeginUser;
+  if (!h->rank) PetscCall(SlimRecordWrite(h->out, "tasks", &TaskTable, NULL, TASK_STATUS, -1, c->n, c->rows, c->t));
+  PetscFunctionReturn(0);
+}
+
+/* Resume and merge, collective: tasks whose rows the kinds committed (status[] from ops.status)
+ * but whose /tasks/status was not written (a write failure or a kill came between) get it from
+ * the kinds' status; their wall, rank and session were written before the commit. */
+PetscErrorCode SlimTasksReconcile(SlimHarness h, const PetscInt status[])
+{
+  PetscInt64 *st;
+  StatusRows  c = {0, NULL, NULL};
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc3(h->ntask, &st, h->ntask, &c.rows, h->ntask, &c.t));
   PetscCall(SlimOutputReadColumn(h->out, "tasks", "status", st));
-  for (PetscInt i = 0; i < h->ntask; i++) *nfailed += st[i] == 1;
-  PetscCall(PetscFree(st));
+  for (PetscInt i = 0; i < h->ntask; i++)
+    if (status[i] >= 0 && st[i] != status[i]) {
+      c.rows[c.n] = i;
+      c.t[c.n++]  = (TaskRow){NULL, 0, 0, 0, 0, 0, 0, status[i]};
+    }
+  PetscCall(SlimHarnessWriteStep(h, WriteStatusRows, &c));
+  PetscCall(PetscFree3(st, c.rows, c.t));
   PetscFunctionReturn(0);
 }
 

@@ -287,14 +287,14 @@ static PetscErrorCode WriteDefinitions(SlimTaskKind k)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode IsDone(SlimTaskKind k, PetscBool done[])
+static PetscErrorCode TaskStatus(SlimTaskKind k, PetscInt status[])
 {
   PetscInt64 *st;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(k->n, &st));
   PetscCall(SlimOutputReadColumn(k->h->out, "fit_summary", "status", st));
-  for (PetscInt i = 0; i < k->n; i++) done[i] = st[i] >= 0 ? PETSC_TRUE : PETSC_FALSE;
+  for (PetscInt i = 0; i < k->n; i++) status[i] = (PetscInt)PetscMin(st[i], 1);
   PetscCall(PetscFree(st));
   PetscFunctionReturn(0);
 }
@@ -484,7 +484,7 @@ PetscErrorCode SlimTaskKindCreate_Fit(SlimTaskKind k)
 {
   PetscFunctionBeginUser;
   PetscCall(SlimTaskKindSetStage(k, "Fits"));
-  k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, WriteDefinitions, IsDone, Run, NULL, Describe, Plan, SlimTaskKindDestroyData};
+  k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, WriteDefinitions, TaskStatus, Run, NULL, Describe, Plan, SlimTaskKindDestroyData};
   PetscCall(PetscNew((FitKind **)&k->data));
   PetscFunctionReturn(0);
 }

@@ -136,7 +136,7 @@ PetscErrorCode SlimResultKindWriteDefinitions(SlimTaskKind k, const void *defs)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SlimResultKindIsDone(SlimTaskKind k, PetscBool done[])
+PetscErrorCode SlimResultKindStatus(SlimTaskKind k, PetscInt status[])
 {
   SlimResultTable rt = (SlimResultTable)k->data;
   PetscInt64     *st;
@@ -144,7 +144,7 @@ PetscErrorCode SlimResultKindIsDone(SlimTaskKind k, PetscBool done[])
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(rt->k->n, &st));
   PetscCall(SlimOutputReadColumn(rt->k->h->out, rt->table, "status", st));
-  for (PetscInt i = 0; i < rt->k->n; i++) done[i] = st[i] >= 0 ? PETSC_TRUE : PETSC_FALSE;
+  for (PetscInt i = 0; i < rt->k->n; i++) status[i] = (PetscInt)PetscMin(st[i], 1);
   PetscCall(PetscFree(st));
   PetscFunctionReturn(0);
 }

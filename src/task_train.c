@@ -238,7 +238,7 @@ static PetscErrorCode WriteDefinitions(SlimTaskKind k)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode IsDone(SlimTaskKind k, PetscBool done[])
+static PetscErrorCode TaskStatus(SlimTaskKind k, PetscInt status[])
 {
   TrainKind  *tk = (TrainKind *)k->data;
   PetscInt64 *st;
@@ -249,7 +249,7 @@ static PetscErrorCode IsDone(SlimTaskKind k, PetscBool done[])
   for (PetscInt f = 0; f < k->h->sw->nfam; f++) {
     PetscCall(Path(k, f, "blocks", path, sizeof(path)));
     PetscCall(SlimOutputReadColumn(k->h->out, path, "status", st));
-    for (PetscInt j = 0; j < tk->nblk; j++) done[f * tk->nblk + j] = st[j] >= 0 ? PETSC_TRUE : PETSC_FALSE;
+    for (PetscInt j = 0; j < tk->nblk; j++) status[f * tk->nblk + j] = (PetscInt)PetscMin(st[j], 1);
   }
   PetscCall(PetscFree(st));
   PetscFunctionReturn(0);
@@ -375,7 +375,7 @@ PetscErrorCode SlimTaskKindCreate_Train(SlimTaskKind k)
 {
   PetscFunctionBeginUser;
   PetscCall(SlimTaskKindSetStage(k, "Training data"));
-  k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, WriteDefinitions, IsDone, Run, NULL, Describe, Plan, SlimTaskKindDestroyData};
+  k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, WriteDefinitions, TaskStatus, Run, NULL, Describe, Plan, SlimTaskKindDestroyData};
   PetscCall(PetscNew((TrainKind **)&k->data));
   PetscFunctionReturn(0);
 }

@@ -15,9 +15,11 @@ typedef struct {
 #define TASK_NDEF   4 /* kind, ref, point, cost: known before any work */
 #define TASK_STATUS 7 /* the last column: written after the task's rows are committed */
 
+/* The descriptions of kind and ref name the kinds: SlimTasksDefine() makes them from the kind
+ * list (KindDescriptions), so that a new kind cannot make them stale. */
 static const SlimRecordColumn TaskCols[] = {
-  SLIM_REC(TaskRow, kind, SLIM_RECORD_STRPTR, 16, "kind", "", "point, baseline, fit or landscape"),
-  SLIM_REC(TaskRow, ref, SLIM_RECORD_INT, 1, "ref", "", "row of the task in its table (/points, /baselines, /fit_summary) or landscape block"),
+  SLIM_REC(TaskRow, kind, SLIM_RECORD_STRPTR, 16, "kind", "", NULL),
+  SLIM_REC(TaskRow, ref, SLIM_RECORD_INT, 1, "ref", "", NULL),
   SLIM_REC(TaskRow, point, SLIM_RECORD_INT, 1, "point", "", "sweep point the task belongs to"),
   SLIM_REC(TaskRow, cost, SLIM_RECORD_REAL, 1, "cost", "", "estimated cost: tasks are handed out in decreasing cost"),
   SLIM_REC(TaskRow, wall, SLIM_RECORD_REAL, 1, "wall", "s", "measured wall time of the task"),
@@ -45,11 +47,38 @@ static const SlimRecordColumn RankCols[] = {
 };
 static const SlimRecordTable RankTable = SLIM_RECORD_TABLE("per-rank accounting of this run", RankCols, RankRow);
 
+/* "task kind: point, baseline or fit" and "index of the task in its kind: point: row of
+ * /points; ...", from the kinds of h. */
+static PetscErrorCode KindDescriptions(SlimHarness h, char kinds[], char refs[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(kinds, "task kind: ", len));
+  PetscCall(PetscStrncpy(refs, "index of the task in its kind: ", len));
+  for (PetscInt k = 0; k < h->nkinds; k++) {
+    SlimTaskKind kind = h->kinds[k];
+    PetscCheck(kind->ref, PETSC_COMM_SELF, PETSC_ERR_PLIB, "task kind %s does not say what /tasks/ref indexes", kind->name);
+    if (k) PetscCall(PetscStrlcat(kinds, k + 1 < h->nkinds ? ", " : " or ", len));
+    PetscCall(PetscStrlcat(kinds, kind->name, len));
+    if (k) PetscCall(PetscStrlcat(refs, "; ", len));
+    PetscCall(PetscStrlcat(refs, kind->name, len));
+    PetscCall(PetscStrlcat(refs, ": ", len));
+    PetscCall(PetscStrlcat(refs, kind->ref, len));
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SlimTasksDefine(SlimHarness h)
 {
-  const SlimRecordTable *const t[] = {&TaskTable};
+  SlimRecordColumn             cols[sizeof(TaskCols) / sizeof(TaskCols[0])];
+  SlimRecordTable              table = TaskTable;
+  const SlimRecordTable *const t[]   = {&table};
+  char                         kinds[1024], refs[1024];
 
   PetscFunctionBeginUser;
+  PetscCall(KindDescriptions(h, kinds, refs, sizeof(kinds)));
+  PetscCall(PetscArraycpy(cols, TaskCols, table.ncol));
+  cols[0].desc = kinds, cols[1].desc = refs;
+  table.cols   = cols;
   PetscCall(SlimRecordDefine(h->out, "tasks", 1, t, NULL, h->ntask));
   PetscFunctionReturn(0);
 }

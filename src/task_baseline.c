@@ -101,6 +101,7 @@ PetscErrorCode SlimTaskKindCreate_Baseline(SlimTaskKind k)
   PetscFunctionBeginUser;
   PetscCall(SlimTaskKindSetStage(k, "RK baselines"));
   k->ops = (SlimTaskOps){Count, Cost, Point, SlimResultKindDefineTables, WriteDefinitions, SlimResultKindStatus, Run, SlimResultKindFlush, Describe, Plan, SlimResultKindDestroy};
+  k->ref = "row of /baselines";
   PetscCall(SlimResultKindSetUp(k, "baselines", &BaselineTable, "baselines/trajectories", "qdot"));
   PetscFunctionReturn(0);
 }

@@ -485,6 +485,7 @@ PetscErrorCode SlimTaskKindCreate_Fit(SlimTaskKind k)
   PetscFunctionBeginUser;
   PetscCall(SlimTaskKindSetStage(k, "Fits"));
   k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, WriteDefinitions, TaskStatus, Run, NULL, Describe, Plan, SlimTaskKindDestroyData};
+  k->ref = "row of /fit_summary (point * configurations + configuration)";
   PetscCall(PetscNew((FitKind **)&k->data));
   PetscFunctionReturn(0);
 }

@@ -204,6 +204,7 @@ PetscErrorCode SlimTaskKindCreate_Landscape(SlimTaskKind k)
   PetscFunctionBeginUser;
   PetscCall(SlimTaskKindSetStage(k, "Fits"));
   k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, NULL, TaskStatus, Run, NULL, Describe, NULL, SlimTaskKindDestroyData};
+  k->ref = "(point * losses + loss) * blocks + b: block b (-landscape_rows_per_task rows) of /landscape/<point>/<loss>";
   PetscCall(PetscNew((LandKind **)&k->data));
   PetscFunctionReturn(0);
 }

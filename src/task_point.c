@@ -91,6 +91,7 @@ PetscErrorCode SlimTaskKindCreate_Point(SlimTaskKind k)
   PetscFunctionBeginUser;
   PetscCall(SlimTaskKindSetStage(k, "Sweep points"));
   k->ops = (SlimTaskOps){Count, Cost, Point, SlimResultKindDefineTables, WriteDefinitions, SlimResultKindStatus, Run, SlimResultKindFlush, NULL, Plan, SlimResultKindDestroy};
+  k->ref = "row of /points";
   PetscCall(SlimResultKindSetUp(k, "points", &PointTable, "trajectories", "pi"));
   PetscFunctionReturn(0);
 }

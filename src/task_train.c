@@ -376,6 +376,7 @@ PetscErrorCode SlimTaskKindCreate_Train(SlimTaskKind k)
   PetscFunctionBeginUser;
   PetscCall(SlimTaskKindSetStage(k, "Training data"));
   k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, WriteDefinitions, TaskStatus, Run, NULL, Describe, Plan, SlimTaskKindDestroyData};
+  k->ref = "family * blocks + j: row j of /training/<family>/blocks";
   PetscCall(PetscNew((TrainKind **)&k->data));
   PetscFunctionReturn(0);
 }

@@ -117,6 +117,12 @@ def check_tasks(path, label, clean=None):
                 check(len(bad) == 0, f"{label}: /tasks/status of {len(bad)} {kind.decode()} tasks differs from /{table}/status "
                                      f"(refs {t['ref'][sel][bad][:8]}: {t['status'][sel][bad][:8]} vs {st[bad][:8]})")
         nsess = len(f["sessions"])
+        # the descriptions of kind and ref name every kind (made from the harness's kind list)
+        for col in ("kind", "ref"):
+            desc = f["tasks"][col].attrs["description"]
+            desc = desc.decode() if isinstance(desc, bytes) else str(desc)
+            missing = [k.decode() for k in set(t["kind"]) if not re.search(rf"\b{k.decode()}\b", desc)]
+            check(not missing, f"{label}: the description of /tasks/{col} does not name the kinds {missing}: {desc!r}")
     if clean is not None:
         with h5py.File(clean, "r") as f:
             want = f["tasks/status"][()]
@@ -702,6 +708,7 @@ def test_training(exe, tmp):
     check(r.returncode == 0, f"resume of the stopped training run: exit {r.returncode}: {r.stderr[-300:]}")
     with h5py.File(d, "r") as f:
         check((f["training/dho/blocks/status"][()] == 0).all(), "resume left training blocks unfinished")
+    check_tasks(d, "resumed training run")
     r = mpirun(1, exe, TRAIN + ["-train_block", "512", "-train_dho_k", "0,3", "-sweep_resume", "-output", c])
     check_refused(r.returncode, r.stderr, "-sweep_resume", "resume with another prior")
     for args, opt in ((["-train_stride", "0"], "-train_stride"), (["-train_count", "-5"], "-train_count"),

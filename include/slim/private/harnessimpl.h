@@ -70,6 +70,7 @@ typedef struct {
 
 struct _n_SlimTaskKind {
   char        name[16]; /* /tasks/kind */
+  const char *ref;      /* what /tasks/ref indexes, e.g. "row of /points" (set by the Create) */
   SlimTaskOps ops;
   SlimHarness h;
   PetscInt      n, first; /* tasks of this kind: flat indices [first, first + n) */

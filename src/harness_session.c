@@ -85,8 +85,9 @@ PetscErrorCode SlimTasksDefine(SlimHarness h)
 
 PetscErrorCode SlimTasksWriteDefinitions(SlimHarness h)
 {
-  TaskRow  *t;
-  PetscInt *rows;
+  TaskRow       *t;
+  PetscInt      *rows;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2(h->ntask, &t, h->ntask, &rows));
@@ -98,8 +99,9 @@ PetscErrorCode SlimTasksWriteDefinitions(SlimHarness h)
     rows[i] = i;
     t[i]    = (TaskRow){kind->name, local, point, h->tcost[i], 0, 0, 0, 0};
   }
-  PetscCall(SlimRecordWrite(h->out, "tasks", &TaskTable, NULL, 0, TASK_NDEF, h->ntask, rows, t));
+  ierr = SlimRecordWrite(h->out, "tasks", &TaskTable, NULL, 0, TASK_NDEF, h->ntask, rows, t);
   PetscCall(PetscFree2(t, rows));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -107,8 +109,9 @@ PetscErrorCode SlimTasksWriteDefinitions(SlimHarness h)
  * kinds commit the tasks' rows, status after (SlimTasksFlush(h, PETSC_TRUE) empties the buffer). */
 PetscErrorCode SlimTasksFlush(SlimHarness h, PetscBool status)
 {
-  TaskRow  *t;
-  PetscInt *rows;
+  TaskRow       *t;
+  PetscInt      *rows;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2(h->ntrec, &t, h->ntrec, &rows));
@@ -116,8 +119,9 @@ PetscErrorCode SlimTasksFlush(SlimHarness h, PetscBool status)
     rows[k] = h->trec[k].task;
     t[k]    = (TaskRow){NULL, 0, 0, 0, h->trec[k].wall, h->rank, h->session, h->trec[k].status ? 1 : 0};
   }
-  PetscCall(SlimRecordWrite(h->out, "tasks", &TaskTable, NULL, status ? TASK_STATUS : TASK_NDEF, status ? -1 : TASK_STATUS, h->ntrec, rows, t));
-  PetscCall(PetscFree2(t, rows));
+  ierr = SlimRecordWrite(h->out, "tasks", &TaskTable, NULL, status ? TASK_STATUS : TASK_NDEF, status ? -1 : TASK_STATUS, h->ntrec, rows, t);
+  PetscCall(PetscFree2(t, rows)); /* also after a failed write: the harness goes on */
+  PetscCall(ierr);
   if (status) h->ntrec = 0;
   PetscFunctionReturn(0);
 }
@@ -159,8 +163,9 @@ static PetscErrorCode WriteStatusRows(SlimHarness h, void *ctx)
  * the kinds' status; their wall, rank and session were written before the commit. */
 PetscErrorCode SlimTasksReconcile(SlimHarness h, const PetscInt status[])
 {
-  PetscInt64 *st;
-  StatusRows  c = {0, NULL, NULL};
+  PetscInt64    *st;
+  StatusRows     c = {0, NULL, NULL};
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc3(h->ntask, &st, h->ntask, &c.rows, h->ntask, &c.t));
@@ -170,8 +175,9 @@ PetscErrorCode SlimTasksReconcile(SlimHarness h, const PetscInt status[])
       c.rows[c.n] = i;
       c.t[c.n++]  = (TaskRow){NULL, 0, 0, 0, 0, 0, 0, status[i]};
     }
-  PetscCall(SlimHarnessWriteStep(h, WriteStatusRows, &c));
+  ierr = SlimHarnessWriteStep(h, WriteStatusRows, &c); /* raises on every rank if one failed */
   PetscCall(PetscFree3(st, c.rows, c.t));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -232,6 +238,7 @@ static PetscErrorCode WriteRanks(SlimHarness h, const char tab[], PetscReal make
   PetscInt64                  *tasks;
   PetscInt                    *rows;
   const SlimRecordTable *const t[] = {&RankTable};
+  PetscErrorCode               ierr = 0;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc5(h->size, &r, h->size, &busy, h->size, &cost, h->size, &tasks, h->size, &rows));
@@ -245,8 +252,9 @@ static PetscErrorCode WriteRanks(SlimHarness h, const char tab[], PetscReal make
     r[i]    = (RankRow){i, "", busy[i], makespan - busy[i], tasks[i], cost[i]};
     PetscCall(PetscStrncpy(r[i].host, hosts + 64 * i, sizeof(r[i].host)));
   }
-  if (!h->rank) PetscCall(SlimRecordWrite(h->out, tab, &RankTable, NULL, 0, -1, h->size, rows, r));
+  if (!h->rank) ierr = SlimRecordWrite(h->out, tab, &RankTable, NULL, 0, -1, h->size, rows, r);
   PetscCall(PetscFree5(r, busy, cost, tasks, rows));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 

@@ -218,9 +218,10 @@ static PetscErrorCode DefineTables(SlimTaskKind k)
 static PetscErrorCode WriteDefinitions(SlimTaskKind k)
 {
   TrainKind *tk = (TrainKind *)k->data;
-  BlockRow  *b;
-  PetscInt  *rows;
-  char       path[192];
+  BlockRow      *b;
+  PetscInt      *rows;
+  char           path[192];
+  PetscErrorCode ierr = 0;
 
   PetscFunctionBeginUser;
   if (!k->n) PetscFunctionReturn(0);
@@ -230,11 +231,12 @@ static PetscErrorCode WriteDefinitions(SlimTaskKind k)
     Decode(k, j, &f, &i0, &K);
     rows[j] = j, b[j] = (BlockRow){.first = i0, .count = K};
   }
-  for (PetscInt f = 0; f < k->h->sw->nfam; f++) {
+  for (PetscInt f = 0; f < k->h->sw->nfam && !ierr; f++) {
     PetscCall(Path(k, f, "blocks", path, sizeof(path)));
-    PetscCall(SlimRecordWrite(k->h->out, path, &BlockTable, NULL, 0, BLOCK_NDEF, tk->nblk, rows, b));
+    ierr = SlimRecordWrite(k->h->out, path, &BlockTable, NULL, 0, BLOCK_NDEF, tk->nblk, rows, b);
   }
   PetscCall(PetscFree2(b, rows));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 

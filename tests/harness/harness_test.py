@@ -784,6 +784,26 @@ def test_leaks(exe, tmp):
     check("ERROR SUMMARY" in text, "valgrind wrote no summary")
     for rec in definitely_lost_in(text, exe):
         check(False, f"leak in slimsweep's code:\n{rec}")
+    # a failed write (the 100th: a /fits row of the second fit task, after the first committed
+    # its rows) and the resume that completes /tasks from the tables leak nothing either
+    out = os.path.join(tmp, "writefail.h5")
+    args = ["-sweep_family", "dho", "-sweep_r", "1", "-sweep_dt", "0.1", "-sweep_N", "50", "-sweep_sigma", "0,0.01",
+            "-sweep_baselines", "none", "-sweep_repeats", "0", "-fit_guesses", "2", "-fit_max_it", "20",
+            "-landscape_params", "m,k", "-landscape_n", "4", "-landscape_rows_per_task", "2", "-sweep_quiet", "-output", out]
+    for status, extra, env in ((5, [], dict(ENV, SLIM_TEST_FAIL_WRITE="100")), (0, ["-sweep_resume"], ENV)):
+        r = subprocess.run(["valgrind", "--leak-check=full", "--show-leak-kinds=definite", "--num-callers=40",
+                            f"--log-file={log}", exe] + args + extra, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        check(r.returncode == status, f"write failure {extra} under valgrind: exit {r.returncode}, expected {status}: {r.stderr[-500:]}")
+        if not extra:
+            with h5py.File(out, "r") as f:
+                check(f["fit_summary/status"][0] == 0 and f["tasks/status"][2] == -1,
+                      "the injected failure no longer leaves a committed fit task without its /tasks status")
+        for rec in definitely_lost_in(open(log).read(), exe):
+            check(False, f"leak in slimsweep's code {extra}:\n{rec}")
+    check_tasks(out, "write failure and resume under valgrind")
+    with h5py.File(out, "r") as f:
+        check((f["tasks/status"][()] == 0).all(), f"resume under valgrind left tasks unfinished: {f['tasks/status'][()]}")
 
 
 def one_line(r, opt, label, status=None):

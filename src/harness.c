@@ -64,6 +64,7 @@ PetscErrorCode SlimHarnessCreate(MPI_Comm comm, SlimHarness *h)
   (*h)->flush_tasks       = SLIM_FLUSH_TASKS_DEFAULT;
   (*h)->nslices           = 1;
   (*h)->fail_task         = -1;
+  (*h)->task              = -1;
   (*h)->order_floor       = SLIM_ORDER_FLOOR_DEFAULT;
   PetscCall(SlimSweepCreate(&(*h)->sw));
   PetscCall(SlimLogStageGet("Sweep setup", &(*h)->stage_setup));
@@ -255,29 +256,35 @@ static PetscErrorCode ComputeCosts(SlimHarness h)
 
 /* ---------- the file ---------- */
 
-/* Which tasks a previous session (or the merged parts) finished. */
+/* Which tasks a previous session (or the merged parts) finished, from the kinds' status columns;
+ * /tasks/status is brought in line with them (collective). */
 static PetscErrorCode ReadDone(SlimHarness h)
 {
+  PetscInt *st;
+
   PetscFunctionBeginUser;
   PetscCall(PetscArrayzero(h->done, h->ntask));
-  h->ndone_before = 0;
+  h->ndone_before = h->nfailed_before = 0;
   if (!h->resume && !h->merge[0]) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc1(h->ntask, &st));
   for (PetscInt k = 0; k < h->nkinds; k++)
-    if (h->kinds[k]->n) PetscCall(h->kinds[k]->ops.isdone(h->kinds[k], h->done + h->kinds[k]->first));
-  for (PetscInt i = 0; i < h->ntask; i++) h->ndone_before += h->done[i];
-  PetscCall(SlimTasksCountFailed(h, &h->nfailed_before));
+    if (h->kinds[k]->n) PetscCall(h->kinds[k]->ops.status(h->kinds[k], st + h->kinds[k]->first));
+  for (PetscInt i = 0; i < h->ntask; i++) h->done[i] = (PetscBool)(st[i] >= 0), h->ndone_before += h->done[i], h->nfailed_before += st[i] > 0;
+  PetscCall(SlimTasksReconcile(h, st));
+  PetscCall(PetscFree(st));
   PetscFunctionReturn(0);
 }
 
-/* Writes what this rank buffered: the kinds' rows, then the /tasks accounting. */
+/* Writes what this rank buffered: the /tasks accounting, the kinds' rows, the /tasks status. */
 static PetscErrorCode WritePending(SlimHarness h)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscLogStagePush(h->stage_output));
   PetscCall(PetscLogEventBegin(SLIM_EVENT_Output, 0, 0, 0, 0));
+  PetscCall(SlimTasksFlush(h, PETSC_FALSE));
   for (PetscInt k = 0; k < h->nkinds; k++)
     if (h->kinds[k]->ops.flush) PetscCall(h->kinds[k]->ops.flush(h->kinds[k]));
-  PetscCall(SlimTasksFlush(h));
+  PetscCall(SlimTasksFlush(h, PETSC_TRUE));
   PetscCall(PetscTime(&h->tlast_flush));
   PetscCall(PetscLogEventEnd(SLIM_EVENT_Output, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
@@ -420,9 +427,11 @@ static PetscErrorCode RunOne(SlimHarness h, PetscInt task, PetscInt *nfail)
   PetscFunctionBeginUser;
   PetscCall(SlimHarnessTaskDecode(h, task, &kind, &local));
   PetscCall(PetscTime(&a));
+  h->task = task, h->ttask = a, h->task_acct = PETSC_FALSE;
   PetscCall(SlimPollSetStopCheck(PETSC_TRUE));
   PetscCall(kind->ops.run(kind, local, &fail));
   PetscCall(SlimPollSetStopCheck(PETSC_FALSE));
+  h->task = -1;
   if (fail.type == SLIM_TASK_ABANDONED) {
     h->abandoned = PETSC_TRUE;
     PetscFunctionReturn(0);

@@ -2,6 +2,7 @@
  * kind, estimated cost, measured time, who ran it) and /sessions/<k> (per-rank accounting of
  * one run), and the provenance attributes on "/". */
 #include <string.h>
+#include <petsctime.h>
 #include <slim/private/harnessimpl.h>
 #include "slim_revision.h" /* SLIM_GIT_REVISION, generated at build time */
 
@@ -11,17 +12,20 @@ typedef struct {
   PetscReal   cost, wall;
   PetscInt    rank, session, status;
 } TaskRow;
-#define TASK_NDEF 4 /* kind, ref, point, cost: known before any work */
+#define TASK_NDEF   4 /* kind, ref, point, cost: known before any work */
+#define TASK_STATUS 7 /* the last column: written after the task's rows are committed */
 
+/* The descriptions of kind and ref name the kinds: SlimTasksDefine() makes them from the kind
+ * list (KindDescriptions), so that a new kind cannot make them stale. */
 static const SlimRecordColumn TaskCols[] = {
-  SLIM_REC(TaskRow, kind, SLIM_RECORD_STRPTR, 16, "kind", "", "point, baseline, fit or landscape"),
-  SLIM_REC(TaskRow, ref, SLIM_RECORD_INT, 1, "ref", "", "row of the task in its table (/points, /baselines, /fit_summary) or landscape block"),
+  SLIM_REC(TaskRow, kind, SLIM_RECORD_STRPTR, 16, "kind", "", NULL),
+  SLIM_REC(TaskRow, ref, SLIM_RECORD_INT, 1, "ref", "", NULL),
   SLIM_REC(TaskRow, point, SLIM_RECORD_INT, 1, "point", "", "sweep point the task belongs to"),
   SLIM_REC(TaskRow, cost, SLIM_RECORD_REAL, 1, "cost", "", "estimated cost: tasks are handed out in decreasing cost"),
   SLIM_REC(TaskRow, wall, SLIM_RECORD_REAL, 1, "wall", "s", "measured wall time of the task"),
   SLIM_REC(TaskRow, rank, SLIM_RECORD_INT, 1, "rank", "", "MPI rank that ran it"),
   SLIM_REC(TaskRow, session, SLIM_RECORD_INT, 1, "session", "", "run that ran it (see /sessions/<k>)"),
-  SLIM_REC(TaskRow, status, SLIM_RECORD_INT, 1, "status", "", "-1 not run yet, 0 finished, 1 finished with a failure"),
+  SLIM_REC(TaskRow, status, SLIM_RECORD_INT, 1, "status", "", "-1 not run yet, 0 finished, 1 finished with a failure (as the status of the task's row in its own table)"),
 };
 static const SlimRecordTable TaskTable = SLIM_RECORD_TABLE("every unit of work the ranks were handed: its estimated cost and measured time", TaskCols, TaskRow);
 
@@ -43,19 +47,47 @@ static const SlimRecordColumn RankCols[] = {
 };
 static const SlimRecordTable RankTable = SLIM_RECORD_TABLE("per-rank accounting of this run", RankCols, RankRow);
 
+/* "task kind: point, baseline or fit" and "index of the task in its kind: point: row of
+ * /points; ...", from the kinds of h. */
+static PetscErrorCode KindDescriptions(SlimHarness h, char kinds[], char refs[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(kinds, "task kind: ", len));
+  PetscCall(PetscStrncpy(refs, "index of the task in its kind: ", len));
+  for (PetscInt k = 0; k < h->nkinds; k++) {
+    SlimTaskKind kind = h->kinds[k];
+    PetscCheck(kind->ref, PETSC_COMM_SELF, PETSC_ERR_PLIB, "task kind %s does not say what /tasks/ref indexes", kind->name);
+    if (k) PetscCall(PetscStrlcat(kinds, k + 1 < h->nkinds ? ", " : " or ", len));
+    PetscCall(PetscStrlcat(kinds, kind->name, len));
+    if (k) PetscCall(PetscStrlcat(refs, "; ", len));
+    PetscCall(PetscStrlcat(refs, kind->name, len));
+    PetscCall(PetscStrlcat(refs, ": ", len));
+    PetscCall(PetscStrlcat(refs, kind->ref, len));
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SlimTasksDefine(SlimHarness h)
 {
-  const SlimRecordTable *const t[] = {&TaskTable};
+  SlimRecordColumn             cols[sizeof(TaskCols) / sizeof(TaskCols[0])];
+  SlimRecordTable              table = TaskTable;
+  const SlimRecordTable *const t[]   = {&table};
+  char                         kinds[1024], refs[1024];
 
   PetscFunctionBeginUser;
+  PetscCall(KindDescriptions(h, kinds, refs, sizeof(kinds)));
+  PetscCall(PetscArraycpy(cols, TaskCols, table.ncol));
+  cols[0].desc = kinds, cols[1].desc = refs;
+  table.cols   = cols;
   PetscCall(SlimRecordDefine(h->out, "tasks", 1, t, NULL, h->ntask));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode SlimTasksWriteDefinitions(SlimHarness h)
 {
-  TaskRow  *t;
-  PetscInt *rows;
+  TaskRow       *t;
+  PetscInt      *rows;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2(h->ntask, &t, h->ntask, &rows));
@@ -67,16 +99,19 @@ PetscErrorCode SlimTasksWriteDefinitions(SlimHarness h)
     rows[i] = i;
     t[i]    = (TaskRow){kind->name, local, point, h->tcost[i], 0, 0, 0, 0};
   }
-  PetscCall(SlimRecordWrite(h->out, "tasks", &TaskTable, NULL, 0, TASK_NDEF, h->ntask, rows, t));
+  ierr = SlimRecordWrite(h->out, "tasks", &TaskTable, NULL, 0, TASK_NDEF, h->ntask, rows, t);
   PetscCall(PetscFree2(t, rows));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
-/* The accounting of the finished tasks this rank buffered, status last. */
-PetscErrorCode SlimTasksFlush(SlimHarness h)
+/* The accounting of the finished tasks this rank buffered: wall, rank and session before the
+ * kinds commit the tasks' rows, status after (SlimTasksFlush(h, PETSC_TRUE) empties the buffer). */
+PetscErrorCode SlimTasksFlush(SlimHarness h, PetscBool status)
 {
-  TaskRow  *t;
-  PetscInt *rows;
+  TaskRow       *t;
+  PetscInt      *rows;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2(h->ntrec, &t, h->ntrec, &rows));
@@ -84,23 +119,65 @@ PetscErrorCode SlimTasksFlush(SlimHarness h)
     rows[k] = h->trec[k].task;
     t[k]    = (TaskRow){NULL, 0, 0, 0, h->trec[k].wall, h->rank, h->session, h->trec[k].status ? 1 : 0};
   }
-  PetscCall(SlimRecordWrite(h->out, "tasks", &TaskTable, NULL, TASK_NDEF, -1, h->ntrec, rows, t));
-  PetscCall(PetscFree2(t, rows));
-  h->ntrec = 0;
+  ierr = SlimRecordWrite(h->out, "tasks", &TaskTable, NULL, status ? TASK_STATUS : TASK_NDEF, status ? -1 : TASK_STATUS, h->ntrec, rows, t);
+  PetscCall(PetscFree2(t, rows)); /* also after a failed write: the harness goes on */
+  PetscCall(ierr);
+  if (status) h->ntrec = 0;
   PetscFunctionReturn(0);
 }
 
-/* Tasks an earlier session recorded as failed (/tasks/status 1): a resume reports them. */
-PetscErrorCode SlimTasksCountFailed(SlimHarness h, PetscInt *nfailed)
+/* Wall (so far), rank and session of the task in flight, once, before a kind without ops.flush
+ * commits its rows from its run: whatever stops the run after the commit, the task keeps them
+ * (its status follows with the next flush, or from the resume's SlimTasksReconcile). */
+PetscErrorCode SlimTasksWriteRunning(SlimHarness h)
 {
-  PetscInt64 *st;
+  PetscLogDouble now;
+  TaskRow        t;
 
   PetscFunctionBeginUser;
-  *nfailed = 0;
-  PetscCall(PetscMalloc1(h->ntask, &st));
+  if (h->task_acct || h->task < 0) PetscFunctionReturn(0);
+  PetscCall(PetscTime(&now));
+  t = (TaskRow){NULL, 0, 0, 0, now - h->ttask, h->rank, h->session, -1};
+  PetscCall(SlimRecordWrite(h->out, "tasks", &TaskTable, NULL, TASK_NDEF, TASK_STATUS, 1, &h->task, &t));
+  h->task_acct = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+typedef struct {
+  PetscInt  n, *rows;
+  TaskRow  *t;
+} StatusRows;
+
+/* Rank 0 alone (independent writes). */
+static PetscErrorCode WriteStatusRows(SlimHarness h, void *ctx)
+{
+  StatusRows *c = (StatusRows *)ctx;
+
+  PetscFunctionBeginUser;
+  if (!h->rank) PetscCall(SlimRecordWrite(h->out, "tasks", &TaskTable, NULL, TASK_STATUS, -1, c->n, c->rows, c->t));
+  PetscFunctionReturn(0);
+}
+
+/* Resume and merge, collective: tasks whose rows the kinds committed (status[] from ops.status)
+ * but whose /tasks/status was not written (a write failure or a kill came between) get it from
+ * the kinds' status; their wall, rank and session were written before the commit. */
+PetscErrorCode SlimTasksReconcile(SlimHarness h, const PetscInt status[])
+{
+  PetscInt64    *st;
+  StatusRows     c = {0, NULL, NULL};
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc3(h->ntask, &st, h->ntask, &c.rows, h->ntask, &c.t));
   PetscCall(SlimOutputReadColumn(h->out, "tasks", "status", st));
-  for (PetscInt i = 0; i < h->ntask; i++) *nfailed += st[i] == 1;
-  PetscCall(PetscFree(st));
+  for (PetscInt i = 0; i < h->ntask; i++)
+    if (status[i] >= 0 && st[i] != status[i]) {
+      c.rows[c.n] = i;
+      c.t[c.n++]  = (TaskRow){NULL, 0, 0, 0, 0, 0, 0, status[i]};
+    }
+  ierr = SlimHarnessWriteStep(h, WriteStatusRows, &c); /* raises on every rank if one failed */
+  PetscCall(PetscFree3(st, c.rows, c.t));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -161,6 +238,7 @@ static PetscErrorCode WriteRanks(SlimHarness h, const char tab[], PetscReal make
   PetscInt64                  *tasks;
   PetscInt                    *rows;
   const SlimRecordTable *const t[] = {&RankTable};
+  PetscErrorCode               ierr = 0;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc5(h->size, &r, h->size, &busy, h->size, &cost, h->size, &tasks, h->size, &rows));
@@ -174,8 +252,9 @@ static PetscErrorCode WriteRanks(SlimHarness h, const char tab[], PetscReal make
     r[i]    = (RankRow){i, "", busy[i], makespan - busy[i], tasks[i], cost[i]};
     PetscCall(PetscStrncpy(r[i].host, hosts + 64 * i, sizeof(r[i].host)));
   }
-  if (!h->rank) PetscCall(SlimRecordWrite(h->out, tab, &RankTable, NULL, 0, -1, h->size, rows, r));
+  if (!h->rank) ierr = SlimRecordWrite(h->out, tab, &RankTable, NULL, 0, -1, h->size, rows, r);
   PetscCall(PetscFree5(r, busy, cost, tasks, rows));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 

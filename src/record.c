@@ -84,21 +84,23 @@ static PetscErrorCode Pack(const SlimRecordColumn *rc, PetscInt w, PetscInt n, c
 
 PetscErrorCode SlimRecordWrite(SlimOutput out, const char path[], const SlimRecordTable *t, const PetscInt widths[], PetscInt c0, PetscInt c1, PetscInt n, const PetscInt rows[], const void *recs)
 {
-  size_t wmax = 1;
-  void  *buf;
+  size_t         wmax = 1;
+  void          *buf;
+  PetscErrorCode ierr = 0;
 
   PetscFunctionBeginUser;
   if (c1 < 0) c1 = t->ncol;
   if (n <= 0) PetscFunctionReturn(0);
   for (PetscInt c = c0; c < c1; c++) wmax = PetscMax(wmax, (size_t)SlimRecordColumnWidth(t, c, widths));
   PetscCall(PetscMalloc(n * wmax * sizeof(PetscReal) + 1, &buf)); /* the widest stored element is 8 bytes */
-  for (PetscInt c = c0; c < c1; c++) {
+  for (PetscInt c = c0; c < c1 && !ierr; c++) {
     PetscInt w = SlimRecordColumnWidth(t, c, widths);
     if (!w) continue;
-    PetscCall(Pack(&t->cols[c], w, n, (const char *)recs, t->size, buf));
-    PetscCall(SlimOutputWriteRows(out, path, t->cols[c].name, n, rows, buf));
+    ierr = Pack(&t->cols[c], w, n, (const char *)recs, t->size, buf);
+    if (!ierr) ierr = SlimOutputWriteRows(out, path, t->cols[c].name, n, rows, buf);
   }
-  PetscCall(PetscFree(buf));
+  PetscCall(PetscFree(buf)); /* also after a failed write: the harness goes on after one */
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 

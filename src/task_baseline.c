@@ -55,8 +55,9 @@ static PetscErrorCode Cost(SlimTaskKind k, PetscInt i, PetscReal *cost)
 
 static PetscErrorCode WriteDefinitions(SlimTaskKind k)
 {
-  SlimSweep    sw = k->h->sw;
-  BaselineDef *d;
+  SlimSweep      sw = k->h->sw;
+  BaselineDef   *d;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   if (!k->n) PetscFunctionReturn(0);
@@ -66,8 +67,9 @@ static PetscErrorCode WriteDefinitions(SlimTaskKind k)
     const SlimPoint *p  = &sw->points[pi];
     d[i]                = (BaselineDef){i / sw->nbase, pi, sw->famname[p->family], sw->base[i % sw->nbase], p->dt, p->N, p->N * p->dt};
   }
-  PetscCall(SlimResultKindWriteDefinitions(k, d));
+  ierr = SlimResultKindWriteDefinitions(k, d);
   PetscCall(PetscFree(d));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -100,7 +102,8 @@ PetscErrorCode SlimTaskKindCreate_Baseline(SlimTaskKind k)
 {
   PetscFunctionBeginUser;
   PetscCall(SlimTaskKindSetStage(k, "RK baselines"));
-  k->ops = (SlimTaskOps){Count, Cost, Point, SlimResultKindDefineTables, WriteDefinitions, SlimResultKindIsDone, Run, SlimResultKindFlush, Describe, Plan, SlimResultKindDestroy};
+  k->ops = (SlimTaskOps){Count, Cost, Point, SlimResultKindDefineTables, WriteDefinitions, SlimResultKindStatus, Run, SlimResultKindFlush, Describe, Plan, SlimResultKindDestroy};
+  k->ref = "row of /baselines";
   PetscCall(SlimResultKindSetUp(k, "baselines", &BaselineTable, "baselines/trajectories", "qdot"));
   PetscFunctionReturn(0);
 }

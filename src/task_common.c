@@ -65,7 +65,8 @@ PetscErrorCode SlimTaskWrite(SlimTaskKind k, PetscErrorCode (*write)(SlimTaskKin
   if (k->h->werr) PetscFunctionReturn(0); /* after a failure nothing more is written */
   PetscCall(PetscLogStagePush(k->h->stage_output));
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-  ierr = write(k, t, ctx);
+  ierr = k->ops.flush ? 0 : SlimTasksWriteRunning(k->h); /* accounting before the commit */
+  if (!ierr) ierr = write(k, t, ctx);
   PetscCall(PetscPopErrorHandler());
   PetscCall(PetscLogStagePop());
   PetscCall(SlimHarnessKeepWriteFailure(k->h, ierr));

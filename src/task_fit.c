@@ -267,11 +267,12 @@ static PetscErrorCode SummaryDefinition(SlimTaskKind k, PetscInt row, SummaryRow
 /* Definition columns of /fit_summary and /fits, known before any work (rank 0). */
 static PetscErrorCode WriteDefinitions(SlimTaskKind k)
 {
-  SlimOutput  out = k->h->out;
-  FitKind    *fk  = (FitKind *)k->data;
-  SummaryRow *s;
-  FitRow     *f;
-  PetscInt   *rows, n = k->n * fk->K;
+  SlimOutput     out = k->h->out;
+  FitKind       *fk  = (FitKind *)k->data;
+  SummaryRow    *s;
+  FitRow        *f;
+  PetscInt      *rows, n = k->n * fk->K;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   if (!k->n) PetscFunctionReturn(0);
@@ -281,20 +282,21 @@ static PetscErrorCode WriteDefinitions(SlimTaskKind k)
     for (PetscInt g = 0; g < fk->K; g++) f[row * fk->K + g] = (FitRow){.point = s[row].point, .config = s[row].config, .guess = g};
   }
   for (PetscInt i = 0; i < PetscMax(k->n, n); i++) rows[i] = i;
-  PetscCall(SlimRecordWrite(out, "fit_summary", &SummaryTable, fk->widths, 0, SUMMARY_NDEF, k->n, rows, s));
-  if (n) PetscCall(SlimRecordWrite(out, "fits", &FitTable, fk->widths, 0, FIT_NDEF, n, rows, f));
+  ierr = SlimRecordWrite(out, "fit_summary", &SummaryTable, fk->widths, 0, SUMMARY_NDEF, k->n, rows, s);
+  if (!ierr && n) ierr = SlimRecordWrite(out, "fits", &FitTable, fk->widths, 0, FIT_NDEF, n, rows, f);
   PetscCall(PetscFree3(s, f, rows));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode IsDone(SlimTaskKind k, PetscBool done[])
+static PetscErrorCode TaskStatus(SlimTaskKind k, PetscInt status[])
 {
   PetscInt64 *st;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(k->n, &st));
   PetscCall(SlimOutputReadColumn(k->h->out, "fit_summary", "status", st));
-  for (PetscInt i = 0; i < k->n; i++) done[i] = st[i] >= 0 ? PETSC_TRUE : PETSC_FALSE;
+  for (PetscInt i = 0; i < k->n; i++) status[i] = (PetscInt)PetscMin(st[i], 1);
   PetscCall(PetscFree(st));
   PetscFunctionReturn(0);
 }
@@ -354,6 +356,7 @@ static PetscErrorCode WriteFits(SlimTaskKind k, PetscInt row, const FitWork *w)
   const SlimFamily fam = w->prob.fam;
   FitRow          *f;
   PetscInt        *rows;
+  PetscErrorCode   ierr;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2(fk->K, &f, fk->K, &rows));
@@ -372,8 +375,9 @@ static PetscErrorCode WriteFits(SlimTaskKind k, PetscInt row, const FitWork *w)
     f[g].z_max = w->unc[g].zmax, f[g].sigma_est = w->unc[g].sigma, f[g].gn_rank = w->unc[g].rank;
     PetscCall(PetscStrncpy(f[g].reason, r->reason, sizeof(f[g].reason)));
   }
-  PetscCall(SlimRecordWrite(k->h->out, "fits", &FitTable, fk->widths, FIT_NDEF, -1, fk->K, rows, f));
-  PetscCall(PetscFree2(f, rows));
+  ierr = SlimRecordWrite(k->h->out, "fits", &FitTable, fk->widths, FIT_NDEF, -1, fk->K, rows, f);
+  PetscCall(PetscFree2(f, rows)); /* also after a failed write: the harness goes on */
+  PetscCall(ierr);
   if (fk->obs) PetscCall(SlimFitObsWrite(k->h->out, row, &w->obs));
   if (w->path) {
     char p[64];
@@ -484,7 +488,8 @@ PetscErrorCode SlimTaskKindCreate_Fit(SlimTaskKind k)
 {
   PetscFunctionBeginUser;
   PetscCall(SlimTaskKindSetStage(k, "Fits"));
-  k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, WriteDefinitions, IsDone, Run, NULL, Describe, Plan, SlimTaskKindDestroyData};
+  k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, WriteDefinitions, TaskStatus, Run, NULL, Describe, Plan, SlimTaskKindDestroyData};
+  k->ref = "row of /fit_summary (point * configurations + configuration)";
   PetscCall(PetscNew((FitKind **)&k->data));
   PetscFunctionReturn(0);
 }

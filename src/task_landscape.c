@@ -106,8 +106,9 @@ static PetscErrorCode DefineTables(SlimTaskKind k)
   PetscFunctionReturn(0);
 }
 
-/* A block is done when all its rows are (the status column is written last). */
-static PetscErrorCode IsDone(SlimTaskKind k, PetscBool done[])
+/* A block is finished when all its rows are (the status column is written last), failed when
+ * its rows are. */
+static PetscErrorCode TaskStatus(SlimTaskKind k, PetscInt status[])
 {
   SlimFit     fit  = k->h->sw->fit;
   PetscInt    nblk = ((LandKind *)k->data)->nblk;
@@ -121,9 +122,9 @@ static PetscErrorCode IsDone(SlimTaskKind k, PetscBool done[])
       PetscCall(Path(k, p, l, path, sizeof(path)));
       PetscCall(SlimOutputReadColumn(k->h->out, path, "status", ls));
       for (PetscInt b = 0; b < nblk; b++) {
-        PetscBool d = PETSC_TRUE;
-        for (PetscInt i = b * fit->land_rows; i < PetscMin(fit->land_n, (b + 1) * fit->land_rows); i++) d = (PetscBool)(d && ls[i] >= 0);
-        done[(p * fit->nloss + l) * nblk + b] = d;
+        PetscInt s = 0;
+        for (PetscInt i = b * fit->land_rows; i < PetscMin(fit->land_n, (b + 1) * fit->land_rows); i++) s = ls[i] < 0 || s < 0 ? -1 : PetscMax(s, (PetscInt)PetscMin(ls[i], 1));
+        status[(p * fit->nloss + l) * nblk + b] = s;
       }
     }
   PetscCall(PetscFree(ls));
@@ -202,7 +203,8 @@ PetscErrorCode SlimTaskKindCreate_Landscape(SlimTaskKind k)
 {
   PetscFunctionBeginUser;
   PetscCall(SlimTaskKindSetStage(k, "Fits"));
-  k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, NULL, IsDone, Run, NULL, Describe, NULL, SlimTaskKindDestroyData};
+  k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, NULL, TaskStatus, Run, NULL, Describe, NULL, SlimTaskKindDestroyData};
+  k->ref = "(point * losses + loss) * blocks + b: block b (-landscape_rows_per_task rows) of /landscape/<point>/<loss>";
   PetscCall(PetscNew((LandKind **)&k->data));
   PetscFunctionReturn(0);
 }

@@ -168,14 +168,15 @@ static PetscErrorCode OrderRowCompute(SlimHarness h, PetscInt g, const PetscReal
 
 PetscErrorCode SlimOrdersWrite(SlimHarness h)
 {
-  SlimSweep   sw = h->sw;
-  Orders     *os = (Orders *)h->orders;
-  PetscReal  *err, *dt, *e;
-  PetscInt64 *st;
-  PetscBool  *ok;
-  PetscInt   *rows, *idx, *gmark;
-  OrderRow   *o;
-  MarkRow    *m;
+  SlimSweep      sw = h->sw;
+  Orders        *os = (Orders *)h->orders;
+  PetscReal     *err, *dt, *e;
+  PetscInt64    *st;
+  PetscBool     *ok;
+  PetscInt      *rows, *idx, *gmark;
+  OrderRow      *o;
+  MarkRow       *m;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   if (!os->norder || h->rank) PetscFunctionReturn(0);
@@ -185,9 +186,10 @@ PetscErrorCode SlimOrdersWrite(SlimHarness h)
   PetscCall(SlimOutputReadColumn(h->out, "points", "status", st));
   for (PetscInt i = 0; i < sw->npoints; i++) rows[i] = i, m[i].order_mark = -1;
   for (PetscInt g = 0; g < os->norder; g++) PetscCall(OrderRowCompute(h, g, err, st, dt, e, ok, idx, gmark, m, &o[g]));
-  PetscCall(SlimRecordWrite(h->out, "orders", &OrderTable, NULL, 0, -1, os->norder, rows, o));
-  PetscCall(SlimRecordWrite(h->out, "points", &MarkTable, NULL, 0, -1, sw->npoints, rows, m));
+  ierr = SlimRecordWrite(h->out, "orders", &OrderTable, NULL, 0, -1, os->norder, rows, o);
+  if (!ierr) ierr = SlimRecordWrite(h->out, "points", &MarkTable, NULL, 0, -1, sw->npoints, rows, m);
   PetscCall(PetscFree5(o, m, ok, idx, gmark));
   PetscCall(PetscFree5(err, st, dt, e, rows));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }

@@ -58,8 +58,9 @@ static PetscErrorCode Point(SlimTaskKind k, PetscInt i, PetscInt *point)
 
 static PetscErrorCode WriteDefinitions(SlimTaskKind k)
 {
-  SlimSweep sw = k->h->sw;
-  PointDef *d;
+  SlimSweep      sw = k->h->sw;
+  PointDef      *d;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(k->n, &d));
@@ -67,8 +68,9 @@ static PetscErrorCode WriteDefinitions(SlimTaskKind k)
     const SlimPoint *p = &sw->points[i];
     d[i] = (PointDef){p->index, sw->famname[p->family], p->r, p->dt, p->N, p->N * p->dt, p->sigma, p->B, SlimSolverTypes[p->solver], p->group, p->seed, p->cost};
   }
-  PetscCall(SlimResultKindWriteDefinitions(k, d));
+  ierr = SlimResultKindWriteDefinitions(k, d);
   PetscCall(PetscFree(d));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -90,7 +92,8 @@ PetscErrorCode SlimTaskKindCreate_Point(SlimTaskKind k)
 {
   PetscFunctionBeginUser;
   PetscCall(SlimTaskKindSetStage(k, "Sweep points"));
-  k->ops = (SlimTaskOps){Count, Cost, Point, SlimResultKindDefineTables, WriteDefinitions, SlimResultKindIsDone, Run, SlimResultKindFlush, NULL, Plan, SlimResultKindDestroy};
+  k->ops = (SlimTaskOps){Count, Cost, Point, SlimResultKindDefineTables, WriteDefinitions, SlimResultKindStatus, Run, SlimResultKindFlush, NULL, Plan, SlimResultKindDestroy};
+  k->ref = "row of /points";
   PetscCall(SlimResultKindSetUp(k, "points", &PointTable, "trajectories", "pi"));
   PetscFunctionReturn(0);
 }

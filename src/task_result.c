@@ -127,16 +127,18 @@ PetscErrorCode SlimResultKindWriteDefinitions(SlimTaskKind k, const void *defs)
 {
   SlimResultTable rt = (SlimResultTable)k->data;
   PetscInt        n  = k->n, *rows;
+  PetscErrorCode  ierr;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(n, &rows));
   for (PetscInt i = 0; i < n; i++) rows[i] = i;
-  PetscCall(SlimRecordWrite(rt->k->h->out, rt->table, rt->def, NULL, 0, -1, n, rows, defs));
+  ierr = SlimRecordWrite(rt->k->h->out, rt->table, rt->def, NULL, 0, -1, n, rows, defs);
   PetscCall(PetscFree(rows));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SlimResultKindIsDone(SlimTaskKind k, PetscBool done[])
+PetscErrorCode SlimResultKindStatus(SlimTaskKind k, PetscInt status[])
 {
   SlimResultTable rt = (SlimResultTable)k->data;
   PetscInt64     *st;
@@ -144,7 +146,7 @@ PetscErrorCode SlimResultKindIsDone(SlimTaskKind k, PetscBool done[])
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(rt->k->n, &st));
   PetscCall(SlimOutputReadColumn(rt->k->h->out, rt->table, "status", st));
-  for (PetscInt i = 0; i < rt->k->n; i++) done[i] = st[i] >= 0 ? PETSC_TRUE : PETSC_FALSE;
+  for (PetscInt i = 0; i < rt->k->n; i++) status[i] = (PetscInt)PetscMin(st[i], 1);
   PetscCall(PetscFree(st));
   PetscFunctionReturn(0);
 }
@@ -166,6 +168,7 @@ static PetscErrorCode WriteSamples(SlimTaskKind k, PetscInt row, void *ctx)
   char               path[256];
   PetscReal         *a;
   PetscInt           d = s->dof, nc = 3 + 2 * d;
+  PetscErrorCode     ierr;
 
   PetscFunctionBeginUser;
   if (s->stride <= 0) PetscFunctionReturn(0);
@@ -178,8 +181,9 @@ static PetscErrorCode WriteSamples(SlimTaskKind k, PetscInt row, void *ctx)
     r[2 + 2 * d] = s->energy_error[i];
   }
   PetscCall(TrajectoryPath(rt, row, path, sizeof(path)));
-  PetscCall(SlimOutputWriteArray(rt->k->h->out, path, a));
-  PetscCall(PetscFree(a));
+  ierr = SlimOutputWriteArray(rt->k->h->out, path, a);
+  PetscCall(PetscFree(a)); /* also after a failed write: the harness goes on */
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 

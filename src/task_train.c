@@ -218,9 +218,10 @@ static PetscErrorCode DefineTables(SlimTaskKind k)
 static PetscErrorCode WriteDefinitions(SlimTaskKind k)
 {
   TrainKind *tk = (TrainKind *)k->data;
-  BlockRow  *b;
-  PetscInt  *rows;
-  char       path[192];
+  BlockRow      *b;
+  PetscInt      *rows;
+  char           path[192];
+  PetscErrorCode ierr = 0;
 
   PetscFunctionBeginUser;
   if (!k->n) PetscFunctionReturn(0);
@@ -230,15 +231,16 @@ static PetscErrorCode WriteDefinitions(SlimTaskKind k)
     Decode(k, j, &f, &i0, &K);
     rows[j] = j, b[j] = (BlockRow){.first = i0, .count = K};
   }
-  for (PetscInt f = 0; f < k->h->sw->nfam; f++) {
+  for (PetscInt f = 0; f < k->h->sw->nfam && !ierr; f++) {
     PetscCall(Path(k, f, "blocks", path, sizeof(path)));
-    PetscCall(SlimRecordWrite(k->h->out, path, &BlockTable, NULL, 0, BLOCK_NDEF, tk->nblk, rows, b));
+    ierr = SlimRecordWrite(k->h->out, path, &BlockTable, NULL, 0, BLOCK_NDEF, tk->nblk, rows, b);
   }
   PetscCall(PetscFree2(b, rows));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode IsDone(SlimTaskKind k, PetscBool done[])
+static PetscErrorCode TaskStatus(SlimTaskKind k, PetscInt status[])
 {
   TrainKind  *tk = (TrainKind *)k->data;
   PetscInt64 *st;
@@ -249,7 +251,7 @@ static PetscErrorCode IsDone(SlimTaskKind k, PetscBool done[])
   for (PetscInt f = 0; f < k->h->sw->nfam; f++) {
     PetscCall(Path(k, f, "blocks", path, sizeof(path)));
     PetscCall(SlimOutputReadColumn(k->h->out, path, "status", st));
-    for (PetscInt j = 0; j < tk->nblk; j++) done[f * tk->nblk + j] = st[j] >= 0 ? PETSC_TRUE : PETSC_FALSE;
+    for (PetscInt j = 0; j < tk->nblk; j++) status[f * tk->nblk + j] = (PetscInt)PetscMin(st[j], 1);
   }
   PetscCall(PetscFree(st));
   PetscFunctionReturn(0);
@@ -375,7 +377,8 @@ PetscErrorCode SlimTaskKindCreate_Train(SlimTaskKind k)
 {
   PetscFunctionBeginUser;
   PetscCall(SlimTaskKindSetStage(k, "Training data"));
-  k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, WriteDefinitions, IsDone, Run, NULL, Describe, Plan, SlimTaskKindDestroyData};
+  k->ops = (SlimTaskOps){Count, Cost, Point, DefineTables, WriteDefinitions, TaskStatus, Run, NULL, Describe, Plan, SlimTaskKindDestroyData};
+  k->ref = "family * blocks + j: row j of /training/<family>/blocks";
   PetscCall(PetscNew((TrainKind **)&k->data));
   PetscFunctionReturn(0);
 }

@@ -100,6 +100,41 @@ def compare_results(pa, pb, label, skip=()):
             check(same(fa[name][()], fb[name][()]), f"{label}: /{name} differs")
 
 
+def check_tasks(path, label, clean=None):
+    """/tasks accounts for the file as its result tables do: every task whose row is finished in
+    its kind's table (points, baselines, fit_summary; all kinds through `clean`, a complete run of
+    the same sweep) has that status in /tasks/status, with its wall time, rank and session, as in
+    a normal run; a task not finished there has status -1."""
+    tables = {b"point": "points", b"baseline": "baselines", b"fit": "fit_summary"}
+    with h5py.File(path, "r") as f:
+        t = {k: f["tasks"][k][()] for k in f["tasks"]}
+        nranks = max(int(f[f"sessions/{s}"].attrs["nranks"]) for s in f["sessions"])
+        for kind, table in tables.items():
+            sel = t["kind"] == kind
+            if sel.any():
+                st = f[table]["status"][()][t["ref"][sel]]
+                bad = np.nonzero(t["status"][sel] != st)[0]
+                check(len(bad) == 0, f"{label}: /tasks/status of {len(bad)} {kind.decode()} tasks differs from /{table}/status "
+                                     f"(refs {t['ref'][sel][bad][:8]}: {t['status'][sel][bad][:8]} vs {st[bad][:8]})")
+        nsess = len(f["sessions"])
+        # the descriptions of kind and ref name every kind (made from the harness's kind list)
+        for col in ("kind", "ref"):
+            desc = f["tasks"][col].attrs["description"]
+            desc = desc.decode() if isinstance(desc, bytes) else str(desc)
+            missing = [k.decode() for k in set(t["kind"]) if not re.search(rf"\b{k.decode()}\b", desc)]
+            check(not missing, f"{label}: the description of /tasks/{col} does not name the kinds {missing}: {desc!r}")
+    if clean is not None:
+        with h5py.File(clean, "r") as f:
+            want = f["tasks/status"][()]
+        bad = np.nonzero(t["status"] != want)[0]
+        check(len(bad) == 0, f"{label}: /tasks/status of {len(bad)} tasks differs from the clean run's "
+                             f"(tasks {bad[:8]} kinds {t['kind'][bad][:8]}: {t['status'][bad][:8]} vs {want[bad][:8]})")
+    fin = t["status"] >= 0
+    ok = np.isfinite(t["wall"][fin]) & (t["wall"][fin] >= 0) & (t["rank"][fin] >= 0) & (t["rank"][fin] < nranks) \
+        & (t["session"][fin] >= 0) & (t["session"][fin] < nsess)
+    check(ok.all(), f"{label}: {int((~ok).sum())} finished tasks lack their wall time, rank or session")
+
+
 def test_ranks(exe, tmp):
     files = {}
     for n in (1, 2, 3):
@@ -205,6 +240,7 @@ def test_kill(exe, tmp):
             check((st2 == 0).all(), f"{sig.name}: resume left points undone: {st2}")
             check(((sess == 1) == (st < 0)).all(), f"{sig.name}: the session column does not say which points the resume computed: {sess} {st}")
             check(f["sessions/1"].attrs["tasks_done_before"] >= done, f"{sig.name}: sessions/1 does not record the resumed tasks")
+        check_tasks(out, f"{sig.name} + resume", full)
         compare_results(full, out, f"{sig.name} + resume vs uninterrupted")
     # a resume with options that define a different sweep is refused and leaves the file alone
     before = open(full, "rb").read()
@@ -672,6 +708,7 @@ def test_training(exe, tmp):
     check(r.returncode == 0, f"resume of the stopped training run: exit {r.returncode}: {r.stderr[-300:]}")
     with h5py.File(d, "r") as f:
         check((f["training/dho/blocks/status"][()] == 0).all(), "resume left training blocks unfinished")
+    check_tasks(d, "resumed training run")
     r = mpirun(1, exe, TRAIN + ["-train_block", "512", "-train_dho_k", "0,3", "-sweep_resume", "-output", c])
     check_refused(r.returncode, r.stderr, "-sweep_resume", "resume with another prior")
     for args, opt in ((["-train_stride", "0"], "-train_stride"), (["-train_count", "-5"], "-train_count"),
@@ -747,6 +784,26 @@ def test_leaks(exe, tmp):
     check("ERROR SUMMARY" in text, "valgrind wrote no summary")
     for rec in definitely_lost_in(text, exe):
         check(False, f"leak in slimsweep's code:\n{rec}")
+    # a failed write (the 100th: a /fits row of the second fit task, after the first committed
+    # its rows) and the resume that completes /tasks from the tables leak nothing either
+    out = os.path.join(tmp, "writefail.h5")
+    args = ["-sweep_family", "dho", "-sweep_r", "1", "-sweep_dt", "0.1", "-sweep_N", "50", "-sweep_sigma", "0,0.01",
+            "-sweep_baselines", "none", "-sweep_repeats", "0", "-fit_guesses", "2", "-fit_max_it", "20",
+            "-landscape_params", "m,k", "-landscape_n", "4", "-landscape_rows_per_task", "2", "-sweep_quiet", "-output", out]
+    for status, extra, env in ((5, [], dict(ENV, SLIM_TEST_FAIL_WRITE="100")), (0, ["-sweep_resume"], ENV)):
+        r = subprocess.run(["valgrind", "--leak-check=full", "--show-leak-kinds=definite", "--num-callers=40",
+                            f"--log-file={log}", exe] + args + extra, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        check(r.returncode == status, f"write failure {extra} under valgrind: exit {r.returncode}, expected {status}: {r.stderr[-500:]}")
+        if not extra:
+            with h5py.File(out, "r") as f:
+                check(f["fit_summary/status"][0] == 0 and f["tasks/status"][2] == -1,
+                      "the injected failure no longer leaves a committed fit task without its /tasks status")
+        for rec in definitely_lost_in(open(log).read(), exe):
+            check(False, f"leak in slimsweep's code {extra}:\n{rec}")
+    check_tasks(out, "write failure and resume under valgrind")
+    with h5py.File(out, "r") as f:
+        check((f["tasks/status"][()] == 0).all(), f"resume under valgrind left tasks unfinished: {f['tasks/status'][()]}")
 
 
 def one_line(r, opt, label, status=None):
@@ -802,6 +859,7 @@ def test_faults(exe, tmp):
     with h5py.File(longf, "r") as f:
         check((f["points/status"][()] == -1).all(), "the abandoned point was recorded")
         check(f["sessions/0"].attrs["complete"] == 0, "stopped session marked complete")
+    check_tasks(longf, "stopped run")
 
     # -force and merges: the old file stays untouched until the new one is complete
     r = mpirun(1, exe, small + ["-output", good, "-force", "-sweep_merge", os.path.join(tmp, "nosuch.h5")])
@@ -822,6 +880,7 @@ def test_faults(exe, tmp):
     check(r.returncode == 0, f"merge with -force: exit {r.returncode}: {r.stderr[-300:]}")
     with h5py.File(good, "r") as f:
         check((f["tasks/status"][()] == 0).all() and f["sessions/0"].attrs["kind"] == "merge", "merge with -force did not replace the file")
+    check_tasks(good, "merge with -force")
     r = mpirun(1, exe, small + ["-output", os.path.join(tmp, "half.h5"), "-sweep_merge", parts[0]])
     check(r.returncode == 3 and "stopped by signal" not in r.stdout and "lack" in r.stdout,
           f"incomplete merge: exit {r.returncode}: {r.stdout.strip()[-300:]}")
@@ -867,6 +926,7 @@ def test_faults(exe, tmp):
     check(r.returncode == 4, f"failing sweep: exit {r.returncode}")
     r = mpirun(1, exe, fargs + ["-sweep_resume"])
     check(r.returncode == 4 and "recorded as failed" in r.stderr, f"resume of failed points: exit {r.returncode}: {r.stderr[-300:]}")
+    check_tasks(failed, "resumed file with failed points")
 
     # a SIGKILLed file carries its provenance; a SIGKILLed resume's session is in /sessions
     killed = os.path.join(tmp, "killed.h5")
@@ -1027,9 +1087,9 @@ def test_writefail(exe, tmp):
                 continue
             r = mpirun(2, exe, args + ["-output", out, "-sweep_resume"])
             check(r.returncode == 0, f"{name} {spec}: resume exit {r.returncode}: {r.stderr[-300:]}")
-            # /tasks is skipped: tasks whose rows a kind wrote inside its run before the failure
-            # keep /tasks status -1 (their accounting was still buffered), as after a SIGKILL
-            compare_results(clean, out, f"{name} {spec} resumed", skip=("tasks/",))
+            # /tasks too: the accounting of tasks whose rows were written before the failure
+            check_tasks(out, f"{name} {spec} resumed", clean)
+            compare_results(clean, out, f"{name} {spec} resumed")
     print(f"injected write failures in: {sorted(seen)}", flush=True)
     for what in ("points", "fits", "fit_summary", "fit_obs", "training", "landscape"):
         check(what in seen, f"no injected failure hit a write of {what}")

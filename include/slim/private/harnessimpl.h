@@ -49,13 +49,15 @@ typedef struct {
   PetscErrorCode (*definetables)(SlimTaskKind);
   /* rank 0, new files only: columns known before any work (definitions) */
   PetscErrorCode (*writedefinitions)(SlimTaskKind);
-  /* which tasks a previous session (or a merge) finished, from the status columns */
-  PetscErrorCode (*isdone)(SlimTaskKind, PetscBool done[]);
+  /* what a previous session (or a merge) left, from the kind's status columns: status[i] -1
+   * not finished, 0 finished, 1 finished with a failure (the values of /tasks/status) */
+  PetscErrorCode (*status)(SlimTaskKind, PetscInt status[]);
   /* runs local task i; never raises for a failure of the task itself, which goes in *fail. A
    * kind that finds SlimPollStopRequested() true after its computation writes and queues
    * nothing for the task and reports SLIM_TASK_ABANDONED (SlimTaskAbandoned()) */
   PetscErrorCode (*run)(SlimTaskKind, PetscInt i, SlimTaskFailure *fail);
-  /* writes rows the kind buffered (optional) */
+  /* writes rows the kind buffered (optional). A task's rows are committed by its status column,
+   * written last: by flush if the kind has one, else by its SlimTaskWrite() in run */
   PetscErrorCode (*flush)(SlimTaskKind);
   /* what names task i beyond its sweep point, e.g. ", RK 4" (optional): the harness's line on
    * a failed task is "<kind> <i> (family, r, dt, N, B<this>): <failure>" */
@@ -68,6 +70,7 @@ typedef struct {
 
 struct _n_SlimTaskKind {
   char        name[16]; /* /tasks/kind */
+  const char *ref;      /* what /tasks/ref indexes, e.g. "row of /points" (set by the Create) */
   SlimTaskOps ops;
   SlimHarness h;
   PetscInt      n, first; /* tasks of this kind: flat indices [first, first + n) */
@@ -114,6 +117,9 @@ struct _n_SlimHarness {
   char           werr_msg[512];
   PetscBool      abandoned;        /* a stop abandoned this rank's task in flight */
   PetscInt       nfailed_before;   /* tasks recorded as failed by earlier sessions */
+  PetscInt       task;             /* the task in flight (flat index), its start, and whether */
+  PetscLogDouble ttask;            /* its /tasks accounting is written (SlimTasksWriteRunning) */
+  PetscBool      task_acct;
   SlimQueue    queue;
   PetscInt     session;
   void        *orders; /* the /orders table (src/task_orders.c) */
@@ -152,7 +158,7 @@ typedef struct _n_SlimResultTable *SlimResultTable;
 PETSC_EXTERN PetscErrorCode SlimResultKindSetUp(SlimTaskKind k, const char table[], const SlimRecordTable *def, const char traj[], const char pname[]);
 PETSC_EXTERN PetscErrorCode SlimResultKindDestroy(SlimTaskKind k);
 PETSC_EXTERN PetscErrorCode SlimResultKindDefineTables(SlimTaskKind k);
-PETSC_EXTERN PetscErrorCode SlimResultKindIsDone(SlimTaskKind k, PetscBool done[]);
+PETSC_EXTERN PetscErrorCode SlimResultKindStatus(SlimTaskKind k, PetscInt status[]);
 PETSC_EXTERN PetscErrorCode SlimResultKindFlush(SlimTaskKind k);
 /* k->n definition records (rank 0) */
 PETSC_EXTERN PetscErrorCode SlimResultKindWriteDefinitions(SlimTaskKind k, const void *defs);
@@ -216,11 +222,18 @@ PETSC_EXTERN PetscErrorCode SlimSessionFind(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimSessionDefine(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimSessionBegin(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimSessionWrite(SlimHarness h, PetscReal makespan, PetscBool complete);
-/* The /tasks table (src/harness_session.c) */
+/* The /tasks table (src/harness_session.c). Its accounting follows the kinds' commits (ops.flush,
+ * ops.status): a task's wall, rank and session are written before its rows are committed, its
+ * /tasks/status after them, so that whatever stops a run in between (a write failure, a kill),
+ * the committed tasks have their accounting and a resume or merge completes their status from
+ * the kinds' status columns (SlimTasksReconcile, collective). Flush(h, PETSC_FALSE) writes the
+ * buffered tasks' wall, rank and session, Flush(h, PETSC_TRUE) their status and empties the
+ * buffer; WriteRunning writes the task in flight's before the kind's SlimTaskWrite(). */
 PETSC_EXTERN PetscErrorCode SlimTasksDefine(SlimHarness h);
 PETSC_EXTERN PetscErrorCode SlimTasksWriteDefinitions(SlimHarness h);
-PETSC_EXTERN PetscErrorCode SlimTasksFlush(SlimHarness h);
-PETSC_EXTERN PetscErrorCode SlimTasksCountFailed(SlimHarness h, PetscInt *nfailed);
+PETSC_EXTERN PetscErrorCode SlimTasksFlush(SlimHarness h, PetscBool status);
+PETSC_EXTERN PetscErrorCode SlimTasksWriteRunning(SlimHarness h);
+PETSC_EXTERN PetscErrorCode SlimTasksReconcile(SlimHarness h, const PetscInt status[]);
 
 /* True (and *fail set to SLIM_TASK_ABANDONED) if a stop was requested: the task is abandoned. */
 PETSC_EXTERN PetscBool SlimTaskAbandoned(SlimTaskFailure *fail);
@@ -231,5 +244,6 @@ PETSC_EXTERN void SlimTaskFailureSet(SlimTaskFailure *f, SlimTaskFailureType typ
 PETSC_EXTERN PetscErrorCode SlimTaskCaught(SlimTaskKind k, PetscErrorCode ierr, const SlimCatch *c, SlimTaskFailure *fail, const char fmt[], ...) PETSC_ATTRIBUTE_FORMAT(5, 6);
 /* Calls write(k, t, ctx) from inside ops.run with errors caught under the output stage: a
  * failure is kept (SlimHarnessKeepWriteFailure) for the next agreement of all ranks, not raised,
- * and after one nothing more is written (the task is recomputed on resume). */
+ * and after one nothing more is written (the task is recomputed on resume). For a kind without
+ * ops.flush (its write commits the task) the task's /tasks accounting is written first. */
 PETSC_EXTERN PetscErrorCode SlimTaskWrite(SlimTaskKind k, PetscErrorCode (*write)(SlimTaskKind, PetscInt, void *), PetscInt t, void *ctx);

@@ -603,15 +603,23 @@ MARK_STYLE = {ORDER_PREASYMPTOTIC: ("o", "pre-asymptotic (not in the order fit)"
               ORDER_TOO_FEW: ("D", "too few points for an order")}
 
 
+def _order_floor(res, points):
+    """Round-off floor of the order estimate at sweep points `points`: /points/err_floor as the
+    harness derived it (step solver tolerance, N, -sweep_order_floor, max|q0|); files written
+    before that column: -sweep_order_floor (then x max|q0|, which the file does not hold; the
+    shipped families start at |q0| ~ 1) with its old default."""
+    P = res.points
+    if P is not None and "err_floor" in P:
+        return np.asarray(P["err_floor"][points], float)
+    return _option(res, "sweep_order_floor", 1e-12)
+
+
 def _group_order(res, O, i, idx, dt, err, ok):
     """(result dict, marks) of /orders row i over its points idx: the asymptotic order and the
     per-point marks written by the harness (/orders/order_lsq present, /points/order_mark), or the
     same estimate computed here (slimresults.order_estimate) for files without them."""
     P = res.points
-    # the harness's floor is -sweep_order_floor x max|q0|; the file does not hold q0, and the
-    # shipped families start at |q0| ~ 1
-    floor = _option(res, "sweep_order_floor", 1e-12)
-    est, marks = order_estimate(dt, err, ok, floor)
+    est, marks = order_estimate(dt, err, ok, _order_floor(res, idx))
     if "order_lsq" in O:  # the harness's asymptotic estimate (docs/figures.md, /orders columns)
         for k, c in (("order", "order"), ("order_finest", "order_finest"), ("order_lsq", "order_lsq"),
                      ("n_used", "n_used"), ("dt_min_used", "dt_used_min"), ("dt_max_used", "dt_used_max")):
@@ -701,7 +709,8 @@ def fig_error_vs_dt(res):
                     continue
                 idx = idx[np.argsort(B["dt"][idx])]
                 dt, err = B["dt"][idx], np.asarray(B.col("err_q_final")[idx], float)
-                est, marks = order_estimate(dt, err, B["status"][idx] == 0, _option(res, "sweep_order_floor", 1e-12))
+                # the floor of the point the baseline shares family, dt, N and reference run with
+                est, marks = order_estimate(dt, err, B["status"][idx] == 0, _order_floor(res, B["point"][idx]))
                 lab = f"{rk_name(k[0])}: " + (f"order {est['order']:.2f}, Δt {fmt(est['dt_min_used'])}–{fmt(est['dt_max_used'])}"
                                               if np.isfinite(est["order"]) else "no order")
                 kinds |= _draw_order_series(ax, dt, err, est, marks, RK_COLORS.get(k[0], "0.4"), None, lab, ls=":", mk="s")

@@ -275,6 +275,8 @@ ORDER_MARK_NAMES = ["used", "failed", "round-off", "pre-asymptotic", "too-few"]
 def order_estimate(dt, err, ok=None, floor=0.0):
     """Observed order of the asymptotic regime (order.h, steps 1-5).
 
+    floor: the error at or below which a point is round-off, one value or one per point (the
+    harness writes each point's floor as /points/err_floor).
     Returns (result dict, marks): result has order, order_finest, order_lsq, slope_min,
     slope_max, n_used, n_valid, dt_min_used, dt_max_used; marks[i] is one of ORDER_* per point.
     """
@@ -282,6 +284,7 @@ def order_estimate(dt, err, ok=None, floor=0.0):
     err = np.asarray(err, float)
     n = len(dt)
     ok = np.ones(n, bool) if ok is None else np.asarray(ok, bool)
+    floor = np.broadcast_to(np.asarray(floor, float), (n,))
     nan = float("nan")
     res = dict(order=nan, order_finest=nan, order_lsq=nan, slope_min=nan, slope_max=nan,
                n_used=0, n_valid=0, dt_min_used=nan, dt_max_used=nan)
@@ -295,7 +298,7 @@ def order_estimate(dt, err, ok=None, floor=0.0):
     for i in perm:
         if not ok[i] or not np.isfinite(err[i]) or not err[i] > 0:
             marks[i] = ORDER_FAILED
-        elif err[i] <= floor:
+        elif err[i] <= floor[i]:
             marks[i] = ORDER_ROUNDOFF
         else:
             if vi and not dt[i] > dt[vi[-1]]:

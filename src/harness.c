@@ -31,8 +31,9 @@ static const struct {
 #define SLIM_FLUSH_INTERVAL_DEFAULT 1.0
 /* Finished tasks a rank buffers before writing: one write per column per batch. */
 #define SLIM_FLUSH_TASKS_DEFAULT 16
-/* Errors below this times max|q0| are at round-off level and say nothing about the order. */
-#define SLIM_ORDER_FLOOR_DEFAULT 1e-12
+/* Order fits leave out errors below max(this, the step solver's floor) x max|q0| (0: the solver's
+ * floor alone, SlimStepperGetErrorFloor). */
+#define SLIM_ORDER_FLOOR_DEFAULT 0
 /* Rank 0 runs the poll hook (MPI progress, progress lines) every this many integrator steps. */
 #define SLIM_POLL_EVERY 32
 
@@ -200,7 +201,7 @@ PetscErrorCode SlimHarnessSetFromOptions(SlimHarness h)
   /* job arrays */
   PetscCall(SetFromOptions_Parts(PetscOptionsObject, h));
   /* derived tables */
-  PetscCall(SlimOptionsReal("-sweep_order_floor", "Errors below this times max|q0| are round-off and left out of the order fits", NULL, h->order_floor, &h->order_floor, NULL));
+  PetscCall(SlimOptionsReal("-sweep_order_floor", "Order fits leave out errors at or below max(this, the floor the step solver's tolerances and N steps leave) times max|q0|; raise it to leave out more", NULL, h->order_floor, &h->order_floor, NULL));
   PetscOptionsEnd();
   PetscCall(CheckOptions(h));
   PetscCall(SlimSweepSetFromOptions(h->sw));

@@ -28,7 +28,7 @@ static PetscBool Agree(PetscInt a, PetscInt b, const PetscReal s[])
   return (PetscBool)(hi - lo <= SLIM_ORDER_RTOL * PetscMax(1.0, PetscAbsReal(mean)));
 }
 
-PetscErrorCode SlimOrderEstimate(PetscInt n, const PetscReal dt[], const PetscReal err[], const PetscBool ok[], PetscReal floor, SlimOrderResult *res, PetscInt mark[])
+PetscErrorCode SlimOrderEstimate(PetscInt n, const PetscReal dt[], const PetscReal err[], const PetscBool ok[], const PetscReal floor[], SlimOrderResult *res, PetscInt mark[])
 {
   PetscInt  *perm, *vi, m = 0, j0, a, b;
   PetscReal *sdt, *x, *y, *s;
@@ -52,7 +52,7 @@ PetscErrorCode SlimOrderEstimate(PetscInt n, const PetscReal dt[], const PetscRe
     PetscInt       mk;
 
     if ((ok && !ok[i]) || !isfinite(err[i]) || !(err[i] > 0)) mk = SLIM_ORDER_FAILED;
-    else if (err[i] <= floor) mk = SLIM_ORDER_ROUNDOFF;
+    else if (floor && err[i] <= floor[i]) mk = SLIM_ORDER_ROUNDOFF;
     else {
       PetscCheck(m == 0 || dt[i] > x[m - 1], PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "order estimate: dt = %g appears twice", (double)dt[i]);
       mk    = SLIM_ORDER_PREASYMPTOTIC; /* until chosen below */

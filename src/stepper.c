@@ -366,6 +366,18 @@ PetscErrorCode SlimStepperGetSizes(SlimStepper st, PetscInt *r, PetscInt *B, Pet
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SlimStepperGetErrorFloor(SlimStepper st, PetscInt N, PetscReal *floor)
+{
+  PetscReal e = SLIM_STEP_LINEAR_ROUNDOFF * PETSC_MACHINE_EPSILON;
+
+  PetscFunctionBeginUser;
+  PetscCheck(N >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "N = %" PetscInt_FMT " is invalid: the step count must be >= 0", N);
+  /* a linear family's one Newton update is exact: the tolerances play no part */
+  if (!st->fam->linear) e = PetscMax(PetscMax(st->rtol, st->xtol * st->xtol), SLIM_STEP_NONLINEAR_ROUNDOFF * PETSC_MACHINE_EPSILON);
+  *floor = SLIM_STEP_FLOOR_SAFETY * N * e;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SlimStepperSetSensitivities(SlimStepper st, PetscBool on)
 {
   const PetscInt n = st->n, d = st->dof, np = st->np;

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include <slim/order.h>
+#include <slim/stepper.h>
 #include <slim/private/harnessimpl.h>
 
 typedef struct {
@@ -28,7 +29,7 @@ static const SlimRecordColumn OrderCols[] = {
   SLIM_REC(OrderRow, sigma, SLIM_RECORD_REAL, 1, "sigma", "", "noise level of the points"),
   SLIM_REC(OrderRow, B, SLIM_RECORD_INT, 1, "B", "", "ensemble size"),
   SLIM_REC(OrderRow, solver, SLIM_RECORD_STRPTR, 16, "solver", "", "step solver"),
-  SLIM_REC(OrderRow, n_dt, SLIM_RECORD_INT, 1, "n_dt", "", "points with a usable error: finished, finite, above -sweep_order_floor"),
+  SLIM_REC(OrderRow, n_dt, SLIM_RECORD_INT, 1, "n_dt", "", "points with a usable error: finished, finite, above the round-off floor /points/err_floor"),
   SLIM_REC(OrderRow, order, SLIM_RECORD_REAL, 1, "order", "", "asymptotic order: least-squares slope of log err_q_final vs log dt over the finest run of dt whose pair slopes agree (include/slim/order.h)"),
   SLIM_REC(OrderRow, order_finest, SLIM_RECORD_REAL, 1, "order_finest", "", "slope of the finest pair of dt in the asymptotic run"),
   SLIM_REC(OrderRow, order_lsq, SLIM_RECORD_REAL, 1, "order_lsq", "", "least-squares slope over every usable point (mixes pre-asymptotic and round-off regimes)"),
@@ -48,8 +49,9 @@ static const SlimRecordTable OrderTable = SLIM_RECORD_TABLE("observed convergenc
 #define SLIM_ORDER_T_RTOL 1e-9
 
 typedef struct {
-  PetscInt  norder;
-  PetscInt *group_of_point; /* order group of each point, -1: in none */
+  PetscInt     norder;
+  PetscInt    *group_of_point; /* order group of each point, -1: in none */
+  SlimStepper *st;             /* one per family, with the run's step options: the error floor */
 } Orders;
 
 static PetscBool SameGroup(SlimSweep sw, const SlimPoint *q, const SlimPoint *p)
@@ -81,6 +83,12 @@ PetscErrorCode SlimOrdersCreate(SlimHarness h)
   for (PetscInt g = 0; g < ng; g++) map[g] = count[g] >= 2 ? o->norder++ : -1;
   for (PetscInt i = 0; i < sw->npoints; i++) o->group_of_point[i] = map[o->group_of_point[i]];
   PetscCall(PetscFree3(rep, count, map));
+  /* here, collectively, not on rank 0 at the end: options are read and log events registered */
+  PetscCall(PetscCalloc1(sw->nfam, &o->st));
+  for (PetscInt f = 0; f < sw->nfam && o->norder; f++) {
+    PetscCall(SlimStepperCreate(sw->fam[f], 0, 1, &o->st[f]));
+    PetscCall(SlimStepperSetFromOptions(o->st[f]));
+  }
   h->orders = o;
   PetscFunctionReturn(0);
 }
@@ -91,17 +99,22 @@ PetscErrorCode SlimOrdersDestroy(SlimHarness h)
 
   PetscFunctionBeginUser;
   if (!o) PetscFunctionReturn(0);
+  for (PetscInt f = 0; f < h->sw->nfam; f++) PetscCall(SlimStepperDestroy(&o->st[f]));
+  PetscCall(PetscFree(o->st));
   PetscCall(PetscFree(o->group_of_point));
   PetscCall(PetscFree(h->orders));
   PetscFunctionReturn(0);
 }
 
-/* /points/order_mark: each point's part in its group's order (SlimOrderMark, -1: in no group) */
+/* /points/order_mark: each point's part in its group's order (SlimOrderMark, -1: in no group);
+ * /points/err_floor: the error at or below which the point is round-off */
 typedef struct {
-  PetscInt order_mark;
+  PetscInt  order_mark;
+  PetscReal err_floor;
 } MarkRow;
 static const SlimRecordColumn MarkCols[] = {
-  SLIM_REC(MarkRow, order_mark, SLIM_RECORD_INT, 1, "order_mark", "", "part in the /orders fit: -1 in no order group, 0 used, 1 failed, 2 round-off, 3 pre-asymptotic, 4 too few usable points"),
+  SLIM_REC(MarkRow, order_mark, SLIM_RECORD_INT, 1, "order_mark", "", "part in the /orders fit: -1 in no order group, 0 used, 1 failed, 2 round-off (err_q_final <= err_floor, or finer than the asymptotic run), 3 pre-asymptotic, 4 too few usable points"),
+  SLIM_REC(MarkRow, err_floor, SLIM_RECORD_REAL, 1, "err_floor", "units of q", "round-off floor of the order estimate: max(-sweep_order_floor, error a step solve ended by the -slim_step_* tolerances may leave after N steps) x max|q0| (SlimStepperGetErrorFloor)"),
 };
 static const SlimRecordTable MarkTable = SLIM_RECORD_TABLE("sweep points", MarkCols, MarkRow);
 
@@ -117,24 +130,33 @@ PetscErrorCode SlimOrdersDefine(SlimHarness h)
   PetscFunctionReturn(0);
 }
 
-/* Errors at round-off level say nothing about the order: at or below floor * max|q0| they are
- * left out. */
-static PetscReal Floor(SlimHarness h, const SlimPoint *p)
+/* Errors at the level the step solver leaves say nothing about the order: at or below
+ * max(-sweep_order_floor, the solver's floor for the point's N steps) x max|q0| they are left out. */
+static PetscErrorCode Floor(SlimHarness h, const SlimPoint *p, PetscReal *floor)
 {
   SlimFamily fam   = h->sw->fam[p->family];
-  PetscReal  scale = 0;
+  PetscReal  scale = 0, rel;
 
+  PetscFunctionBeginUser;
   for (PetscInt a = 0; a < fam->dof; a++) scale = PetscMax(scale, PetscAbsReal(fam->q0[a]));
-  return h->order_floor * PetscMax(scale, PETSC_SMALL);
+  PetscCall(SlimStepperGetErrorFloor(((Orders *)h->orders)->st[p->family], p->N, &rel));
+  *floor = PetscMax(h->order_floor, rel) * PetscMax(scale, PETSC_SMALL);
+  PetscFunctionReturn(0);
 }
 
-/* Row g of /orders and the marks of its points from the points' errors; work arrays of npoints. */
-static PetscErrorCode OrderRowCompute(SlimHarness h, PetscInt g, const PetscReal err[], const PetscInt64 st[], PetscReal dt[], PetscReal e[], PetscBool ok[], PetscInt idx[], PetscInt gmark[], MarkRow mark[], OrderRow *o)
+/* work arrays of npoints for one row */
+typedef struct {
+  PetscReal *dt, *e, *floor;
+  PetscBool *ok;
+  PetscInt  *idx, *gmark;
+} Work;
+
+/* Row g of /orders and the marks of its points from the points' errors and floors. */
+static PetscErrorCode OrderRowCompute(SlimHarness h, PetscInt g, const PetscReal err[], const PetscInt64 st[], Work *w, MarkRow mark[], OrderRow *o)
 {
   SlimSweep       sw = h->sw;
   Orders         *os = (Orders *)h->orders;
-  PetscInt        n = 0;
-  PetscReal       floor;
+  PetscInt        n  = 0;
   SlimPoint      *p;
   SlimOrderResult res;
 
@@ -145,12 +167,11 @@ static PetscErrorCode OrderRowCompute(SlimHarness h, PetscInt g, const PetscReal
     if (os->group_of_point[i] != g) continue;
     PetscCall(PetscSNPrintf(num, sizeof(num), "%s%" PetscInt_FMT, o->points[0] ? "," : "", i));
     if (strlen(o->points) + strlen(num) < sizeof(o->points)) PetscCall(PetscStrlcat(o->points, num, sizeof(o->points)));
-    idx[n] = i, dt[n] = sw->points[i].dt, e[n] = err[i], ok[n] = (PetscBool)(st[i] == 0), n++;
+    w->idx[n] = i, w->dt[n] = sw->points[i].dt, w->e[n] = err[i], w->ok[n] = (PetscBool)(st[i] == 0), w->floor[n] = mark[i].err_floor, n++;
   }
-  p     = &sw->points[idx[0]];
-  floor = Floor(h, p);
-  PetscCall(SlimOrderEstimate(n, dt, e, ok, floor, &res, gmark));
-  for (PetscInt j = 0; j < n; j++) mark[idx[j]].order_mark = gmark[j];
+  p = &sw->points[w->idx[0]];
+  PetscCall(SlimOrderEstimate(n, w->dt, w->e, w->ok, w->floor, &res, w->gmark));
+  for (PetscInt j = 0; j < n; j++) mark[w->idx[j]].order_mark = w->gmark[j];
   PetscCall(PetscStrncpy(o->family, sw->famname[p->family], sizeof(o->family)));
   o->r = p->r, o->N = sw->nT ? -1 : p->N, o->T = sw->nT ? p->N * p->dt : NAN, o->sigma = p->sigma, o->B = p->B;
   o->solver = SlimSolverTypes[p->solver], o->n_dt = res.n_valid, o->expected = 2 * p->r + 2;
@@ -159,9 +180,9 @@ static PetscErrorCode OrderRowCompute(SlimHarness h, PetscInt g, const PetscReal
   o->slope_min = res.slope_min, o->slope_max = res.slope_max;
   o->dt_min = o->dt_max = NAN;
   for (PetscInt j = 0; j < n; j++) {
-    if (!ok[j] || !isfinite(e[j]) || e[j] <= floor) continue; /* the usable points (n_valid) */
-    o->dt_min = isnan(o->dt_min) ? dt[j] : PetscMin(o->dt_min, dt[j]);
-    o->dt_max = isnan(o->dt_max) ? dt[j] : PetscMax(o->dt_max, dt[j]);
+    if (!w->ok[j] || !isfinite(w->e[j]) || w->e[j] <= w->floor[j]) continue; /* the usable points (n_valid) */
+    o->dt_min = isnan(o->dt_min) ? w->dt[j] : PetscMin(o->dt_min, w->dt[j]);
+    o->dt_max = isnan(o->dt_max) ? w->dt[j] : PetscMax(o->dt_max, w->dt[j]);
   }
   PetscFunctionReturn(0);
 }
@@ -170,26 +191,32 @@ PetscErrorCode SlimOrdersWrite(SlimHarness h)
 {
   SlimSweep      sw = h->sw;
   Orders        *os = (Orders *)h->orders;
-  PetscReal     *err, *dt, *e;
+  PetscReal     *err;
   PetscInt64    *st;
-  PetscBool     *ok;
-  PetscInt      *rows, *idx, *gmark;
+  PetscInt      *rows;
+  Work           w;
   OrderRow      *o;
   MarkRow       *m;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   if (!os->norder || h->rank) PetscFunctionReturn(0);
-  PetscCall(PetscMalloc5(sw->npoints, &err, sw->npoints, &st, sw->npoints, &dt, sw->npoints, &e, sw->npoints, &rows));
-  PetscCall(PetscMalloc5(os->norder, &o, sw->npoints, &m, sw->npoints, &ok, sw->npoints, &idx, sw->npoints, &gmark));
+  PetscCall(PetscMalloc5(sw->npoints, &err, sw->npoints, &st, sw->npoints, &w.dt, sw->npoints, &w.e, sw->npoints, &rows));
+  PetscCall(PetscMalloc5(os->norder, &o, sw->npoints, &m, sw->npoints, &w.ok, sw->npoints, &w.idx, sw->npoints, &w.gmark));
+  PetscCall(PetscMalloc1(sw->npoints, &w.floor));
   PetscCall(SlimOutputReadColumn(h->out, "points", "err_q_final", err));
   PetscCall(SlimOutputReadColumn(h->out, "points", "status", st));
-  for (PetscInt i = 0; i < sw->npoints; i++) rows[i] = i, m[i].order_mark = -1;
-  for (PetscInt g = 0; g < os->norder; g++) PetscCall(OrderRowCompute(h, g, err, st, dt, e, ok, idx, gmark, m, &o[g]));
+  for (PetscInt i = 0; i < sw->npoints; i++) {
+    rows[i] = i, m[i].order_mark = -1;
+    PetscCall(Floor(h, &sw->points[i], &m[i].err_floor));
+  }
+  for (PetscInt g = 0; g < os->norder; g++) PetscCall(OrderRowCompute(h, g, err, st, &w, m, &o[g]));
+  /* a failed write still frees the work arrays */
   ierr = SlimRecordWrite(h->out, "orders", &OrderTable, NULL, 0, -1, os->norder, rows, o);
   if (!ierr) ierr = SlimRecordWrite(h->out, "points", &MarkTable, NULL, 0, -1, sw->npoints, rows, m);
-  PetscCall(PetscFree5(o, m, ok, idx, gmark));
-  PetscCall(PetscFree5(err, st, dt, e, rows));
+  PetscCall(PetscFree5(o, m, w.ok, w.idx, w.gmark));
+  PetscCall(PetscFree5(err, st, w.dt, w.e, rows));
+  PetscCall(PetscFree(w.floor));
   PetscCall(ierr);
   PetscFunctionReturn(0);
 }

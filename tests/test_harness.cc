@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <slim/order.h>
 #include <slim/private/harnessimpl.h>
+#include "testing.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,26 +20,8 @@
 
 namespace
 {
-// An options database of its own for one test: the global one is left as it was.
-struct Options {
-  PetscOptions o = nullptr;
-  explicit Options(const char *text)
-  {
-    EXPECT_EQ(0, PetscOptionsCreate(&o));
-    EXPECT_EQ(0, PetscOptionsInsertString(o, text));
-    EXPECT_EQ(0, PetscOptionsPush(o));
-  }
-  ~Options()
-  {
-    PetscOptionsPop();
-    PetscOptionsDestroy(&o);
-  }
-};
-
-struct QuietErrors {
-  QuietErrors() { PetscPushErrorHandler(PetscReturnErrorHandler, NULL); }
-  ~QuietErrors() { PetscPopErrorHandler(); }
-};
+using Options     = slimtest::OptionsScope;
+using QuietErrors = slimtest::QuietErrors;
 
 struct TmpDir {
   std::string dir;
@@ -355,32 +338,8 @@ TEST(Merge, CopiesFinishedRowsAndWrittenArraysOfEachPart)
   ASSERT_EQ(0, SlimOutputDestroy(&out));
 }
 
-namespace
-{
-std::vector<double> ReadReal(const std::string &file, const char *path)
-{
-  PetscInt            rows, cols;
-  PetscReal          *v = nullptr;
-  std::vector<double> r;
-  EXPECT_EQ(0, SlimOutputReadMatrix(file.c_str(), path, "-test", &rows, &cols, &v));
-  if (v) r.assign(v, v + rows * cols);
-  PetscFree(v);
-  return r;
-}
-
-// Runs a whole sweep in-process on one rank (its own options database); *complete: every task
-// finished.
-void RunSweep(const std::string &opts, PetscBool *complete)
-{
-  Options     opt(opts.c_str());
-  SlimHarness h = nullptr;
-  *complete     = PETSC_FALSE;
-  ASSERT_EQ(0, SlimHarnessCreate(PETSC_COMM_SELF, &h));
-  ASSERT_EQ(0, SlimHarnessSetFromOptions(h));
-  ASSERT_EQ(0, SlimHarnessRun(h, complete));
-  ASSERT_EQ(0, SlimHarnessDestroy(&h));
-}
-} // namespace
+using slimtest::ReadReal;
+using slimtest::RunSweep;
 
 // One rank, no mpirun: a sweep whose dho points fail with a PETSc error (m = 0: singular
 // momentum map) and whose anharmonic points fail their solves; every task is recorded, typed,
@@ -450,7 +409,7 @@ TEST(Orders, FileHoldsTheAsymptoticEstimateAndMarks)
   RunSweep(opts, &complete);
   ASSERT_TRUE(complete);
   std::vector<double> r = ReadReal(out, "points/r"), dt = ReadReal(out, "points/dt"), err = ReadReal(out, "points/err_q_final");
-  std::vector<double> st = ReadReal(out, "points/status"), mark = ReadReal(out, "points/order_mark");
+  std::vector<double> st = ReadReal(out, "points/status"), mark = ReadReal(out, "points/order_mark"), fl = ReadReal(out, "points/err_floor");
   ASSERT_EQ(10u, mark.size());
   std::vector<double> order = ReadReal(out, "orders/order"), lsq = ReadReal(out, "orders/order_lsq"), fin = ReadReal(out, "orders/order_finest");
   std::vector<double> nused = ReadReal(out, "orders/n_used"), nval = ReadReal(out, "orders/n_dt"), dmin = ReadReal(out, "orders/dt_used_min");
@@ -458,14 +417,14 @@ TEST(Orders, FileHoldsTheAsymptoticEstimateAndMarks)
   std::vector<double> gr = ReadReal(out, "orders/r");
   ASSERT_EQ(2u, order.size());
   for (size_t g = 0; g < 2; g++) {
-    PetscReal       d[5], e[5];
+    PetscReal       d[5], e[5], f[5];
     PetscBool       ok[5];
     PetscInt        n = 0, m[5];
     SlimOrderResult res;
     for (size_t i = 0; i < r.size(); i++)
-      if (r[i] == gr[g]) d[n] = dt[i], e[n] = err[i], ok[n] = (PetscBool)(st[i] == 0), n++;
+      if (r[i] == gr[g]) d[n] = dt[i], e[n] = err[i], f[n] = fl[i], ok[n] = (PetscBool)(st[i] == 0), n++;
     ASSERT_EQ(5, n);
-    ASSERT_EQ(0, SlimOrderEstimate(n, d, e, ok, 1e-12 /* -sweep_order_floor x |q0| = 1 */, &res, m));
+    ASSERT_EQ(0, SlimOrderEstimate(n, d, e, ok, f, &res, m));
     EXPECT_EQ(res.order, order[g]);
     EXPECT_EQ(res.order_lsq, lsq[g]);
     EXPECT_EQ(res.order_finest, fin[g]);

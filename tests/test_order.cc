@@ -1,8 +1,9 @@
 // Observed order of the asymptotic regime (issue 11): SlimOrderEstimate() on synthetic data with
 // a known order, a pre-asymptotic coarse point, a round-off plateau and floor, failed points,
 // too few points; on the errors of sweeps/convergence.opts (r = 0 must read 2.0 +- 0.1, RK2 ~2);
-// and against the Python implementation (analysis/slimresults.py order_estimate) on the shared
-// cases of tests/data/order_cases.txt.
+// against the Python implementation (analysis/slimresults.py order_estimate) on the shared
+// cases of tests/data/order_cases.txt; and the round-off floor the harness derives from the step
+// solver's tolerance (SlimStepperGetErrorFloor, /points/err_floor).
 #include <gtest/gtest.h>
 #include <cmath>
 #include <fstream>
@@ -11,12 +12,13 @@
 #include <string>
 #include <vector>
 #include <slim/order.h>
+#include "testing.h"
 
 namespace {
 
 struct Case {
   std::string            name;
-  double                 floor = 0;
+  std::vector<double>    floor; // one value, or one per point
   std::vector<double>    dt, err;
   std::vector<PetscBool> ok;
   double                 order = NAN, order_finest = NAN, order_lsq = NAN;
@@ -42,7 +44,8 @@ std::map<std::string, Case> ReadCases()
     std::string        key, w;
     if (!(ss >> key) || key[0] == '#') continue;
     if (key == "case") ss >> c.name;
-    else if (key == "floor") ss >> w, c.floor = Num(w);
+    else if (key == "floor")
+      while (ss >> w) c.floor.push_back(Num(w));
     else if (key == "dt") {
       int n;
       ss >> n;
@@ -75,8 +78,10 @@ struct Est {
 Est Estimate(const Case &c)
 {
   Est e;
+  std::vector<double> floor = c.floor.size() == 1 ? std::vector<double>(c.dt.size(), c.floor[0]) : c.floor;
+  EXPECT_EQ(c.dt.size(), floor.size());
   e.mark.assign(c.dt.size(), -1);
-  EXPECT_EQ(0, SlimOrderEstimate((PetscInt)c.dt.size(), c.dt.data(), c.err.data(), c.ok.data(), c.floor, &e.res, e.mark.data()));
+  EXPECT_EQ(0, SlimOrderEstimate((PetscInt)c.dt.size(), c.dt.data(), c.err.data(), c.ok.data(), floor.data(), &e.res, e.mark.data()));
   return e;
 }
 
@@ -110,7 +115,7 @@ TEST(Order, PurePowerLawUsesEveryPoint)
   for (double d : dt) err.push_back(7.0 * std::pow(d, 6));
   SlimOrderResult       r;
   std::vector<PetscInt> mark(dt.size());
-  ASSERT_EQ(0, SlimOrderEstimate(4, dt.data(), err.data(), nullptr, 0, &r, mark.data()));
+  ASSERT_EQ(0, SlimOrderEstimate(4, dt.data(), err.data(), nullptr, nullptr, &r, mark.data()));
   EXPECT_NEAR(r.order, 6.0, 1e-10);
   EXPECT_NEAR(r.order_finest, 6.0, 1e-10);
   EXPECT_NEAR(r.slope_max - r.slope_min, 0.0, 1e-10);
@@ -128,7 +133,7 @@ TEST(Order, PreAsymptoticCoarsePointIsExcluded)
   err[0] *= 5;
   SlimOrderResult       r;
   std::vector<PetscInt> mark(4);
-  ASSERT_EQ(0, SlimOrderEstimate(4, dt.data(), err.data(), nullptr, 0, &r, mark.data()));
+  ASSERT_EQ(0, SlimOrderEstimate(4, dt.data(), err.data(), nullptr, nullptr, &r, mark.data()));
   EXPECT_NEAR(r.order, 2.0, 1e-10);
   EXPECT_GT(std::fabs(r.order_lsq - 2.0), 0.3);
   EXPECT_EQ(mark[0], SLIM_ORDER_PREASYMPTOTIC);
@@ -143,13 +148,14 @@ TEST(Order, RoundOffAtFineStepsIsExcluded)
   for (double d : dt) err.push_back(std::pow(d, 8) + 1e-14 * (1 + d));
   SlimOrderResult       r;
   std::vector<PetscInt> mark(dt.size());
-  ASSERT_EQ(0, SlimOrderEstimate((PetscInt)dt.size(), dt.data(), err.data(), nullptr, 0, &r, mark.data()));
+  ASSERT_EQ(0, SlimOrderEstimate((PetscInt)dt.size(), dt.data(), err.data(), nullptr, nullptr, &r, mark.data()));
   EXPECT_NEAR(r.order, 8.0, 0.1);
   EXPECT_EQ(mark[5], SLIM_ORDER_ROUNDOFF);
   EXPECT_EQ(mark[0], SLIM_ORDER_USED);
   EXPECT_EQ(r.n_used, 5);
   // with a floor above the plateau the two finest points go by the floor
-  ASSERT_EQ(0, SlimOrderEstimate((PetscInt)dt.size(), dt.data(), err.data(), nullptr, 1e-12, &r, mark.data()));
+  std::vector<double> floor(dt.size(), 1e-12);
+  ASSERT_EQ(0, SlimOrderEstimate((PetscInt)dt.size(), dt.data(), err.data(), nullptr, floor.data(), &r, mark.data()));
   EXPECT_NEAR(r.order, 8.0, 0.05);
   EXPECT_EQ(mark[5], SLIM_ORDER_ROUNDOFF);
   EXPECT_EQ(mark[4], SLIM_ORDER_ROUNDOFF);
@@ -162,19 +168,19 @@ TEST(Order, FailedPointsAndTooFewPoints)
   std::vector<PetscBool> ok = {PETSC_TRUE, PETSC_TRUE, PETSC_FALSE, PETSC_TRUE};
   SlimOrderResult        r;
   std::vector<PetscInt>  mark(4);
-  ASSERT_EQ(0, SlimOrderEstimate(4, dt.data(), err.data(), ok.data(), 0, &r, mark.data()));
+  ASSERT_EQ(0, SlimOrderEstimate(4, dt.data(), err.data(), ok.data(), nullptr, &r, mark.data()));
   EXPECT_EQ(mark[1], SLIM_ORDER_FAILED);
   EXPECT_EQ(mark[2], SLIM_ORDER_FAILED);
   EXPECT_NEAR(r.order, 2.0, 1e-10);
   EXPECT_EQ(r.n_used, 2);
   // one usable point: no order, and nothing is claimed used
   ok[0] = PETSC_FALSE;
-  ASSERT_EQ(0, SlimOrderEstimate(4, dt.data(), err.data(), ok.data(), 0, &r, mark.data()));
+  ASSERT_EQ(0, SlimOrderEstimate(4, dt.data(), err.data(), ok.data(), nullptr, &r, mark.data()));
   EXPECT_TRUE(std::isnan(r.order));
   EXPECT_EQ(r.n_used, 0);
   EXPECT_EQ(mark[3], SLIM_ORDER_TOO_FEW);
   // no points at all
-  ASSERT_EQ(0, SlimOrderEstimate(0, nullptr, nullptr, nullptr, 0, &r, nullptr));
+  ASSERT_EQ(0, SlimOrderEstimate(0, nullptr, nullptr, nullptr, nullptr, &r, nullptr));
   EXPECT_TRUE(std::isnan(r.order));
 }
 
@@ -183,9 +189,9 @@ TEST(Order, BadStepsAreRefused)
   std::vector<double> dt = {0.1, 0.1}, err = {1e-2, 1e-3};
   SlimOrderResult     r;
   PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
-  EXPECT_NE(0, SlimOrderEstimate(2, dt.data(), err.data(), nullptr, 0, &r, nullptr));
+  EXPECT_NE(0, SlimOrderEstimate(2, dt.data(), err.data(), nullptr, nullptr, &r, nullptr));
   dt[1] = -1;
-  EXPECT_NE(0, SlimOrderEstimate(2, dt.data(), err.data(), nullptr, 0, &r, nullptr));
+  EXPECT_NE(0, SlimOrderEstimate(2, dt.data(), err.data(), nullptr, nullptr, &r, nullptr));
   PetscPopErrorHandler();
 }
 
@@ -204,4 +210,92 @@ TEST(Order, ShippedConvergenceSweep)
   Est r3 = Estimate(cases.at("convergence_r3_nofloor"));
   EXPECT_NEAR(r3.res.order, 8.0, 0.1);
   EXPECT_EQ(r3.mark[4], SLIM_ORDER_ROUNDOFF);
+}
+
+// The floor follows the step solver's ending criteria and N: rtol (or xtol^2, or round-off) for
+// a nonlinear family, round-off alone for a linear one (its one Newton update is exact).
+TEST(Order, StepperErrorFloorFollowsTheTolerance)
+{
+  const double eps = PETSC_MACHINE_EPSILON, S = SLIM_STEP_FLOOR_SAFETY;
+  auto         floor = [](const char *fam, const char *opts, PetscInt N) {
+    slimtest::OptionsScope o(opts);
+    slimtest::Fam          f(fam);
+    slimtest::Stepper      st(f.f, 2, 1, 0.1);
+    PetscReal              v = NAN;
+    EXPECT_EQ(0, SlimStepperSetFromOptions(st.s));
+    EXPECT_EQ(0, SlimStepperGetErrorFloor(st.s, N, &v));
+    return v;
+  };
+  EXPECT_NEAR(floor("anharmonic", "", 100), S * 100 * 1e-13, 1e-25); // default rtol
+  EXPECT_NEAR(floor("anharmonic", "", 400), 4 * floor("anharmonic", "", 100), 1e-25);
+  EXPECT_NEAR(floor("anharmonic", "-slim_step_rtol 1e-10", 100), S * 100 * 1e-10, 1e-22);
+  EXPECT_LT(floor("anharmonic", "-slim_step_rtol 1e-12", 100), floor("anharmonic", "-slim_step_rtol 1e-11", 100));
+  EXPECT_NEAR(floor("anharmonic", "-slim_step_xtol 1e-4", 100), S * 100 * 1e-8, 1e-20);
+  EXPECT_NEAR(floor("anharmonic", "-slim_step_rtol 1e-15", 100), S * 100 * SLIM_STEP_NONLINEAR_ROUNDOFF * eps, 1e-25);
+  EXPECT_NEAR(floor("dho", "-slim_step_rtol 1e-10", 100), S * 100 * SLIM_STEP_LINEAR_ROUNDOFF * eps, 1e-27);
+}
+
+namespace {
+struct FloorRun {
+  std::vector<double> dt, err, floor, mark, order;
+};
+
+// anharmonic, r = 2, dt 0.2, 0.1, 0.05 to T = 20 (N 100, 200, 400): errors 8.7e-8, 1.4e-9, 1.9e-11
+FloorRun RunFloorSweep(const std::string &extra)
+{
+  slimtest::TempDir tmp;
+  std::string       out = tmp.path + "/floor.h5";
+  PetscBool         complete;
+  FloorRun          f;
+  slimtest::RunSweep("-sweep_family anharmonic -sweep_r 2 -sweep_dt 0.2,0.1,0.05 -sweep_T 20 -sweep_repeats 0 -sweep_baselines none -sweep_quiet -output " + out + " " + extra, &complete);
+  EXPECT_TRUE(complete);
+  f.dt = slimtest::ReadReal(out, "points/dt"), f.err = slimtest::ReadReal(out, "points/err_q_final");
+  f.floor = slimtest::ReadReal(out, "points/err_floor"), f.mark = slimtest::ReadReal(out, "points/order_mark");
+  f.order = slimtest::ReadReal(out, "orders/order");
+  EXPECT_EQ(3u, f.floor.size());
+  EXPECT_EQ(3u, f.mark.size());
+  EXPECT_EQ(1u, f.order.size());
+  return f;
+}
+} // namespace
+
+// In a whole sweep (one harness per test: its log stages are registered once per process): the
+// derived floor marks the error within the step solver's reach round-off and keeps the errors
+// well above it.
+TEST(Orders, DerivedFloorMarksErrorsAtTheSolverTolerance)
+{
+  FloorRun a = RunFloorSweep("");
+  ASSERT_EQ(3u, a.err.size());
+  for (size_t i = 0; i < 3; i++) EXPECT_NEAR(a.floor[i], SLIM_STEP_FLOOR_SAFETY * 1e-13 * (20 / a.dt[i]), 1e-6 * a.floor[i]) << i;
+  EXPECT_EQ(0.05, a.dt[2]);
+  EXPECT_LE(a.err[2], a.floor[2]); // 1.9e-11, moved by up to 23 % when the ending criteria change
+  EXPECT_EQ(SLIM_ORDER_ROUNDOFF, a.mark[2]);
+  EXPECT_GT(a.err[1], 5 * a.floor[1]);
+  EXPECT_EQ(SLIM_ORDER_USED, a.mark[0]);
+  EXPECT_EQ(SLIM_ORDER_USED, a.mark[1]);
+  EXPECT_NEAR(6.0, a.order[0], 0.3);
+}
+
+// A looser tolerance (rtol 1e-11, the xtol test off) raises the floor 100x; the finer errors are
+// now the solver's (the finest pair's slope falls below 4: the old fixed floor 1e-12 read order
+// 3.1 from it) and are marked round-off: no order rather than a wrong one.
+TEST(Orders, DerivedFloorRisesWithTheTolerance)
+{
+  FloorRun b = RunFloorSweep("-slim_step_rtol 1e-11 -slim_step_xtol 1e-30");
+  ASSERT_EQ(3u, b.err.size());
+  for (size_t i = 0; i < 3; i++) EXPECT_NEAR(b.floor[i], SLIM_STEP_FLOOR_SAFETY * 1e-11 * (20 / b.dt[i]), 1e-6 * b.floor[i]) << i;
+  EXPECT_LT(std::log(b.err[1] / b.err[2]) / std::log(2.0), 4.0);
+  EXPECT_EQ(SLIM_ORDER_ROUNDOFF, b.mark[2]);
+  EXPECT_EQ(SLIM_ORDER_ROUNDOFF, b.mark[1]);
+  EXPECT_TRUE(std::isnan(b.order[0]));
+}
+
+// A user's -sweep_order_floor above the derived floor wins: 1e-8 x max|q0| (= 1).
+TEST(Orders, UserFloorAboveTheDerivedOneWins)
+{
+  FloorRun c = RunFloorSweep("-sweep_order_floor 1e-8");
+  ASSERT_EQ(3u, c.err.size());
+  for (size_t i = 0; i < 3; i++) EXPECT_NEAR(c.floor[i], 1e-8, 1e-20) << i;
+  EXPECT_EQ(SLIM_ORDER_ROUNDOFF, c.mark[1]);
+  EXPECT_EQ(SLIM_ORDER_TOO_FEW, c.mark[0]);
 }

@@ -11,6 +11,8 @@
 #include <vector>
 #include <slim/slim.h>
 #include <slim/fit.h>
+#include <slim/harness.h>
+#include <slim/output.h>
 
 namespace slimtest {
 
@@ -118,6 +120,47 @@ inline std::string BaseFamily(const std::string &name)
 {
   const std::string suffix = "_gen";
   return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 ? name.substr(0, name.size() - suffix.size()) : name;
+}
+
+// An options database of its own for one scope: the global one is left as it was.
+struct OptionsScope {
+  PetscOptions o = nullptr;
+  explicit OptionsScope(const char *text)
+  {
+    EXPECT_EQ(0, PetscOptionsCreate(&o));
+    EXPECT_EQ(0, PetscOptionsInsertString(o, text));
+    EXPECT_EQ(0, PetscOptionsPush(o));
+  }
+  ~OptionsScope()
+  {
+    PetscOptionsPop();
+    PetscOptionsDestroy(&o);
+  }
+};
+
+// A dataset of a results file as doubles (rows x columns, row-major).
+inline std::vector<double> ReadReal(const std::string &file, const char *path)
+{
+  PetscInt            rows, cols;
+  PetscReal          *v = nullptr;
+  std::vector<double> r;
+  EXPECT_EQ(0, SlimOutputReadMatrix(file.c_str(), path, "-test", &rows, &cols, &v));
+  if (v) r.assign(v, v + rows * cols);
+  PetscFree(v);
+  return r;
+}
+
+// Runs a whole sweep in-process on one rank (its own options database); *complete: every task
+// finished.
+inline void RunSweep(const std::string &opts, PetscBool *complete)
+{
+  OptionsScope opt(opts.c_str());
+  SlimHarness  h = nullptr;
+  *complete      = PETSC_FALSE;
+  ASSERT_EQ(0, SlimHarnessCreate(PETSC_COMM_SELF, &h));
+  ASSERT_EQ(0, SlimHarnessSetFromOptions(h));
+  ASSERT_EQ(0, SlimHarnessRun(h, complete));
+  ASSERT_EQ(0, SlimHarnessDestroy(&h));
 }
 
 } // namespace slimtest

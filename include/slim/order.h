@@ -6,7 +6,8 @@
  * A least-squares slope of log err against log dt over every point mixes regimes: the coarsest
  * steps are pre-asymptotic, the finest may sit at round-off. SlimOrderEstimate() instead
  *   1. leaves out failed points (ok false, err not finite or <= 0) and round-off points
- *      (err <= floor);
+ *      (err <= floor, the point's own floor: src/task_orders.c derives it from the step
+ *      solver's tolerance and the point's step count, SlimStepperGetErrorFloor());
  *   2. sorts the rest by dt and takes the slope of every consecutive pair,
  *        s_j = log(err_{j+1}/err_j) / log(dt_{j+1}/dt_j);
  *   3. skips pairs at the fine end whose slope is below SLIM_ORDER_MIN_SLOPE (the error has
@@ -43,6 +44,6 @@ typedef struct {
   PetscReal dt_min_used, dt_max_used;
 } SlimOrderResult;
 
-/* n points (any order of dt; dt > 0). ok may be NULL (all ok). floor: errors at or below it are
- * round-off (0: none). mark (optional) receives one SlimOrderMark per point. */
-PETSC_EXTERN PetscErrorCode SlimOrderEstimate(PetscInt n, const PetscReal dt[], const PetscReal err[], const PetscBool ok[], PetscReal floor, SlimOrderResult *res, PetscInt mark[]);
+/* n points (any order of dt; dt > 0). ok may be NULL (all ok). floor[i]: error at or below which
+ * point i is round-off (NULL: none). mark (optional) receives one SlimOrderMark per point. */
+PETSC_EXTERN PetscErrorCode SlimOrderEstimate(PetscInt n, const PetscReal dt[], const PetscReal err[], const PetscBool ok[], const PetscReal floor[], SlimOrderResult *res, PetscInt mark[]);

@@ -28,7 +28,8 @@ def read_cases():
             if k == "case":
                 c = dict(name=w[1])
             elif k == "floor":
-                c["floor"] = float(w[1])
+                fl = [float(x) for x in w[1:]]  # one floor, or one per point
+                c["floor"] = fl[0] if len(fl) == 1 else np.array(fl)
             elif k == "dt":
                 c["dt"] = np.array([float(x) for x in w[2:]])
             elif k == "err":

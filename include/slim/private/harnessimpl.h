@@ -97,7 +97,7 @@ struct _n_SlimHarness {
   PetscBool   force, resume, quiet;
   PetscInt    slice, nslices; /* -sweep_slice i/n: this run computes tasks with index % n == i */
   char       *merge;          /* -sweep_merge: part files to combine instead of computing */
-  PetscReal   order_floor;    /* errors below floor * |q0| are round-off: left out of order fits */
+  PetscReal   order_floor;    /* -sweep_order_floor: least relative round-off floor of the order fits */
   PetscReal   progress_interval, flush_interval;
   PetscInt    flush_tasks;
   PetscBool   allow_large, dry_run; /* -sweep_allow_large, -sweep_dry_run (resource estimate) */

@@ -3,7 +3,7 @@
 of the shipped multi-dt sweeps (no fits, no baselines) with the default step-solver ending
 criteria and with changed ones (tighter/looser rtol, looser xtol, a first-order Newton guess),
 and prints per sweep the largest change of err_q_final in units of N e max|q0|, where
-e = max(rtol, xtol^2, 450 eps) for nonlinear families and eps for linear ones. Points whose error
+e = max(rtol, xtol^2, 5 eps) for nonlinear families and eps for linear ones. Points whose error
 exceeds 1e-2 max|q0| (orbits already wrong) are left out.
 
     /usr/bin/python3 scripts/measure_error_floor.py build/slimsweep [workdir]
@@ -63,7 +63,7 @@ def main():
                 if st[i] or st0[i] or e0[i] > 1e-2 * Q0[fam[i]]:
                     continue
                 lin = fam[i] in LINEAR
-                step = EPS if lin else max(rtol, xtol * xtol, 450 * EPS)
+                step = EPS if lin else max(rtol, xtol * xtol, 5 * EPS)
                 q = abs(e[i] - e0[i]) / (N[i] * step * Q0[fam[i]])
                 k = ("linear" if lin else "nonlinear", "default tol" if s == "pred1" else "changed tol")
                 worst[k] = max(worst.get(k, (0, "")), (q, f"{s} {fam[i]} N={N[i]} err={e0[i]:.2e}"))

@@ -85,12 +85,12 @@ PETSC_EXTERN PetscErrorCode SlimStepperGetSizes(SlimStepper st, PetscInt *r, Pet
  *   e = max(rtol, xtol^2, SLIM_STEP_NONLINEAR_ROUNDOFF * eps)    otherwise
  * (per-step errors of a converged solve add up at most linearly in N). Measured on the shipped
  * multi-dt sweeps (README "The round-off floor of the observed order",
- * scripts/measure_error_floor.py), the final error moves by at most 0.44 N e max|q0| at the
- * default tolerances (first-order Newton guess instead), 4.3 N e max|q0| with -slim_step_xtol
- * 1e-6; orbits (kepler, pr over 20 periods) amplify it beyond linear growth (58 and 390). */
+ * scripts/measure_error_floor.py), the final error moves by at most 0.41 N e max|q0| (linear
+ * families, first-order Newton guess), 1.1 N e max|q0| for nonlinear ones (double pendulum,
+ * rtol 1e-15); orbits (kepler, pr over 20 periods) amplify it beyond linear growth. */
 #define SLIM_STEP_FLOOR_SAFETY        10
 #define SLIM_STEP_LINEAR_ROUNDOFF     1   /* measured <= 0.6 eps per step (dho, coupled_dashpot) */
-#define SLIM_STEP_NONLINEAR_ROUNDOFF  450 /* measured <= 240 eps per step (double_pendulum, rtol 1e-15) */
+#define SLIM_STEP_NONLINEAR_ROUNDOFF  5 /* measured <= 1.1e-15 = 5 eps per step (double_pendulum, rtol 1e-15) */
 PETSC_EXTERN PetscErrorCode SlimStepperGetErrorFloor(SlimStepper st, PetscInt N, PetscReal *floor);
 
 /* Forward sensitivities with respect to the family parameters, for exact gradients of fits:

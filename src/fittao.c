@@ -181,8 +181,9 @@ static PetscErrorCode TaoFit(SlimFitCtx *c, Tao tao, TaoType type, const char ls
   PetscCall(TaoSetObjectiveAndGradient(tao, NULL, TaoEval, c));
   PetscCall(TaoSetConvergenceTest(tao, TaoConvergence, c));
   PetscCall(TaoSetFromOptions(tao));
-  /* the iterations left after the restarts so far */
-  PetscCall(TaoSetMaximumIterations(tao, c->fit->max_it - c->row0));
+  /* the iterations left after the restarts so far (-fit_max_it, or -fit_tao_max_it if given) */
+  if (!c->row0) PetscCall(TaoGetMaximumIterations(tao, &c->max_its));
+  PetscCall(TaoSetMaximumIterations(tao, c->max_its - c->row0));
   if (ls) {
     TaoLineSearch lsobj;
     PetscCall(TaoGetLineSearch(tao, &lsobj));
@@ -221,7 +222,7 @@ static PetscErrorCode TaoRuns(SlimFitCtx *c, TaoType type, Vec X, SlimFitResult 
       PetscCall(PetscSNPrintf(res->reason, sizeof(res->reason), "converged: tao %s: no descent from the last iterate (%s line search)", type, c->fit->restart_ls));
       break;
     }
-    if (ierr || reason != TAO_DIVERGED_LS_FAILURE || res->restarts >= c->fit->restarts || res->its >= c->fit->max_it) break;
+    if (ierr || reason != TAO_DIVERGED_LS_FAILURE || res->restarts >= c->fit->restarts || res->its >= c->max_its) break;
     res->restarts++;
     c->row0 = res->its;
   }

@@ -71,6 +71,7 @@ typedef struct {
   PetscReal   bound[SLIM_MAX_PARAM];                       /* |x_i| beyond this: exploded */
   PetscReal  *path;                                        /* this fit's rows, or NULL */
   PetscInt    row0;                                        /* path row of TAO's iteration 0 (restarts) */
+  PetscInt    max_its;                                     /* TAO iterations of a fit, over its restarts */
   /* tao */
   PetscInt    nevals;
   PetscBool   failed, stepconv, have_prev;

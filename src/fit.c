@@ -34,6 +34,9 @@ PetscErrorCode SlimFitCreate(SlimFit *fit)
   f->recover_tol = 1e-4;
   f->max_it     = 2000;
   f->backtrack  = PETSC_TRUE;
+  f->nhorizon   = 1;
+  f->horizon[0] = 1;
+  f->restarts   = 3;
   f->obs_stride = 1;
   f->grid       = 16;
   f->solver     = SLIM_SOLVER_DENSE;
@@ -43,6 +46,7 @@ PetscErrorCode SlimFitCreate(SlimFit *fit)
   f->land_rows  = 8;
   f->land_box   = 0.5;
   PetscCall(PetscStrncpy(f->tao_type, TAOLMVM, sizeof(f->tao_type)));
+  PetscCall(PetscStrncpy(f->restart_ls, TAOLINESEARCHARMIJO, sizeof(f->restart_ls)));
   PetscCall(PetscStrncpy(f->slice_param, "auto", sizeof(f->slice_param)));
   *fit = f;
   PetscFunctionReturn(0);
@@ -173,6 +177,48 @@ static PetscErrorCode FitOptions_Descent(PetscOptionItems *PetscOptionsObject, S
   PetscCall(PetscOptionsBool("-fit_gd_backtrack", "gd: halve the step after a trial that does not lower the loss (0: the report's plain descent)", NULL, fit->backtrack, &fit->backtrack, NULL));
   PetscCall(SlimOptionsReal("-fit_explode", "A fit diverges when a parameter exceeds this factor times max(|truth|, |initial guess|)", NULL, fit->explode, &fit->explode, NULL));
   PetscCall(SlimOptionsReal("-fit_recover_tol", "A converged fit 'recovered' the truth when every identifiable ratio is within this relative error", NULL, fit->recover_tol, &fit->recover_tol, NULL));
+  PetscFunctionReturn(0);
+}
+
+/* -fit_horizons, -fit_restarts, -fit_restart_ls: the two robustness mechanisms (fit.h). */
+static PetscErrorCode FitOptions_Robust(PetscOptionItems *PetscOptionsObject, SlimFit fit)
+{
+  PetscInt  n = SLIM_FIT_MAX_HORIZON;
+  PetscBool set;
+  PetscReal vals[SLIM_LIST_MAX];
+
+  PetscFunctionBeginUser;
+  PetscCall(SlimOptionsRealList(PetscOptionsObject, "-fit_horizons", "Trajectory loss: continuation over increasing fractions of the observation window, e.g. 0.25,0.5,1 (each stage starts from the previous one's result; 1: none)", "1", SLIM_FIT_MAX_HORIZON, vals, &n, &set));
+  if (set) {
+    for (PetscInt i = 0; i < n; i++) {
+      PetscCheck(vals[i] > 0 && vals[i] <= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-fit_horizons: value %g is invalid (fractions of the observation window must be in (0, 1])", (double)vals[i]);
+      PetscCheck(i == 0 || vals[i] > vals[i - 1], PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-fit_horizons: value %g is invalid (fractions must increase)", (double)vals[i]);
+      fit->horizon[i] = vals[i];
+    }
+    PetscCheck(n >= 1 && vals[n - 1] == 1, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-fit_horizons: value %g is invalid (the last stage must be the whole window, 1)", n >= 1 ? (double)vals[n - 1] : 0.0);
+    fit->nhorizon = n;
+  }
+  PetscCall(SlimOptionsInt("-fit_restarts", "tao: restarts from the last iterate after a line-search failure (0: none)", NULL, fit->restarts, &fit->restarts, NULL));
+  PetscCall(PetscOptionsString("-fit_restart_ls", "tao: line search of a restart (a TaoLineSearch type: armijo backtracks through failed evaluations)", NULL, fit->restart_ls, fit->restart_ls, sizeof(fit->restart_ls), NULL));
+  PetscFunctionReturn(0);
+}
+
+/* The restart line search must be a TaoLineSearch type: an input error now, not at the first
+ * restart. */
+static PetscErrorCode FitValidateRestartLS(SlimFit fit)
+{
+  TaoLineSearch  ls;
+  SlimCatch      c;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCheck(fit->restarts >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-fit_restarts: value %" PetscInt_FMT " is invalid (must be >= 0)", fit->restarts);
+  PetscCall(TaoLineSearchCreate(PETSC_COMM_SELF, &ls));
+  SlimCatchBegin(&c);
+  ierr = TaoLineSearchSetType(ls, fit->restart_ls);
+  SlimCatchEnd(&c);
+  PetscCall(TaoLineSearchDestroy(&ls));
+  PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_ARG_UNKNOWN_TYPE, "-fit_restart_ls: value '%s' is invalid (not a TaoLineSearch type: armijo, more-thuente, gpcg, owarmijo, unit)", fit->restart_ls);
   PetscFunctionReturn(0);
 }
 
@@ -329,10 +375,12 @@ PetscErrorCode SlimFitSetFromOptions(SlimFit fit, PetscInt nfam, const SlimFamil
   PetscCall(FitOptions_Configs(PetscOptionsObject, fit));
   PetscCall(FitOptions_Guesses(PetscOptionsObject, fit, nfam, fam));
   PetscCall(FitOptions_Descent(PetscOptionsObject, fit));
+  PetscCall(FitOptions_Robust(PetscOptionsObject, fit));
   PetscCall(FitOptions_Data(PetscOptionsObject, fit, &fset, &dset));
   PetscCall(FitOptions_Outputs(PetscOptionsObject, fit));
   PetscOptionsEnd();
   PetscCall(FitValidate(fit, nfam, fam));
+  PetscCall(FitValidateRestartLS(fit));
   PetscCall(FitReadObservations(fit, fset, dset, nfam, fam, ndt, dt));
   PetscCall(FitTaoOptions(fit));
   PetscFunctionReturn(0);
@@ -361,6 +409,9 @@ PetscErrorCode SlimFitGetSignature(SlimFit fit, char **sig)
   if (fit->box_mode == SLIM_FIT_BOX_ABSOLUTE)
     for (PetscInt i = 0; i < SLIM_MAX_PARAM; i++) APP(",%.17g:%.17g", (double)fit->box_lo[i], (double)fit->box_hi[i]);
   APP(" scale=%s eps0=%.17g tol=%.17g max_it=%" PetscInt_FMT " backtrack=%d explode=%.17g recover=%.17g", SlimFitScales[fit->scale], (double)fit->eps0, (double)fit->tol, fit->max_it, (int)fit->backtrack, (double)fit->explode, (double)fit->recover_tol);
+  if (fit->nhorizon > 1)
+    for (PetscInt i = 0; i < fit->nhorizon; i++) APP("%s%.17g", i ? "," : " horizons=", (double)fit->horizon[i]);
+  APP(" restarts=%" PetscInt_FMT ",%s", fit->restarts, fit->restart_ls);
   APP(" obs_stride=%" PetscInt_FMT " grid=%" PetscInt_FMT, fit->obs_stride, fit->grid);
   if (fit->qrange_set) APP(" grid_q=%.17g,%.17g", (double)fit->qrange[0], (double)fit->qrange[1]);
   if (fit->vrange_set) APP(" grid_v=%.17g,%.17g", (double)fit->vrange[0], (double)fit->vrange[1]);

@@ -187,6 +187,10 @@ static PetscErrorCode SyntheticAcceleration(SlimFamily fam, const PetscReal thet
   for (PetscInt idx = 0; idx < total; idx++) {
     PetscReal      x[2 * SLIM_MAX_DOF], acc[SLIM_MAX_DOF];
     PetscInt       rest = idx;
+    /* an observation time per point, spread over the run [0, N dt] by the golden-ratio sequence
+     * (uncorrelated with the state grid): explicit time dependence (a drive cos(omega t)) is seen
+     * at many phases; families without it do not depend on t */
+    const PetscReal t = spec->N * spec->dt * (PetscReal)fmod(0.6180339887498949 * (idx + 1), 1.0);
     PetscBool      ok   = PETSC_TRUE;
     PetscErrorCode ierr;
     SlimCatch      cat;
@@ -198,13 +202,14 @@ static PetscErrorCode SyntheticAcceleration(SlimFamily fam, const PetscReal thet
     }
     /* a grid point where qddot is undefined (singular momentum map, the orbit's centre) is dropped */
     SlimCatchBegin(&cat);
-    ierr = SlimFamilyAcceleration(fam, theta, 0.0, x, x + d, acc, NULL);
+    ierr = SlimFamilyAcceleration(fam, theta, t, x, x + d, acc, NULL);
     SlimCatchEnd(&cat);
     for (PetscInt a = 0; a < d && !ierr; a++) ok = (PetscBool)(ok && isfinite(acc[a]));
     if (ierr || !ok) {
       D->ndropped++;
       continue;
     }
+    D->t[n] = t;
     for (PetscInt a = 0; a < d; a++) {
       PetscReal z[3];
       for (PetscInt k = 0; k < 3; k++) PetscCall(SlimRandomNormal(rnd, &z[k]));
@@ -272,14 +277,15 @@ PetscErrorCode SlimFitDataCreateFromArray(SlimLossType kind, PetscInt dof, Petsc
     PetscCall(PetscArraycpy(D->q0, D->q, dof));
     PetscCall(PetscArraycpy(D->v0, D->v, dof));
   } else {
-    PetscCheck(cols == 3 * dof, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "%s: acceleration observations need 3*dof = %" PetscInt_FMT " columns (q, qdot, qddot), the dataset has %" PetscInt_FMT, what, 3 * dof, cols);
+    /* an optional first column: the time of each observation (drives; 0 without it) */
+    const PetscInt c0 = cols - 3 * dof;
+    PetscCheck(c0 == 0 || c0 == 1, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "%s: acceleration observations need 3*dof = %" PetscInt_FMT " columns (q, qdot, qddot) or 1 + 3*dof (t, q, qdot, qddot), the dataset has %" PetscInt_FMT, what, 3 * dof, cols);
     PetscCall(DataAlloc(kind, dof, rows, PETSC_FALSE, &D));
-    for (PetscInt i = 0; i < rows; i++)
-      for (PetscInt a = 0; a < dof; a++) {
-        D->q[i * dof + a] = vals[i * cols + a];
-        D->v[i * dof + a] = vals[i * cols + dof + a];
-        D->a[i * dof + a] = vals[i * cols + 2 * dof + a];
-      }
+    for (PetscInt i = 0; i < rows; i++) {
+      const PetscReal *row = vals + i * cols + c0;
+      D->t[i]              = c0 ? vals[i * cols] : 0;
+      for (PetscInt a = 0; a < dof; a++) D->q[i * dof + a] = row[a], D->v[i * dof + a] = row[dof + a], D->a[i * dof + a] = row[2 * dof + a];
+    }
   }
   D->dt    = dt;
   D->sigma = NAN;

@@ -8,6 +8,7 @@ struct _n_SlimFitLoss {
   SlimFamily     fam;
   SlimFitData    data;
   PetscInt       r, np, dof;
+  PetscInt       n;      /* observations used: all, or the first ones within a horizon */
   SlimSolverType solver;
   /* trajectory: one ensemble stepper, rebuilt when the batch size or the sensitivity flag changes */
   SlimStepper    st;
@@ -34,8 +35,25 @@ PetscErrorCode SlimFitLossCreate(SlimFamily fam, SlimFitData data, PetscInt r, S
   L->r      = r;
   L->np     = fam->nparam;
   L->dof    = fam->dof;
+  L->n      = data->n;
   L->solver = solver;
   *loss     = L;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SlimFitLossSetHorizon(SlimFitLoss L, PetscReal frac, PetscInt *nused)
+{
+  SlimFitData D = L->data;
+
+  PetscFunctionBeginUser;
+  PetscCheck(frac > 0 && frac <= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "fit horizon %g must be in (0, 1]", (double)frac);
+  L->n = D->n;
+  if (D->kind == SLIM_LOSS_TRAJECTORY && frac < 1) {
+    const PetscReal last = frac * D->step[D->n - 1];
+    /* at least two samples: the first is often the initial state itself */
+    for (L->n = PetscMin(D->n, 2); L->n < D->n && D->step[L->n] <= last; L->n++) { }
+  }
+  if (nused) *nused = L->n;
   PetscFunctionReturn(0);
 }
 
@@ -81,7 +99,7 @@ static PetscErrorCode TrajectoryMonitor(SlimStepper st, PetscInt step, void *ctx
   const PetscInt  d = L->dof, np = L->np;
 
   PetscFunctionBeginUser;
-  if (L->next >= D->n || step != D->step[L->next]) PetscFunctionReturn(0);
+  if (L->next >= L->n || step != D->step[L->next]) PetscFunctionReturn(0);
   for (PetscInt b = 0; b < L->B; b++) {
     PetscReal   q[SLIM_MAX_DOF], v[SLIM_MAX_DOF], dq[SLIM_MAX_DOF * SLIM_MAX_PARAM], dv[SLIM_MAX_DOF * SLIM_MAX_PARAM];
     PetscReal  *S = L->S + 4 * b, *Gq = L->G + 2 * b * np, *Gv = Gq + np;
@@ -141,7 +159,7 @@ static PetscErrorCode EvaluateTrajectory(SlimFitLoss L, PetscInt nb, const Petsc
   }
   L->next = 0;
   PetscCall(SlimStepperSetMonitor(L->st, 1, TrajectoryMonitor, L));
-  PetscCall(SlimStepperIntegrate(L->st, D->step[D->n - 1]));
+  PetscCall(SlimStepperIntegrate(L->st, D->step[L->n - 1]));
   PetscCall(SlimStepperSetMonitor(L->st, 0, NULL, NULL));
   for (PetscInt b = 0; b < nb; b++) {
     SlimFailure fl;
@@ -169,7 +187,7 @@ static PetscErrorCode EvaluateAcceleration(SlimFitLoss L, const PetscReal th[], 
   PetscFunctionBeginUser;
   if (g) PetscCall(PetscArrayzero(g, np));
   for (PetscInt i = 0; i < n; i++) {
-    PetscCall(SlimFamilyAcceleration(L->fam, th, 0.0, D->q + i * d, D->v + i * d, acc, g ? dacc : NULL));
+    PetscCall(SlimFamilyAcceleration(L->fam, th, D->t[i], D->q + i * d, D->v + i * d, acc, g ? dacc : NULL));
     for (PetscInt a = 0; a < d; a++) {
       const PetscReal res = acc[a] - D->a[i * d + a];
       s += res * res;
@@ -180,7 +198,7 @@ static PetscErrorCode EvaluateAcceleration(SlimFitLoss L, const PetscReal th[], 
   /* the noise-free data sit at the noise-free states: a second pass without gradient */
   if (fclean && D->qc)
     for (PetscInt i = 0; i < n; i++) {
-      PetscCall(SlimFamilyAcceleration(L->fam, th, 0.0, D->qc + i * d, D->vc + i * d, acc, NULL));
+      PetscCall(SlimFamilyAcceleration(L->fam, th, D->t[i], D->qc + i * d, D->vc + i * d, acc, NULL));
       for (PetscInt a = 0; a < d; a++) sc += (acc[a] - D->ac[i * d + a]) * (acc[a] - D->ac[i * d + a]);
     }
   *f = s / (n * d);
@@ -195,8 +213,8 @@ PetscErrorCode SlimFitLossGetSizes(SlimFitLoss L, PetscInt *nres, PetscInt *npre
   const PetscBool traj = (PetscBool)(L->data->kind == SLIM_LOSS_TRAJECTORY);
 
   PetscFunctionBeginUser;
-  if (nres) *nres = L->data->n * L->dof * (traj ? 2 : 1);
-  if (npred) *npred = L->data->n * L->dof * (traj ? 3 : 1);
+  if (nres) *nres = L->n * L->dof * (traj ? 2 : 1);
+  if (npred) *npred = L->n * L->dof * (traj ? 3 : 1);
   PetscFunctionReturn(0);
 }
 
@@ -210,7 +228,7 @@ static PetscErrorCode ResidualMonitor(SlimStepper st, PetscInt step, void *ctx)
   SlimFailure    f;
 
   PetscFunctionBeginUser;
-  if (k >= D->n || step != D->step[k]) PetscFunctionReturn(0);
+  if (k >= L->n || step != D->step[k]) PetscFunctionReturn(0);
   L->next++;
   PetscCall(SlimStepperGetFailure(st, 0, &f));
   if (f.step >= 0) PetscFunctionReturn(0);
@@ -239,7 +257,7 @@ static PetscErrorCode ResidualsTrajectory(SlimFitLoss L, const PetscReal theta[]
   L->next = 0;
   L->Rout = res, L->Jout = J, L->Pout = pred;
   PetscCall(SlimStepperSetMonitor(L->st, 1, ResidualMonitor, L));
-  PetscCall(SlimStepperIntegrate(L->st, D->step[D->n - 1]));
+  PetscCall(SlimStepperIntegrate(L->st, D->step[L->n - 1]));
   PetscCall(SlimStepperSetMonitor(L->st, 0, NULL, NULL));
   L->Rout = L->Jout = L->Pout = NULL;
   PetscCall(SlimStepperGetFailure(L->st, 0, &fl));
@@ -258,7 +276,7 @@ static PetscErrorCode ResidualsAcceleration(SlimFitLoss L, const PetscReal th[],
 
   PetscFunctionBeginUser;
   for (PetscInt i = 0; i < D->n; i++) {
-    PetscCall(SlimFamilyAcceleration(L->fam, th, 0.0, D->q + i * d, D->v + i * d, acc, J ? dacc : NULL));
+    PetscCall(SlimFamilyAcceleration(L->fam, th, D->t[i], D->q + i * d, D->v + i * d, acc, J ? dacc : NULL));
     for (PetscInt a = 0; a < d; a++) {
       if (res) res[i * d + a] = acc[a] - D->a[i * d + a];
       if (pred) pred[i * d + a] = acc[a];

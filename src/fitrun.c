@@ -1,6 +1,7 @@
 /* SlimFitRun: the optimisers of the coefficient fits (include/slim/fit.h) -- the weekly
- * report's damped gradient descent, K fits advancing together, and PETSc TAO, one fit after the
- * other. Options, guesses, errors and statistics are in fit.c. */
+ * report's damped gradient descent, K fits advancing together, PETSc TAO (src/fittao.c), and the
+ * horizon continuation of the trajectory loss around both. Options, guesses, errors and
+ * statistics are in fit.c. */
 #include <math.h>
 #include <petsctao.h>
 #include <petsctime.h>
@@ -11,41 +12,26 @@
  * eps above this fraction of eps0; a smaller step means a steep region froze the descent. */
 #define SLIM_FIT_GD_FROZEN 1e-3
 
-/* ---------- the optimisers work in coordinates x_i = theta[idx[i]] / scale[i] ---------- */
+/* ---------- coordinates x_i = theta[idx[i]] / scale[i] (SlimFitCtx, fitimpl.h) ---------- */
 
-typedef struct {
-  SlimFit         fit;
-  SlimFamily      fam;
-  SlimFitLoss     loss;
-  PetscInt        np, nf, idx[SLIM_MAX_PARAM];
-  PetscReal       scale[SLIM_MAX_PARAM], ref[SLIM_MAX_PARAM]; /* ref: full parameter vector */
-  PetscReal       bound[SLIM_MAX_PARAM];                       /* |x_i| beyond this: exploded */
-  PetscReal      *path;                                        /* this fit's rows, or NULL */
-  /* tao */
-  PetscInt        nevals;
-  PetscBool       failed, stepconv, have_prev;
-  char            failure[160];
-  PetscReal       xprev[SLIM_MAX_PARAM];
-} FitCtx;
-
-static void ToTheta(const FitCtx *c, const PetscReal x[], PetscReal th[])
+void SlimFitCtxToTheta(const SlimFitCtx *c, const PetscReal x[], PetscReal th[])
 {
   for (PetscInt j = 0; j < c->np; j++) th[j] = c->ref[j];
   for (PetscInt i = 0; i < c->nf; i++) th[c->idx[i]] = x[i] * c->scale[i];
 }
 
-static void ToX(const FitCtx *c, const PetscReal th[], PetscReal x[])
+void SlimFitCtxToX(const SlimFitCtx *c, const PetscReal th[], PetscReal x[])
 {
   for (PetscInt i = 0; i < c->nf; i++) x[i] = th[c->idx[i]] / c->scale[i];
 }
 
 /* gradient in x from the full gradient in theta */
-static void GradX(const FitCtx *c, const PetscReal gth[], PetscReal gx[])
+void SlimFitCtxGradX(const SlimFitCtx *c, const PetscReal gth[], PetscReal gx[])
 {
   for (PetscInt i = 0; i < c->nf; i++) gx[i] = gth[c->idx[i]] * c->scale[i];
 }
 
-static PetscReal Norm2(PetscInt n, const PetscReal x[])
+PetscReal SlimFitNorm2(PetscInt n, const PetscReal x[])
 {
   PetscReal s = 0;
   for (PetscInt i = 0; i < n; i++) s += x[i] * x[i];
@@ -60,24 +46,24 @@ static PetscReal NormInf(PetscInt n, const PetscReal x[])
 }
 
 /* name of the first exploded coordinate, or NULL */
-static const char *Exploded(const FitCtx *c, const PetscReal x[])
+const char *SlimFitCtxExploded(const SlimFitCtx *c, const PetscReal x[])
 {
   for (PetscInt i = 0; i < c->nf; i++)
     if (!(PetscAbsReal(x[i]) <= c->bound[i])) return c->fam->pname[c->idx[i]];
   return NULL;
 }
 
-static void PathRow(const FitCtx *c, PetscReal *path, PetscInt row, const PetscReal x[], PetscReal f)
+void SlimFitCtxPathRow(const SlimFitCtx *c, PetscReal *path, PetscInt row, const PetscReal x[], PetscReal f)
 {
   PetscReal th[SLIM_MAX_PARAM];
 
   if (!path || row > c->fit->max_it) return;
-  ToTheta(c, x, th);
+  SlimFitCtxToTheta(c, x, th);
   for (PetscInt j = 0; j < c->np; j++) path[row * (c->np + 1) + j] = th[j];
   path[row * (c->np + 1) + c->np] = f;
 }
 
-static PetscErrorCode FitCtxSetUp(SlimFit fit, SlimFamily fam, SlimFitLoss loss, const PetscReal theta0[], PetscInt K, FitCtx *c)
+static PetscErrorCode SlimFitCtxSetUp(SlimFit fit, SlimFamily fam, SlimFitLoss loss, const PetscReal theta0[], PetscInt K, SlimFitCtx *c)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(c, sizeof(*c)));
@@ -96,7 +82,6 @@ static PetscErrorCode FitCtxSetUp(SlimFit fit, SlimFamily fam, SlimFitLoss loss,
   }
   PetscFunctionReturn(0);
 }
-
 /* ---------- gradient descent ---------- */
 
 /* The state of K fits that advance together. */
@@ -111,7 +96,7 @@ typedef struct {
   PetscLogDouble t0;
 } GD;
 
-static PetscErrorCode GDCreate(const FitCtx *c, PetscInt K, GD *gd)
+static PetscErrorCode GDCreate(const SlimFitCtx *c, PetscInt K, GD *gd)
 {
   const PetscInt nf = c->nf, np = c->np;
 
@@ -134,7 +119,7 @@ static PetscErrorCode GDDestroy(GD *gd)
   PetscFunctionReturn(0);
 }
 
-static PetscReal *PathOf(const FitCtx *c, PetscReal path[], PetscInt k)
+static PetscReal *PathOf(const SlimFitCtx *c, PetscReal path[], PetscInt k)
 {
   return path ? path + k * (c->fit->max_it + 1) * (c->np + 1) : NULL;
 }
@@ -162,15 +147,15 @@ static PetscErrorCode GDFrozen(const SlimFit fit, PetscReal gn, SlimFitResult *r
 }
 
 /* First evaluation: the guesses. */
-static PetscErrorCode GDStart(const FitCtx *c, const PetscReal theta0[], GD *gd, SlimFitResult res[], PetscReal path[])
+static PetscErrorCode GDStart(const SlimFitCtx *c, const PetscReal theta0[], GD *gd, SlimFitResult res[], PetscReal path[])
 {
   const PetscInt nf = c->nf, np = c->np;
 
   PetscFunctionBeginUser;
   PetscCall(SlimFitLossEvaluate(c->loss, gd->K, theta0, gd->ft, gd->gt, NULL, gd->ev));
   for (PetscInt k = 0; k < gd->K; k++) {
-    ToX(c, theta0 + k * np, gd->x + k * nf);
-    GradX(c, gd->gt + k * np, gd->g + k * nf);
+    SlimFitCtxToX(c, theta0 + k * np, gd->x + k * nf);
+    SlimFitCtxGradX(c, gd->gt + k * np, gd->g + k * nf);
     gd->f[k]       = gd->ft[k];
     gd->s[k]       = 1;
     gd->last[k][0] = 0;
@@ -183,13 +168,13 @@ static PetscErrorCode GDStart(const FitCtx *c, const PetscReal theta0[], GD *gd,
       PetscCall(PetscSNPrintf(res[k].reason, sizeof(res[k].reason), "diverged: initial guess: %s", gd->ev[k].reason));
       PetscCall(GDEnd(gd, k, &res[k]));
     }
-    PathRow(c, PathOf(c, path, k), 0, gd->x + k * nf, gd->f[k]);
+    SlimFitCtxPathRow(c, PathOf(c, path, k), 0, gd->x + k * nf, gd->f[k]);
   }
   PetscFunctionReturn(0);
 }
 
 /* Convergence tests of the running fits, and the trial points of those that go on. */
-static PetscErrorCode GDTrials(const FitCtx *c, GD *gd, SlimFitResult res[])
+static PetscErrorCode GDTrials(const SlimFitCtx *c, GD *gd, SlimFitResult res[])
 {
   const SlimFit  fit = c->fit;
   const PetscInt nf = c->nf, np = c->np;
@@ -197,7 +182,7 @@ static PetscErrorCode GDTrials(const FitCtx *c, GD *gd, SlimFitResult res[])
   PetscFunctionBeginUser;
   gd->nact = 0;
   for (PetscInt k = 0; k < gd->K; k++) {
-    const PetscReal *xk = gd->x + k * nf, *gk = gd->g + k * nf, gn = Norm2(nf, gk);
+    const PetscReal *xk = gd->x + k * nf, *gk = gd->g + k * nf, gn = SlimFitNorm2(nf, gk);
     const PetscReal  eps = fit->eps0 * PetscExpReal(-PetscPowReal(fit->eps0 * gn, 3));
     const PetscReal  xs = PetscMax(NormInf(nf, xk), PETSC_SMALL), step = gd->s[k] * eps * gn;
     PetscBool        moved = PETSC_FALSE;
@@ -218,7 +203,7 @@ static PetscErrorCode GDTrials(const FitCtx *c, GD *gd, SlimFitResult res[])
         moved = (PetscBool)(moved || xt[i] != xk[i]);
       }
       if (moved) {
-        ToTheta(c, xt, gd->tht + gd->nact * np);
+        SlimFitCtxToTheta(c, xt, gd->tht + gd->nact * np);
         gd->act[gd->nact++] = k;
         continue;
       }
@@ -230,7 +215,7 @@ static PetscErrorCode GDTrials(const FitCtx *c, GD *gd, SlimFitResult res[])
 }
 
 /* Accepts or rejects every evaluated trial point (gd->ft, gd->gt, gd->ev). */
-static PetscErrorCode GDAccept(const FitCtx *c, GD *gd, SlimFitResult res[], PetscReal path[])
+static PetscErrorCode GDAccept(const SlimFitCtx *c, GD *gd, SlimFitResult res[], PetscReal path[])
 {
   const SlimFit  fit = c->fit;
   const PetscInt nf = c->nf, np = c->np;
@@ -256,22 +241,22 @@ static PetscErrorCode GDAccept(const FitCtx *c, GD *gd, SlimFitResult res[], Pet
     }
     if (accept) {
       PetscCall(PetscArraycpy(gd->x + k * nf, gd->xt + a * nf, nf));
-      GradX(c, gd->gt + a * np, gd->g + k * nf);
+      SlimFitCtxGradX(c, gd->gt + a * np, gd->g + k * nf);
       gd->f[k] = gd->ft[a];
       gd->s[k] = PetscMin(1.0, 2 * gd->s[k]);
-      if ((ex = Exploded(c, gd->x + k * nf))) {
+      if ((ex = SlimFitCtxExploded(c, gd->x + k * nf))) {
         gd->run[k]    = PETSC_FALSE;
         res[k].status = SLIM_FIT_DIVERGED;
         PetscCall(PetscSNPrintf(res[k].reason, sizeof(res[k].reason), "diverged: parameter %s exploded (beyond -fit_explode %g x its scale)", ex, (double)fit->explode));
       }
     } else if (gd->run[k]) gd->s[k] *= 0.5;
-    PathRow(c, PathOf(c, path, k), res[k].its, gd->x + k * nf, gd->f[k]);
+    SlimFitCtxPathRow(c, PathOf(c, path, k), res[k].its, gd->x + k * nf, gd->f[k]);
     if (!gd->run[k]) PetscCall(GDEnd(gd, k, &res[k]));
   }
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode GDIterate(const FitCtx *c, const PetscReal theta0[], GD *gd, SlimFitResult res[], PetscReal path[])
+static PetscErrorCode GDIterate(const SlimFitCtx *c, const PetscReal theta0[], GD *gd, SlimFitResult res[], PetscReal path[])
 {
   PetscFunctionBeginUser;
   PetscCall(GDStart(c, theta0, gd, res, path));
@@ -282,16 +267,16 @@ static PetscErrorCode GDIterate(const FitCtx *c, const PetscReal theta0[], GD *g
     PetscCall(GDAccept(c, gd, res, path));
   }
   for (PetscInt k = 0; k < gd->K; k++) {
-    ToTheta(c, gd->x + k * c->nf, res[k].theta);
+    SlimFitCtxToTheta(c, gd->x + k * c->nf, res[k].theta);
     res[k].loss  = gd->f[k];
-    res[k].gnorm = Norm2(c->nf, gd->g + k * c->nf);
+    res[k].gnorm = SlimFitNorm2(c->nf, gd->g + k * c->nf);
   }
   PetscFunctionReturn(0);
 }
 
 /* The K fits advance together: each iteration evaluates the trial points of all running fits in
  * one batch (one ensemble integration for the trajectory loss). */
-static PetscErrorCode RunGD(FitCtx *c, PetscInt K, const PetscReal theta0[], SlimFitResult res[], PetscReal path[])
+static PetscErrorCode RunGD(SlimFitCtx *c, PetscInt K, const PetscReal theta0[], SlimFitResult res[], PetscReal path[])
 {
   GD             gd;
   PetscErrorCode ierr;
@@ -304,220 +289,129 @@ static PetscErrorCode RunGD(FitCtx *c, PetscInt K, const PetscReal theta0[], Sli
   PetscFunctionReturn(0);
 }
 
-/* ---------- TAO ---------- */
+/* ---------- one horizon, and the horizon continuation ---------- */
 
-static PetscErrorCode TaoEval(Tao tao, Vec X, PetscReal *fval, Vec G, void *ctx)
+/* K fits from theta0 on the loss as it stands. */
+static PetscErrorCode FitRunOnce(SlimFitCtx *c, SlimFitMethod method, PetscInt K, const PetscReal theta0[], SlimFitResult res[], PetscReal path[])
 {
-  FitCtx            *c = (FitCtx *)ctx;
-  const PetscScalar *x;
-  PetscReal          th[SLIM_MAX_PARAM], gth[SLIM_MAX_PARAM];
-  SlimFitEval        ev;
+  const SlimFit  fit = c->fit;
+  const PetscInt np  = c->np;
 
   PetscFunctionBeginUser;
-  (void)tao;
-  PetscCall(VecGetArrayRead(X, &x));
-  ToTheta(c, x, th);
-  PetscCall(VecRestoreArrayRead(X, &x));
-  PetscCall(SlimFitLossEvaluate(c->loss, 1, th, fval, G ? gth : NULL, NULL, &ev));
-  c->nevals++;
-  if (!ev.ok) {
-    /* TAO's line searches treat an infinite value as a step too far */
-    c->failed = PETSC_TRUE;
-    PetscCall(PetscStrncpy(c->failure, ev.reason, sizeof(c->failure)));
-    *fval = PETSC_INFINITY;
-    if (G) PetscCall(VecSet(G, 0.0));
-    PetscFunctionReturn(0);
-  }
-  if (G) {
-    PetscScalar *g;
-    PetscCall(VecGetArray(G, &g));
-    GradX(c, gth, g);
-    PetscCall(VecRestoreArray(G, &g));
-  }
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode TaoObjective(Tao tao, Vec X, PetscReal *f, void *ctx)
-{
-  PetscFunctionBeginUser;
-  PetscCall(TaoEval(tao, X, f, NULL, ctx));
-  PetscFunctionReturn(0);
-}
-
-/* TAO's own tests, then the guards: non-finite loss at the iterate, exploding parameters. */
-static PetscErrorCode TaoConvergence(Tao tao, void *ctx)
-{
-  FitCtx            *c = (FitCtx *)ctx;
-  Vec                X;
-  const PetscScalar *x;
-  PetscReal          f, gnorm, cnorm, xdiff;
-  PetscInt           its;
-  TaoConvergedReason reason;
-  const char        *ex;
-
-  PetscFunctionBeginUser;
-  PetscCall(TaoDefaultConvergenceTest(tao, NULL));
-  PetscCall(TaoGetSolutionStatus(tao, &its, &f, &gnorm, &cnorm, &xdiff, &reason));
-  PetscCall(TaoGetSolution(tao, &X));
-  PetscCall(VecGetArrayRead(X, &x));
-  ex = Exploded(c, x);
-  PathRow(c, c->path, its, x, f);
-  if (reason == TAO_CONTINUE_ITERATING && c->have_prev) {
-    /* gd's step test: the trajectory loss is a norm, not smooth at a perfect fit, so gradient
-     * tests never fire there and line searches fail once the loss reaches round-off */
-    PetscReal step = 0, xs = PETSC_SMALL;
-    for (PetscInt i = 0; i < c->nf; i++) step = PetscMax(step, PetscAbsReal(x[i] - c->xprev[i])), xs = PetscMax(xs, PetscAbsReal(x[i]));
-    if (step > 0 && step <= c->fit->tol * xs) {
-      c->stepconv = PETSC_TRUE;
-      PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
+  if (method == SLIM_FIT_GD) PetscCall(RunGD(c, K, theta0, res, path));
+  else
+    for (PetscInt k = 0; k < K; k++) {
+      PetscLogDouble t0, t1;
+      PetscCall(PetscTime(&t0));
+      c->path = path ? path + k * (fit->max_it + 1) * (np + 1) : NULL;
+      PetscCall(SlimFitTaoSolve(c, fit->tao_type, theta0 + k * np, &res[k]));
+      PetscCall(PetscTime(&t1));
+      res[k].wall = t1 - t0;
     }
-  }
-  for (PetscInt i = 0; i < c->nf; i++) c->xprev[i] = x[i];
-  c->have_prev = PETSC_TRUE;
-  PetscCall(VecRestoreArrayRead(X, &x));
-  if (!isfinite(f)) {
-    PetscCall(PetscSNPrintf(c->failure, sizeof(c->failure), "non-finite loss at iteration %" PetscInt_FMT, its));
-    c->failed = PETSC_TRUE;
-    PetscCall(TaoSetConvergedReason(tao, TAO_DIVERGED_USER));
-  } else if (ex) {
-    PetscCall(PetscSNPrintf(c->failure, sizeof(c->failure), "parameter %s exploded (beyond -fit_explode %g x its scale)", ex, (double)c->fit->explode));
-    c->failed = PETSC_TRUE;
-    PetscCall(TaoSetConvergedReason(tao, TAO_DIVERGED_USER));
-  }
   PetscFunctionReturn(0);
 }
 
-/* The guess scored first: TAO refuses a non-finite first value with an error. *ok: it is finite. */
-static PetscErrorCode TaoStart(FitCtx *c, const PetscReal theta0[], Vec X, SlimFitResult *res, PetscBool *ok)
+/* Work arrays of the continuation: the fits still running (act), their start points, results and
+ * paths in the current stage, and each fit's next free path row. */
+typedef struct {
+  PetscInt      *act, *off, na;
+  PetscReal     *th, *f0, *path;
+  SlimFitResult *res;
+  SlimFitEval   *ev;
+} Stages;
+
+/* Adds stage s's results (fits act[0..na)) to res[] and its path rows to path (row 0 of a later
+ * stage is the previous end: skipped; rows beyond -fit_max_it are dropped). */
+static PetscErrorCode StageMerge(const SlimFitCtx *c, PetscInt s, Stages *S, SlimFitResult res[], PetscReal path[])
 {
-  PetscScalar *x;
-  PetscReal    gth[SLIM_MAX_PARAM], gx[SLIM_MAX_PARAM];
-  SlimFitEval  ev;
+  const SlimFit  fit = c->fit;
+  const PetscInt np = c->np, rows = fit->max_it + 1, w = np + 1;
 
   PetscFunctionBeginUser;
-  res->its    = 0;
-  res->nevals = 1;
-  PetscCall(PetscArraycpy(res->theta, theta0, c->np));
-  PetscCall(SlimFitLossEvaluate(c->loss, 1, theta0, &res->loss0, gth, NULL, &ev));
-  res->loss = res->loss0;
-  GradX(c, gth, gx);
-  res->gnorm = Norm2(c->nf, gx);
-  PetscCall(VecGetArray(X, &x));
-  ToX(c, theta0, x);
-  PathRow(c, c->path, 0, x, res->loss0);
-  PetscCall(VecRestoreArray(X, &x));
-  *ok = ev.ok;
-  if (!ev.ok) {
-    res->status = SLIM_FIT_DIVERGED;
-    PetscCall(PetscSNPrintf(res->reason, sizeof(res->reason), "diverged: initial guess: %s", ev.reason));
-  }
-  c->nevals    = 0;
-  c->failed    = PETSC_FALSE;
-  c->stepconv  = PETSC_FALSE;
-  c->have_prev = PETSC_FALSE;
-  PetscFunctionReturn(0);
-}
+  for (PetscInt a = 0; a < S->na; a++) {
+    const PetscInt       k = S->act[a];
+    const SlimFitResult *r = &S->res[a];
+    SlimFitResult       *R = &res[k];
+    char                 tail[64];
 
-/* The final point scored like gd's (one more evaluation: loss and gradient norm) and the status. */
-static PetscErrorCode TaoScore(FitCtx *c, Tao tao, TaoType type, Vec X, SlimFitResult *res)
-{
-  PetscScalar       *x;
-  PetscInt           its;
-  PetscReal          f, gnorm, cnorm, xdiff, th[SLIM_MAX_PARAM], gth[SLIM_MAX_PARAM], gx[SLIM_MAX_PARAM];
-  TaoConvergedReason reason;
-  SlimFitEval        ev;
-  char              *why = res->reason;
-  const size_t       len = sizeof(res->reason);
-
-  PetscFunctionBeginUser;
-  PetscCall(TaoGetSolutionStatus(tao, &its, &f, &gnorm, &cnorm, &xdiff, &reason));
-  res->its = its;
-  PetscCall(VecGetArray(X, &x));
-  ToTheta(c, x, th);
-  PetscCall(VecRestoreArray(X, &x));
-  PetscCall(SlimFitLossEvaluate(c->loss, 1, th, &f, gth, NULL, &ev));
-  res->nevals++;
-  PetscCall(PetscArraycpy(res->theta, th, c->np));
-  res->loss = f;
-  GradX(c, gth, gx);
-  res->gnorm = Norm2(c->nf, gx);
-  if (!ev.ok) {
-    res->status = SLIM_FIT_DIVERGED;
-    PetscCall(PetscSNPrintf(why, len, "diverged: tao %s: %s: %s at the final point", type, TaoConvergedReasons[reason], ev.reason));
-  } else if (reason > 0) {
-    res->status = SLIM_FIT_CONVERGED;
-    if (reason == TAO_CONVERGED_USER && c->stepconv) PetscCall(PetscSNPrintf(why, len, "converged: tao %s: step below -fit_tol", type));
-    else PetscCall(PetscSNPrintf(why, len, "converged: tao %s: %s", type, TaoConvergedReasons[reason]));
-  } else if (reason == TAO_DIVERGED_MAXITS || reason == TAO_DIVERGED_MAXFCN) {
-    res->status = SLIM_FIT_MAX_IT;
-    PetscCall(PetscSNPrintf(why, len, "max-iterations: tao %s: %s", type, TaoConvergedReasons[reason]));
-  } else {
-    res->status = SLIM_FIT_DIVERGED;
-    PetscCall(PetscSNPrintf(why, len, "diverged: tao %s: %s%s%s", type, TaoConvergedReasons[reason], c->failed ? "; last failed evaluation: " : "", c->failed ? c->failure : ""));
+    R->its += r->its;
+    R->nevals += r->nevals;
+    R->restarts += r->restarts;
+    R->wall += r->wall;
+    R->loss   = r->loss;
+    R->gnorm  = r->gnorm;
+    R->status = r->status;
+    PetscCall(PetscArraycpy(R->theta, r->theta, np));
+    PetscCall(PetscSNPrintf(tail, sizeof(tail), " [horizon stage %" PetscInt_FMT "/%" PetscInt_FMT "]", s + 1, fit->nhorizon));
+    PetscCall(PetscStrncpy(R->reason, r->reason, sizeof(R->reason)));
+    PetscCall(PetscStrlcat(R->reason, tail, sizeof(R->reason)));
+    for (PetscInt i = s ? 1 : 0; path && i <= r->its && S->off[k] + i < rows; i++) PetscCall(PetscArraycpy(path + (k * rows + S->off[k] + i) * w, S->path + (a * rows + i) * w, w));
+    S->off[k] += r->its;
   }
   PetscFunctionReturn(0);
 }
 
-/* One TAO fit from the guess in X; a TAO error ends this fit as diverged. */
-static PetscErrorCode TaoFit(FitCtx *c, Tao tao, TaoType type, Vec X, SlimFitResult *res)
+/* One stage: the fits that have not diverged, from where the previous stage left them, on the
+ * first fraction h of the observation window. */
+static PetscErrorCode StageRun(SlimFitCtx *c, SlimFitMethod method, PetscInt s, const PetscReal theta0[], Stages *S, SlimFitResult res[], PetscReal path[])
 {
-  SlimCatch      cat;
-  PetscErrorCode ierr;
+  const SlimFit  fit = c->fit;
+  const PetscInt K = fit->guesses, np = c->np, rows = fit->max_it + 1;
 
   PetscFunctionBeginUser;
-  PetscCall(TaoSetType(tao, type));
-  PetscCall(TaoSetSolution(tao, X));
-  PetscCall(TaoSetObjective(tao, TaoObjective, c));
-  PetscCall(TaoSetObjectiveAndGradient(tao, NULL, TaoEval, c));
-  PetscCall(TaoSetConvergenceTest(tao, TaoConvergence, c));
-  PetscCall(TaoSetFromOptions(tao));
-  SlimCatchBegin(&cat);
-  ierr = TaoSolve(tao);
-  SlimCatchEnd(&cat);
-  res->nevals += c->nevals;
-  if (ierr) {
-    res->status = SLIM_FIT_DIVERGED;
-    PetscCall(PetscSNPrintf(res->reason, sizeof(res->reason), "diverged: TAO error: %s", cat.msg));
-  } else PetscCall(TaoScore(c, tao, type, X, res));
+  PetscCall(SlimFitLossSetHorizon(c->loss, fit->horizon[s], NULL));
+  S->na = 0;
+  for (PetscInt k = 0; k < K; k++) {
+    if (s && res[k].status == SLIM_FIT_DIVERGED) continue;
+    PetscCall(PetscArraycpy(S->th + S->na * np, s ? res[k].theta : theta0 + k * np, np));
+    S->act[S->na++] = k;
+  }
+  PetscCall(PetscMemzero(S->res, K * sizeof(*S->res)));
+  if (S->path)
+    for (PetscInt i = 0; i < S->na * rows * (np + 1); i++) S->path[i] = NAN;
+  PetscCall(FitRunOnce(c, method, S->na, S->th, S->res, S->path));
+  PetscCall(StageMerge(c, s, S, res, path));
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode TaoSolveOne(FitCtx *c, TaoType type, const PetscReal theta0[], SlimFitResult *res)
+/* -fit_horizons h1,...,1: stage s fits the observations within the first fraction h_s of the
+ * window, from the previous stage's result. Over a short window the trajectory loss is nearly
+ * convex in the frequencies (a phase error grows like delta-omega t), so each stage starts inside
+ * the basin of the next. loss_init stays the guess's loss over the whole window. */
+static PetscErrorCode FitRunStages(SlimFitCtx *c, SlimFitMethod method, const PetscReal theta0[], SlimFitResult res[], PetscReal path[])
 {
-  Tao            tao = NULL;
-  Vec            X;
-  PetscBool      ok   = PETSC_FALSE;
+  const SlimFit  fit = c->fit;
+  const PetscInt K = fit->guesses, np = c->np;
+  Stages         S;
   PetscErrorCode ierr = 0;
 
   PetscFunctionBeginUser;
-  PetscCall(VecCreateSeq(PETSC_COMM_SELF, c->nf, &X));
-  ierr = TaoStart(c, theta0, X, res, &ok);
-  if (!ierr && ok) ierr = SlimFitTaoCreate(c->fit, &tao);
-  if (!ierr && ok) ierr = TaoFit(c, tao, type, X, res);
-  PetscCall(TaoDestroy(&tao));
-  PetscCall(VecDestroy(&X));
+  PetscCall(PetscMemzero(&S, sizeof(S)));
+  PetscCall(PetscMalloc6(K, &S.act, K, &S.off, K * np, &S.th, K, &S.f0, K, &S.res, K, &S.ev));
+  if (path) PetscCall(PetscMalloc1(K * (fit->max_it + 1) * (np + 1), &S.path));
+  for (PetscInt k = 0; k < K; k++) S.off[k] = 0;
+  ierr = SlimFitLossSetHorizon(c->loss, 1, NULL);
+  if (!ierr) ierr = SlimFitLossEvaluate(c->loss, K, theta0, S.f0, NULL, NULL, S.ev);
+  for (PetscInt s = 0; s < fit->nhorizon && !ierr; s++) ierr = StageRun(c, method, s, theta0, &S, res, path);
+  for (PetscInt k = 0; k < K && !ierr; k++) {
+    res[k].loss0 = S.f0[k];
+    res[k].nevals++;
+  }
+  PetscCall(PetscFree6(S.act, S.off, S.th, S.f0, S.res, S.ev));
+  PetscCall(PetscFree(S.path));
   PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
 /* The K fits of a configuration, after the objects are set up. */
-static PetscErrorCode FitRun(SlimFit fit, const SlimFitProblem *prob, SlimFitMethod method, SlimFitLoss loss, const PetscReal theta0[], SlimFitResult res[], PetscReal path[])
+static PetscErrorCode FitRun(SlimFit fit, const SlimFitProblem *prob, SlimFitMethod method, SlimFitLoss loss, SlimLossType lt, const PetscReal theta0[], SlimFitResult res[], PetscReal path[])
 {
-  const PetscInt K = fit->guesses, np = prob->fam->nparam;
-  FitCtx         c;
+  SlimFitCtx c;
 
   PetscFunctionBeginUser;
-  PetscCall(FitCtxSetUp(fit, prob->fam, loss, theta0, K, &c));
-  if (method == SLIM_FIT_GD) PetscCall(RunGD(&c, K, theta0, res, path));
-  else
-    for (PetscInt k = 0; k < K; k++) {
-      PetscLogDouble t0, t1;
-      PetscCall(PetscTime(&t0));
-      c.path = path ? path + k * (fit->max_it + 1) * (np + 1) : NULL;
-      PetscCall(TaoSolveOne(&c, fit->tao_type, theta0 + k * np, &res[k]));
-      PetscCall(PetscTime(&t1));
-      res[k].wall = t1 - t0;
-    }
+  PetscCall(SlimFitCtxSetUp(fit, prob->fam, loss, theta0, fit->guesses, &c));
+  if (lt == SLIM_LOSS_TRAJECTORY && fit->nhorizon > 1) PetscCall(FitRunStages(&c, method, theta0, res, path));
+  else PetscCall(FitRunOnce(&c, method, fit->guesses, theta0, res, path));
   PetscFunctionReturn(0);
 }
 
@@ -525,13 +419,14 @@ PetscErrorCode SlimFitRun(SlimFit fit, const SlimFitProblem *prob, PetscInt conf
 {
   const PetscInt K = fit->guesses, np = prob->fam->nparam;
   SlimFitMethod  method = SLIM_FIT_GD;
+  SlimLossType   lt     = SLIM_LOSS_TRAJECTORY;
   SlimFitLoss    loss   = NULL;
   PetscReal     *theta0;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   if (K <= 0) PetscFunctionReturn(0);
-  PetscCall(SlimFitGetConfig(fit, conf, NULL, &method));
+  PetscCall(SlimFitGetConfig(fit, conf, &lt, &method));
   PetscCall(PetscMalloc1(K * np, &theta0));
   PetscCall(PetscMemzero(res, K * sizeof(*res)));
   if (path)
@@ -542,7 +437,7 @@ PetscErrorCode SlimFitRun(SlimFit fit, const SlimFitProblem *prob, PetscInt conf
     for (PetscInt j = np; j < SLIM_MAX_PARAM; j++) res[k].theta0[j] = res[k].theta[j] = NAN;
   }
   if (!ierr) ierr = SlimFitLossCreate(prob->fam, data, prob->r, fit->solver, &loss);
-  if (!ierr) ierr = FitRun(fit, prob, method, loss, theta0, res, path);
+  if (!ierr) ierr = FitRun(fit, prob, method, loss, lt, theta0, res, path);
   PetscCall(SlimFitLossDestroy(&loss));
   PetscCall(PetscFree(theta0));
   PetscCall(ierr);

@@ -20,7 +20,7 @@ typedef struct {
   PetscReal     ratio_final[SLIM_MAX_PARAM], ratio_err[SLIM_MAX_PARAM];
   PetscInt      recovered;
   PetscReal     loss_init, loss_final, grad_norm;
-  PetscInt      iterations, evaluations;
+  PetscInt      iterations, evaluations, restarts;
   char          reason[160];
   PetscReal     param_std[SLIM_MAX_PARAM], ratio_std[SLIM_MAX_PARAM];
   PetscInt      consistent;
@@ -45,8 +45,9 @@ static const SlimRecordColumn FitCols[] = {
   SLIM_REC(FitRow, loss_init, SLIM_RECORD_REAL, 1, "loss_init", "", "loss at the initial guess"),
   SLIM_REC(FitRow, loss_final, SLIM_RECORD_REAL, 1, "loss_final", "", "loss at the fitted parameters"),
   SLIM_REC(FitRow, grad_norm, SLIM_RECORD_REAL, 1, "grad_norm", "", "2-norm of the final gradient with respect to the fitted coordinates"),
-  SLIM_REC(FitRow, iterations, SLIM_RECORD_INT, 1, "iterations", "", "gd: trial steps (loss evaluations after the first); tao: TAO iterations"),
+  SLIM_REC(FitRow, iterations, SLIM_RECORD_INT, 1, "iterations", "", "gd: trial steps (loss evaluations after the first); tao: TAO iterations; summed over -fit_horizons stages and restarts"),
   SLIM_REC(FitRow, evaluations, SLIM_RECORD_INT, 1, "evaluations", "", "loss evaluations"),
+  SLIM_REC(FitRow, restarts, SLIM_RECORD_INT, 1, "restarts", "", "tao: restarts after a line-search failure (-fit_restarts, -fit_restart_ls); 0 for gd"),
   SLIM_REC(FitRow, reason, SLIM_RECORD_STRING, 160, "reason", "", "how the fit ended, e.g. 'converged: step below -fit_tol' or 'diverged: <why>'"),
   SLIM_REC(FitRow, param_std, SLIM_RECORD_REAL, SLIM_RECORD_SLOT(W_PARAM), "param_std", "", "Gauss-Newton standard deviation of each parameter (SlimFitGetUncertainty, noise estimated from the residual): 0 not fitted, Inf not identifiable"),
   SLIM_REC(FitRow, ratio_std, SLIM_RECORD_REAL, SLIM_RECORD_SLOT(W_RATIO), "ratio_std", "", "standard deviation of each identifiable ratio"),
@@ -369,7 +370,7 @@ static PetscErrorCode WriteFits(SlimTaskKind k, PetscInt row, const FitWork *w)
     Pad(fam->nparam, r->theta0, f[g].theta_init), Pad(fam->nparam, r->theta, f[g].theta_final), Pad(fam->nparam, e.perr, f[g].param_err);
     Pad(fam->nratio, e.ratio, f[g].ratio_final), Pad(fam->nratio, e.rerr, f[g].ratio_err);
     f[g].recovered = e.recovered, f[g].loss_init = r->loss0, f[g].loss_final = r->loss, f[g].grad_norm = r->gnorm;
-    f[g].iterations = r->its, f[g].evaluations = r->nevals, f[g].fit_wall = r->wall, f[g].rank = k->h->rank, f[g].status = r->status;
+    f[g].iterations = r->its, f[g].evaluations = r->nevals, f[g].restarts = r->restarts, f[g].fit_wall = r->wall, f[g].rank = k->h->rank, f[g].status = r->status;
     Pad(fam->nparam, w->unc[g].std, f[g].param_std), Pad(fam->nratio, w->unc[g].rstd, f[g].ratio_std);
     f[g].consistent = fit->obs || r->status == SLIM_FIT_DIVERGED ? -1 : (PetscInt)w->unc[g].consistent;
     f[g].z_max = w->unc[g].zmax, f[g].sigma_est = w->unc[g].sigma, f[g].gn_rank = w->unc[g].rank;

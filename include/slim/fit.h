@@ -12,6 +12,14 @@
  *        integration of all running fits (SlimFitLoss), so the per-step cost is shared.
  *   tao  any PETSc TAO solver (-fit_tao_type lmvm, nm, ...; every -fit_tao_* option applies),
  *        one fit after the other.
+ * Robustness (both general, no family knows of them):
+ *   -fit_horizons h1,...,1  trajectory loss: a continuation in the observation window -- stage s
+ *        fits the samples within the first fraction h_s of the window, starting from stage s-1's
+ *        result (over a short window the loss is nearly convex in the frequencies; over many
+ *        periods it is multimodal, and a far guess falls into a wrong basin).
+ *   -fit_restarts n, -fit_restart_ls armijo  tao: after a line-search failure (More-Thuente
+ *        cannot bracket a step whose evaluation fails, e.g. lmvm's first unit step taking a mass
+ *        negative), restart from TAO's last iterate with a fresh TAO and this line search.
  * A fit ends converged (gd: the step s eps |grad| fell below -fit_tol relative to the
  * parameters, or the gradient vanished; tao: TAO's own tests or the same step test), at
  * max-iterations, or diverged with a reason (failed first evaluation, non-finite loss or
@@ -49,7 +57,8 @@ typedef struct {
 typedef struct {
   PetscReal     theta0[SLIM_MAX_PARAM], theta[SLIM_MAX_PARAM]; /* initial and final, full vectors */
   PetscReal     loss0, loss, gnorm;                            /* gnorm: gradient 2-norm w.r.t. the fitted coordinates */
-  PetscInt      its, nevals;
+  PetscInt      its, nevals;                                   /* summed over horizon stages and restarts */
+  PetscInt      restarts;                                      /* tao: line-search restarts (-fit_restarts) */
   SlimFitStatus status;
   char          reason[160];
   PetscReal     wall;                                          /* s from the start of the batch to this fit's end */

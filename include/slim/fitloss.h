@@ -30,6 +30,11 @@ typedef struct {
  * predictions use r interior points, the data's dt, and the given step solver. */
 PETSC_EXTERN PetscErrorCode SlimFitLossCreate(SlimFamily fam, SlimFitData data, PetscInt r, SlimSolverType solver, SlimFitLoss *loss);
 PETSC_EXTERN PetscErrorCode SlimFitLossDestroy(SlimFitLoss *loss);
+/* Trajectory loss: use only the observations within the first fraction frac in (0, 1] of the
+ * observation window (at least two; 1: all, the default) -- the stages of a horizon continuation
+ * (-fit_horizons). Every evaluation and the residuals follow it; *nused (optional): how many.
+ * No effect on the acceleration loss. */
+PETSC_EXTERN PetscErrorCode SlimFitLossSetHorizon(SlimFitLoss loss, PetscReal frac, PetscInt *nused);
 /* nb parameter sets theta[nb*np] (full parameter vectors of the family). Outputs: f[nb];
  * optional g[nb*np] (full gradients; NULL skips the sensitivities); optional fclean[nb], the
  * loss against the noise-free observations (NaN for measured data); ev[nb]. */

@@ -356,6 +356,7 @@ def test_help(exe, tmp):
                 "-fit_guesses", "-fit_loss", "-fit_method", "-fit_params", "-fit_box", "-fit_box_mode",
                 "-fit_eps0", "-fit_max_it", "-fit_tol", "-fit_obs_stride", "-fit_grid", "-fit_obs_file",
                 "-fit_obs_dataset", "-fit_store_path", "-fit_slice_n", "-fit_tao_type", "-fit_tao_gatol",
+                "-fit_horizons", "-fit_restarts", "-fit_restart_ls",
                 "-landscape_params", "-landscape_n", "-landscape_box", "-sweep_dry_run", "-sweep_allow_large"]:
         check(opt in text, f"-help does not list {opt}")
 
@@ -554,6 +555,11 @@ def test_fits(exe, tmp):
         (["-fit_eps0", "1e-3x"], "-fit_eps0"),
         (["-fit_params", "m,m"], "-fit_params"),
         (["-fit_loss"], "-fit_loss"),
+        (["-fit_horizons", "0.5"], "-fit_horizons"),
+        (["-fit_horizons", "0.5,0.3,1"], "-fit_horizons"),
+        (["-fit_horizons", "0,1"], "-fit_horizons"),
+        (["-fit_restarts", "-1"], "-fit_restarts"),
+        (["-fit_restart_ls", "nosuch"], "-fit_restart_ls"),
     ]
     # all at once: each is a short singleton run that mostly waits for MPI to start
     procs = []

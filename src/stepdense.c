@@ -21,6 +21,7 @@ SLIM_ALWAYS_INLINE PetscErrorCode NewtonKernel(SlimStepper st, PetscInt b, Petsc
       break;
     }
     if (ConvergedKernel(st, b, it, R, X, it ? dX : NULL, bs)) {
+      ImpulseKernel(st, b, n, d); /* deferred to here: F and P are those at X */
       if (st->sens) PetscCall(SlimStepSensitivity(st, b, X));
       AcceptKernel(st, b, X, n, d);
       break;

@@ -59,6 +59,7 @@ struct _n_SlimStepper {
   PetscReal   *theta;         /* B*np */
   PetscReal   *q, *pi, *vpred; /* B*dof: state, and qdot at t_n (first-step predictor) */
   PetscReal   *impulse, *vend; /* B*dof: pi_{n+1} - pi_n and qdot(t_{n+1}) from the latest residual */
+  PetscBool    impulse_deferred; /* the dense loop of a nonlinear family: impulse computed once, at acceptance */
   PetscReal   *qlo, *pilo;     /* B*dof: what rounding q and pi dropped (compensated summation) */
   PetscBool   *active;
   SlimFailure *fail;

@@ -10,6 +10,21 @@
 /* Whether instance (N, DOF) serves stepper st at the chosen level; later matches override. */
 #define SLIM_KERNEL_MATCHES(st, N, DOF) ((st)->dof == (DOF) && ((N) == 0 ? (st)->kernel >= SLIM_KERNEL_DOF : (st)->kernel >= SLIM_KERNEL_NODES && (st)->n == (N)))
 
+/* pi_{n+1} = G_{r+1} = sum_k G_k - sum_{k<=r} G_k = pi_n + sum_k (w_k F_k + WDs_k P_k) where the
+ * rows k <= r vanish: the step's impulse, computed without the cancellation of the large terms of
+ * G_{r+1} (round-off ~eps |p| instead of ~eps sum|w D P|), from the F and P of the latest
+ * evaluation (EvalKernel's, of trajectory b). */
+SLIM_ALWAYS_INLINE void ImpulseKernel(SlimStepper st, PetscInt b, const PetscInt n, const PetscInt d)
+{
+  const PetscReal *PETSC_RESTRICT w = st->w, *PETSC_RESTRICT s = st->WDs, *PETSC_RESTRICT F = st->F, *PETSC_RESTRICT P = st->P;
+
+  for (PetscInt a = 0; a < d; a++) {
+    PetscReal imp = 0;
+    for (PetscInt k = 0; k < n; k++) imp += w[k] * F[k * d + a] + s[k] * P[k * d + a];
+    st->impulse[b * d + a] = imp;
+  }
+}
+
 /* Residual rows into Rb (may be NULL), pi_{n+1}, qdot(t_{n+1}) and the residual scale of b;
  * node derivatives into nd (may be NULL); parameter derivatives into st->Fth/Pth if params. */
 SLIM_ALWAYS_INLINE PetscErrorCode EvalKernel(SlimStepper st, PetscInt b, const PetscReal *Xb, PetscReal *Rb, PetscReal *nd, PetscBool params, const PetscInt n, const PetscInt d)
@@ -62,14 +77,7 @@ SLIM_ALWAYS_INLINE PetscErrorCode EvalKernel(SlimStepper st, PetscInt b, const P
     Ma[a] += PetscAbsReal(pia);
     st->vend[b * d + a] = V[(n - 1) * d + a];
   }
-  /* pi_{n+1} = G_{r+1} = sum_k G_k - sum_{k<=r} G_k = pi_n + sum_k (w_k F_k + WDs_k P_k) where the
-   * rows k <= r vanish: the step's impulse, computed without the cancellation of the large terms
-   * of G_{r+1} (round-off ~eps |p| instead of ~eps sum|w D P|) */
-  for (PetscInt a = 0; a < d; a++) {
-    PetscReal s = 0;
-    for (PetscInt k = 0; k < n; k++) s += w[k] * F[k * d + a] + st->WDs[k] * P[k * d + a];
-    st->impulse[b * d + a] = s;
-  }
+  if (!st->impulse_deferred) ImpulseKernel(st, b, n, d);
   if (Rb) {
     for (PetscInt j = 0; j < (n - 1) * d; j++) Rb[j] = Ra[j], mag = PetscMax(mag, Ma[j]);
     st->mag[b] = mag;

@@ -225,6 +225,8 @@ PetscErrorCode SlimStepperSetUp(SlimStepper st)
   PetscCheck(st->dt > 0, PETSC_COMM_SELF, PETSC_ERR_ORDER, "SlimStepperSetTimeStep() must be called before the first step");
   if (st->solver == SLIM_SOLVER_AUTO) st->solver = st->B == 1 ? SLIM_SOLVER_DENSE : SLIM_SOLVER_SNES;
   PetscCall(SetUpKernel(st));
+  /* only the dense Newton loop knows, per trajectory, which evaluation is the accepted one */
+  st->impulse_deferred = (PetscBool)(st->solver == SLIM_SOLVER_DENSE && !st->fam->linear);
   nsets = st->solver == SLIM_SOLVER_SNES ? st->B : 1;
   lu    = (PetscBool)(st->solver == SLIM_SOLVER_DENSE && st->fam->linear);
   if (!st->Jd) PetscCall(PetscMalloc4(bs * bs, &st->Jd, bs, &st->Rd, bs, &st->Xd, bs, &st->dXd));

@@ -93,6 +93,7 @@ typedef struct {
   PetscBool     *run;             /* still running */
   SlimFitEval   *ev;
   char         (*last)[128];      /* reason of the last rejected trial */
+  PetscBool     *lastfail;        /* the latest trial's evaluation failed (not merely a higher loss) */
   PetscLogDouble t0;
 } GD;
 
@@ -105,7 +106,7 @@ static PetscErrorCode GDCreate(const SlimFitCtx *c, PetscInt K, GD *gd)
   gd->K = K;
   PetscCall(PetscMalloc5(K * nf, &gd->x, K * nf, &gd->g, K, &gd->f, K, &gd->s, K * nf, &gd->xt));
   PetscCall(PetscMalloc5(K * np, &gd->tht, K, &gd->ft, K * np, &gd->gt, K, &gd->act, K, &gd->run));
-  PetscCall(PetscMalloc2(K, &gd->ev, K, &gd->last));
+  PetscCall(PetscMalloc3(K, &gd->ev, K, &gd->last, K, &gd->lastfail));
   PetscCall(PetscTime(&gd->t0));
   PetscFunctionReturn(0);
 }
@@ -115,7 +116,7 @@ static PetscErrorCode GDDestroy(GD *gd)
   PetscFunctionBeginUser;
   PetscCall(PetscFree5(gd->x, gd->g, gd->f, gd->s, gd->xt));
   PetscCall(PetscFree5(gd->tht, gd->ft, gd->gt, gd->act, gd->run));
-  PetscCall(PetscFree2(gd->ev, gd->last));
+  PetscCall(PetscFree3(gd->ev, gd->last, gd->lastfail));
   PetscFunctionReturn(0);
 }
 
@@ -159,6 +160,7 @@ static PetscErrorCode GDStart(const SlimFitCtx *c, const PetscReal theta0[], GD 
     gd->f[k]       = gd->ft[k];
     gd->s[k]       = 1;
     gd->last[k][0] = 0;
+    gd->lastfail[k] = PETSC_FALSE;
     res[k].loss0   = gd->ft[k];
     res[k].its     = 0;
     res[k].nevals  = 1;
@@ -188,10 +190,16 @@ static PetscErrorCode GDTrials(const SlimFitCtx *c, GD *gd, SlimFitResult res[])
     PetscBool        moved = PETSC_FALSE;
 
     if (!gd->run[k]) continue;
-    /* a step below tol: converged, unless the damping (not backtracking) made it small */
+    /* a step below tol: converged, unless the damping (not backtracking) made it small. Where
+     * backtracking did (every longer step along -grad raised the loss), the descent has stopped
+     * at the tolerance's scale: the kink of the trajectory loss (a norm) at a zero-residual
+     * minimum keeps |grad| finite, and with it a damping that would read as frozen. */
     if (gn == 0 || (step <= fit->tol * xs && eps >= SLIM_FIT_GD_FROZEN * fit->eps0)) {
       res[k].status = SLIM_FIT_CONVERGED;
       PetscCall(PetscSNPrintf(res[k].reason, sizeof(res[k].reason), "converged: %s", gn == 0 ? "zero gradient" : "step below -fit_tol"));
+    } else if (step <= fit->tol * xs && eps * gn > fit->tol * xs && !gd->lastfail[k]) {
+      res[k].status = SLIM_FIT_CONVERGED;
+      PetscCall(PetscSNPrintf(res[k].reason, sizeof(res[k].reason), "converged: no lower loss along the gradient down to -fit_tol (damped step %.3g backtracked)", (double)(eps * gn)));
     } else if (step <= fit->tol * xs) PetscCall(GDFrozen(fit, gn, &res[k]));
     else if (res[k].its >= fit->max_it) {
       res[k].status = SLIM_FIT_MAX_IT;
@@ -229,7 +237,8 @@ static PetscErrorCode GDAccept(const SlimFitCtx *c, GD *gd, SlimFitResult res[],
     res[k].its++;
     res[k].nevals++;
     if (fit->backtrack) {
-      accept = (PetscBool)(gd->ev[a].ok && gd->ft[a] < gd->f[k]);
+      accept          = (PetscBool)(gd->ev[a].ok && gd->ft[a] < gd->f[k]);
+      gd->lastfail[k] = (PetscBool)!gd->ev[a].ok;
       if (!gd->ev[a].ok) PetscCall(PetscStrncpy(gd->last[k], gd->ev[a].reason, sizeof(gd->last[k])));
     } else {
       accept = gd->ev[a].ok;

@@ -6,8 +6,10 @@
 One markdown row per (family, dt, r, B) that the files time with both step solvers:
 /points/ns_per_traj_step of SNES and of the dense loop, their ratio, and the Newton iterations
 per step (the ensemble's worst trajectory, averaged over the steps). Rows of points that did not
-finish are marked, never left out silently. Several files are read in the order given; a later
-file's point replaces an earlier one with the same key (a re-run of part of a sweep).
+finish are marked, never left out silently; a solver a key was not timed with shows "—". Several
+files are read in the order given: a later file's (family, dt, r, B) replaces an earlier one's
+as a whole (both solvers: a row never mixes runs), unless it did not finish where the earlier
+one did.
 """
 import argparse
 import math
@@ -22,6 +24,7 @@ def collect(paths, families=None):
     """{(family, dt, r, B): {solver: (ns, its, status)}} and the commit of each file."""
     rows, commits = {}, []
     for path in paths:
+        new = {}
         with slimresults.Results(path) as res:
             p = res.points
             if p is None:
@@ -35,7 +38,11 @@ def collect(paths, families=None):
                 key = (fam, float(p["dt"][i]), int(p["r"][i]), int(p["B"][i]))
                 ns = float(p.col("ns_per_traj_step")[i])
                 its = float(p.col("newton_per_step")[i])
-                rows.setdefault(key, {})[str(p["solver"][i])] = (ns, its, int(st[i]))
+                new.setdefault(key, {})[str(p["solver"][i])] = (ns, its, int(st[i]))
+        for key, by in new.items():
+            done = lambda d: all(v[2] == 0 for v in d.values())  # noqa: E731
+            if key not in rows or done(by) or not done(rows[key]):
+                rows[key] = by
     return rows, commits
 
 
@@ -48,8 +55,8 @@ def table(rows):
            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     order = sorted(rows, key=lambda k: (k[0], -k[1], k[2], k[3]))
     for key in order:
-        s = rows[key].get("snes", (math.nan, math.nan, -1))
-        d = rows[key].get("dense", (math.nan, math.nan, -1))
+        s = rows[key].get("snes", (math.nan, math.nan, 0))
+        d = rows[key].get("dense", (math.nan, math.nan, 0))
         if s[2] != 0 or d[2] != 0:
             note = "not finished" if min(s[2], d[2]) < 0 else "failed"
             out.append(f"| {key[0]} | {key[1]:g} | {key[2]} | {key[3]} | {note} | | | |")

@@ -70,7 +70,7 @@ static PetscErrorCode StepLinear(SlimStepper st, PetscInt *its)
       SlimStepPredict(st, b, Xb);
       PetscCall(SlimStepEval(st, b, Xb, NULL, st->nd, PETSC_FALSE));
       SlimStepJacobian(st, st->nd, LU);
-      SlimStepStoreEndRow(st, b, st->nd);
+      SlimStepStoreImpulseRow(st, b, st->nd);
       PetscCall(SlimDenseLUFactor(bs, LU, st->piv + b * bs));
     }
     st->lu_valid = PETSC_TRUE;

@@ -79,7 +79,7 @@ struct _n_SlimStepper {
   /* linear families take one residual evaluation per step: the end-point row of the (constant)
    * Jacobian, dpi_{n+1}/dX, updates pi_{n+1} from the predicted to the solved unknowns */
   PetscBool  ksponly;      /* SNES path runs SNESKSPONLY (the default for linear families) */
-  PetscReal *Gend, *Xpred; /* B*(r+1)*dof*dof, B*bs */
+  PetscReal *Gimp, *Xpred; /* B*(r+1)*dof*dof: d(impulse)/dZ of linear families; B*bs */
   PetscInt  *piv;
   /* forward sensitivities: dq, dpi [B][dof][np]; node parameter derivatives; solve workspace */
   PetscBool  sens;
@@ -102,7 +102,7 @@ struct _n_SlimStepper {
 /* Kernel (stepkernel.c) */
 PETSC_INTERN PetscErrorCode SlimStepEval(SlimStepper, PetscInt, const PetscReal *, PetscReal *, PetscReal *, PetscBool);
 PETSC_INTERN void           SlimStepJacobian(SlimStepper, const PetscReal *, PetscReal *);
-PETSC_INTERN void           SlimStepStoreEndRow(SlimStepper, PetscInt, const PetscReal *);
+PETSC_INTERN void           SlimStepStoreImpulseRow(SlimStepper, PetscInt, const PetscReal *);
 PETSC_INTERN void           SlimStepEndUpdate(SlimStepper, PetscInt, const PetscReal *, const PetscReal *);
 PETSC_INTERN PetscErrorCode SlimStepSensitivity(SlimStepper, PetscInt, const PetscReal *);
 PETSC_INTERN PetscBool      SlimStepConverged(SlimStepper, PetscInt, PetscInt, const PetscReal *, const PetscReal *, const PetscReal *);

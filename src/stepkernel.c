@@ -118,13 +118,13 @@ static void GBlock(SlimStepper st, const PetscReal *nd, PetscInt k, PetscInt m, 
 
 /* Linear families: after an evaluation with node derivatives nd, keep the derivatives of the
  * impulse sum_k G_k (EvalKernel) in the unknowns, d/dq^(m) = sum_k G_km, m = 1..r+1. */
-void SlimStepStoreEndRow(SlimStepper st, PetscInt b, const PetscReal *nd)
+void SlimStepStoreImpulseRow(SlimStepper st, PetscInt b, const PetscReal *nd)
 {
   const PetscInt d2 = st->dof * st->dof;
   PetscReal      blk[SLIM_MAX_DOF * SLIM_MAX_DOF];
 
   for (PetscInt m = 1; m < st->n; m++) {
-    PetscReal *g = st->Gend + ((size_t)b * (st->n - 1) + (m - 1)) * d2;
+    PetscReal *g = st->Gimp + ((size_t)b * (st->n - 1) + (m - 1)) * d2;
     for (PetscInt c = 0; c < d2; c++) g[c] = 0;
     for (PetscInt k = 0; k < st->n; k++) {
       GBlock(st, nd, k, m, blk);
@@ -138,7 +138,7 @@ void SlimStepStoreEndRow(SlimStepper st, PetscInt b, const PetscReal *nd)
 void SlimStepEndUpdate(SlimStepper st, PetscInt b, const PetscReal *Xb, const PetscReal *Xp)
 {
   const PetscInt   n = st->n, d = st->dof, d2 = d * d;
-  const PetscReal *G = st->Gend + (size_t)b * (n - 1) * d2, *Dn = st->D + (n - 1) * n;
+  const PetscReal *G = st->Gimp + (size_t)b * (n - 1) * d2, *Dn = st->D + (n - 1) * n;
   for (PetscInt a = 0; a < d; a++) {
     PetscReal p = st->impulse[b * d + a], v = 0; /* X holds increments: D annihilates q_n */
     for (PetscInt m = 1; m < n; m++) {
@@ -151,7 +151,10 @@ void SlimStepEndUpdate(SlimStepper st, PetscInt b, const PetscReal *Xb, const Pe
 }
 
 /* Forward sensitivities of the step just solved (trajectory b, converged unknowns Xb), before
- * SlimStepAccept() overwrites q_n. Differentiating R(X; q_n, pi_n, theta) = 0 and pi_{n+1} = G_{r+1}:
+ * SlimStepAccept() overwrites q_n. Here X are the node positions Q = q_n + Z (the Jacobian in Z and
+ * in Q is the same; q_n enters through its own column G_{k,0} on the right-hand side), so Y holds
+ * dQ/dth and dq_{n+1}/dth = dQ_{r+1}/dth. Differentiating R(X; q_n, pi_n, theta) = 0 and
+ * pi_{n+1} = G_{r+1}:
  *   J dX/dth = -(e_0 dpi_n/dth + G_{k,0} dq_n/dth + dG_k/dth),  k = 0..r
  *   dpi_{n+1}/dth = sum_m G_{r+1,m} dX_m/dth + G_{r+1,0} dq_n/dth + dG_{r+1}/dth
  * one dense solve with np right-hand sides per trajectory and step. */

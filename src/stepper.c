@@ -73,7 +73,7 @@ PetscErrorCode SlimStepperDestroy(SlimStepper *st)
   PetscCall(PetscFree((*st)->prev));
   PetscCall(PetscFree((*st)->LU));
   PetscCall(PetscFree((*st)->piv));
-  PetscCall(PetscFree((*st)->Gend));
+  PetscCall(PetscFree((*st)->Gimp));
   PetscCall(PetscFree((*st)->Xpred));
   PetscCall(PetscFree2((*st)->blu, (*st)->bpiv));
   PetscCall(PetscFree3((*st)->dq, (*st)->dpi, (*st)->dpinew));
@@ -136,7 +136,9 @@ PetscErrorCode SlimStepperSetTimeStep(SlimStepper st, PetscReal dt)
   for (PetscInt i = 0; i < st->n; i++) st->tau[i] = 0.5 * (1 + x[i]) * dt;
   for (PetscInt i = 0; i < st->n * st->n; i++) st->WD[i] = st->w[i / st->n] * st->D[i];
   for (PetscInt i = 0; i < st->n; i++) {
-    long double s = 0; /* the exact sum of the stored products, to well below their rounding */
+    /* the exact sum of the stored (rounded) products, ~eps rather than 0: deliberately, so that the
+     * impulse equals sum_k G_k of the residual's own coefficients */
+    long double s = 0;
     for (PetscInt k = 0; k < st->n; k++) s += st->WD[i * st->n + k];
     st->WDs[i] = (PetscReal)s;
   }
@@ -237,7 +239,7 @@ PetscErrorCode SlimStepperSetUp(SlimStepper st)
   for (PetscInt b = 0; b < nsets; b++) st->ndepoch[b] = -1;
   if (lu) PetscCall(PetscMalloc1((size_t)st->B * bs * bs, &st->LU));
   PetscCall(PetscMalloc1(lu ? st->B * bs : bs, &st->piv));
-  if (st->fam->linear) PetscCall(PetscMalloc1((size_t)st->B * (st->n - 1) * st->dof * st->dof, &st->Gend));
+  if (st->fam->linear) PetscCall(PetscMalloc1((size_t)st->B * (st->n - 1) * st->dof * st->dof, &st->Gimp));
   if (st->solver == SLIM_SOLVER_SNES) PetscCall(SlimStepSetUp_SNES(st));
   st->setup = PETSC_TRUE;
   PetscFunctionReturn(0);

@@ -61,7 +61,7 @@ SLIM_ALWAYS_INLINE PetscErrorCode JacobianBlock(SlimStepper st, PetscInt b, cons
     st->ndepoch[b] = st->epoch;
   }
   JacobianKernel(st, nd, Jb, n, d);
-  if (st->Gend) SlimStepStoreEndRow(st, b, nd);
+  if (st->Gimp) SlimStepStoreImpulseRow(st, b, nd);
   if (factor) {
     PetscReal *LU = st->blu + (size_t)b * bs2;
     Copy(bs2, Jb, LU);

@@ -9,6 +9,7 @@ both solvers) from the freshly built slimsweep on one rank; the table must have 
 a point that did not finish must be marked, not dropped. Exit status 0 on success.
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,7 +51,10 @@ def main(exe, script):
             check(abs(float(row[4]) - ns["snes"]) <= 0.5 and abs(float(row[5]) - ns["dense"]) <= 0.5,
                   f"{row}: timings are not the file's {ns}")
             check(abs(float(row[6]) - ns["snes"] / ns["dense"]) <= 0.006, f"{row}: ratio is not SNES/dense")
-    # a point that did not finish is marked in its row
+    # a point that did not finish is marked in its row; a finished measurement is not replaced by
+    # a later file's unfinished one
+    keep = os.path.join(tmp, "finished.h5")
+    shutil.copyfile(out, keep)
     with h5py.File(out, "r+") as f:
         st = f["points/status"][()]
         st[0] = -1
@@ -59,6 +63,8 @@ def main(exe, script):
     rows = rows_of(r.stdout)
     check(len(rows) == 8 and sum("not finished" in "|".join(x) for x in rows) == 1,
           f"an unfinished point must be marked in one of 8 rows:\n{r.stdout}")
+    r = subprocess.run([sys.executable, script, keep, out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    check("not finished" not in r.stdout, f"a later unfinished point replaced a finished one:\n{r.stdout}")
     return 1 if FAILURES else 0
 
 

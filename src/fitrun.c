@@ -45,6 +45,16 @@ static PetscReal NormInf(PetscInt n, const PetscReal x[])
   return s;
 }
 
+/* Whether a descent that can no longer lower the loss f (gradient norm gn at x) stopped at a
+ * zero-loss minimum: a norm loss is f ~ |grad| dist near its kink, a squared one f ~ |grad| dist/2,
+ * so f/|grad| estimates the distance to it; within sqrt(-fit_tol) |x| that is a minimum to
+ * round-off. A stalled descent elsewhere (a wrong gradient, a noisy loss, a minimum with
+ * f > 0 has |grad| -> 0 there) does not pass. */
+PetscBool SlimFitCtxAtZeroLoss(const SlimFitCtx *c, const PetscReal x[], PetscReal f, PetscReal gn)
+{
+  return (PetscBool)(f <= PetscSqrtReal(c->fit->tol) * gn * PetscMax(NormInf(c->nf, x), PETSC_SMALL));
+}
+
 /* name of the first exploded coordinate, or NULL */
 const char *SlimFitCtxExploded(const SlimFitCtx *c, const PetscReal x[])
 {
@@ -197,7 +207,7 @@ static PetscErrorCode GDTrials(const SlimFitCtx *c, GD *gd, SlimFitResult res[])
     if (gn == 0 || (step <= fit->tol * xs && eps >= SLIM_FIT_GD_FROZEN * fit->eps0)) {
       res[k].status = SLIM_FIT_CONVERGED;
       PetscCall(PetscSNPrintf(res[k].reason, sizeof(res[k].reason), "converged: %s", gn == 0 ? "zero gradient" : "step below -fit_tol"));
-    } else if (step <= fit->tol * xs && eps * gn > fit->tol * xs && !gd->lastfail[k]) {
+    } else if (step <= fit->tol * xs && eps * gn > fit->tol * xs && !gd->lastfail[k] && SlimFitCtxAtZeroLoss(c, xk, gd->f[k], gn)) {
       res[k].status = SLIM_FIT_CONVERGED;
       PetscCall(PetscSNPrintf(res[k].reason, sizeof(res[k].reason), "converged: no lower loss along the gradient down to -fit_tol (damped step %.3g backtracked)", (double)(eps * gn)));
     } else if (step <= fit->tol * xs) PetscCall(GDFrozen(fit, gn, &res[k]));

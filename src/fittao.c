@@ -200,6 +200,14 @@ static PetscErrorCode TaoFit(SlimFitCtx *c, Tao tao, TaoType type, const char ls
   PetscFunctionReturn(0);
 }
 
+static PetscBool AtZeroLoss(const SlimFitCtx *c, const SlimFitResult *res)
+{
+  PetscReal x[SLIM_MAX_PARAM];
+
+  SlimFitCtxToX(c, res->theta, x);
+  return SlimFitCtxAtZeroLoss(c, x, res->loss, res->gnorm);
+}
+
 /* A TAO run, then after every line-search failure (with iterations left) a restart from TAO's
  * last iterate: a fresh TAO (lmvm forgets its Hessian) with line search -fit_restart_ls. */
 static PetscErrorCode TaoRuns(SlimFitCtx *c, TaoType type, Vec X, SlimFitResult *res)
@@ -214,10 +222,9 @@ static PetscErrorCode TaoRuns(SlimFitCtx *c, TaoType type, Vec X, SlimFitResult 
     ierr                   = SlimFitTaoCreate(c->fit, &tao);
     if (!ierr) ierr = TaoFit(c, tao, type, res->restarts ? c->fit->restart_ls : NULL, X, res, &reason);
     PetscCall(TaoDestroy(&tao));
-    if (!ierr && reason == TAO_DIVERGED_LS_FAILURE && res->restarts && !(res->loss < fstart)) {
-      /* a fresh restart's backtracking line search along -grad found no lower loss at all: for
-       * a smooth loss a small enough step always descends, so this is a minimum to round-off
-       * (the trajectory loss is a norm with a kink at a perfect fit) */
+    if (!ierr && reason == TAO_DIVERGED_LS_FAILURE && res->restarts && !(res->loss < fstart) && AtZeroLoss(c, res)) {
+      /* a fresh restart's backtracking line search along -grad found no lower loss at all, next
+       * to a zero-loss minimum (the trajectory loss is a norm with a kink at a perfect fit) */
       res->status = SLIM_FIT_CONVERGED;
       PetscCall(PetscSNPrintf(res->reason, sizeof(res->reason), "converged: tao %s: no descent from the last iterate (%s line search)", type, c->fit->restart_ls));
       break;

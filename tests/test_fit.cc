@@ -243,6 +243,23 @@ TEST(Fit, GradientDescentStopsConvergedAtTheKinkOfAZeroResidualMinimum)
   }
 }
 
+// The rule that lets a descent which can no longer lower the loss end converged: only next to a
+// zero-loss minimum (f / |grad| within sqrt(tol) |x|), never a stall at a finite loss.
+TEST(Fit, StalledDescentConvergesOnlyAtAZeroLossMinimum)
+{
+  Fit        fit;
+  SlimFitCtx c = {};
+  c.fit        = fit.f;
+  c.nf         = 2;
+  const PetscReal x[2] = {1.0, -0.5};
+  fit.f->tol           = 1e-9;
+  EXPECT_TRUE(SlimFitCtxAtZeroLoss(&c, x, 2.63e-7, 42.0)); // the kink of a perfect trajectory fit
+  EXPECT_FALSE(SlimFitCtxAtZeroLoss(&c, x, 0.3, 10.0));    // a stall at a finite loss
+  EXPECT_FALSE(SlimFitCtxAtZeroLoss(&c, x, 1e-3, 1e-6));   // a smooth minimum with f > 0
+  fit.f->tol = 1e-20;                                      // a tighter -fit_tol asks for more
+  EXPECT_FALSE(SlimFitCtxAtZeroLoss(&c, x, 2.63e-7, 42.0));
+}
+
 // Issue 4 acceptance: sigma = 0.01 on unit-amplitude data (q0 = 1): k/m within 1 % for the
 // trajectory loss, for every converged fit.
 TEST(Fit, NoisyTrajectoryRecoversFrequencyWithinOnePercent)

@@ -83,6 +83,7 @@ PETSC_INTERN void           SlimFitCtxToTheta(const SlimFitCtx *c, const PetscRe
 PETSC_INTERN void           SlimFitCtxToX(const SlimFitCtx *c, const PetscReal th[], PetscReal x[]);
 PETSC_INTERN void           SlimFitCtxGradX(const SlimFitCtx *c, const PetscReal gth[], PetscReal gx[]);
 PETSC_INTERN PetscReal      SlimFitNorm2(PetscInt n, const PetscReal x[]);
+PETSC_INTERN PetscBool      SlimFitCtxAtZeroLoss(const SlimFitCtx *c, const PetscReal x[], PetscReal f, PetscReal gn);
 PETSC_INTERN const char    *SlimFitCtxExploded(const SlimFitCtx *c, const PetscReal x[]);
 PETSC_INTERN void           SlimFitCtxPathRow(const SlimFitCtx *c, PetscReal *path, PetscInt row, const PetscReal x[], PetscReal f);
 /* One TAO fit from theta0 (restarted with -fit_restart_ls after a line-search failure). */

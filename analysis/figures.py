@@ -614,6 +614,21 @@ def _order_floor(res, points):
     return _option(res, "sweep_order_floor", 1e-12)
 
 
+def _baseline_floor(res, B, idx):
+    """Round-off floor of /baselines rows idx: the explicit integration's own (/baselines/err_floor,
+    ~N eps |q0|: no solver tolerance), raised to the reference run's floor (/points/err_floor of
+    the group's point) where the errors are against that run (/points/error_kind 2). Files
+    without the column: the group point's floor, as before."""
+    pts = np.asarray(B["point"][idx], int)
+    pf = np.broadcast_to(np.asarray(_order_floor(res, pts), float), pts.shape)
+    if "err_floor" not in B:
+        return pf
+    own = np.asarray(B["err_floor"][idx], float)
+    P = res.points
+    ek = np.asarray(P["error_kind"][pts]) if P is not None and "error_kind" in P else np.full(pts.shape, 2)
+    return np.where(ek == 2, np.maximum(own, pf), own)
+
+
 def _group_order(res, O, i, idx, dt, err, ok):
     """(result dict, marks) of /orders row i over its points idx: the asymptotic order and the
     per-point marks written by the harness (/orders/order_lsq present, /points/order_mark), or the
@@ -710,7 +725,7 @@ def fig_error_vs_dt(res):
                 idx = idx[np.argsort(B["dt"][idx])]
                 dt, err = B["dt"][idx], np.asarray(B.col("err_q_final")[idx], float)
                 # the floor of the point the baseline shares family, dt, N and reference run with
-                est, marks = order_estimate(dt, err, B["status"][idx] == 0, _order_floor(res, B["point"][idx]))
+                est, marks = order_estimate(dt, err, B["status"][idx] == 0, _baseline_floor(res, B, idx))
                 lab = f"{rk_name(k[0])}: " + (f"order {est['order']:.2f}, Δt {fmt(est['dt_min_used'])}–{fmt(est['dt_max_used'])}"
                                               if np.isfinite(est["order"]) else "no order")
                 kinds |= _draw_order_series(ax, dt, err, est, marks, RK_COLORS.get(k[0], "0.4"), None, lab, ls=":", mk="s")

@@ -12,7 +12,7 @@ typedef struct {
   const char *family, *type;
   PetscReal   dt;
   PetscInt    N;
-  PetscReal   T;
+  PetscReal   T, err_floor;
 } BaselineDef;
 
 static const SlimRecordColumn BaselineCols[] = {
@@ -23,6 +23,7 @@ static const SlimRecordColumn BaselineCols[] = {
   SLIM_REC(BaselineDef, dt, SLIM_RECORD_REAL, 1, "dt", "time", "time step"),
   SLIM_REC(BaselineDef, N, SLIM_RECORD_INT, 1, "N", "", "steps"),
   SLIM_REC(BaselineDef, T, SLIM_RECORD_REAL, 1, "T", "time", "final time"),
+  SLIM_REC(BaselineDef, err_floor, SLIM_RECORD_REAL, 1, "err_floor", "units of q", "round-off floor of the integration itself (explicit steps: 10 N eps max|q0|); errors against a reference run also carry that run's floor (/points/err_floor of the group's point)"),
 };
 static const SlimRecordTable BaselineTable = SLIM_RECORD_TABLE("Runge-Kutta baselines (PETSc TSRK), one row per (group, type)", BaselineCols, BaselineDef);
 
@@ -65,7 +66,12 @@ static PetscErrorCode WriteDefinitions(SlimTaskKind k)
   for (PetscInt i = 0; i < k->n; i++) {
     PetscInt         pi = sw->group_point[i / sw->nbase];
     const SlimPoint *p  = &sw->points[pi];
-    d[i]                = (BaselineDef){i / sw->nbase, pi, sw->famname[p->family], sw->base[i % sw->nbase], p->dt, p->N, p->N * p->dt};
+    SlimFamily       f  = sw->fam[p->family];
+    PetscReal        q0 = PETSC_SMALL;
+
+    /* an explicit step has no solver tolerance: only its round-off, ~eps per step */
+    for (PetscInt a = 0; a < f->dof; a++) q0 = PetscMax(q0, PetscAbsReal(f->q0[a]));
+    d[i] = (BaselineDef){i / sw->nbase, pi, sw->famname[p->family], sw->base[i % sw->nbase], p->dt, p->N, p->N * p->dt, SLIM_STEP_FLOOR_SAFETY * p->N * PETSC_MACHINE_EPSILON * q0};
   }
   ierr = SlimResultKindWriteDefinitions(k, d);
   PetscCall(PetscFree(d));

@@ -394,6 +394,23 @@ TEST(Harness, OneFlushOfManyRows)
   EXPECT_EQ(320, std::count(ts.begin(), ts.end(), 0.0));
 }
 
+// An explicit baseline's round-off floor is its own (10 N eps max|q0|), not the slimplectic
+// point's solver floor (10 N rtol max|q0| for a nonlinear family): /baselines/err_floor.
+TEST(Harness, BaselineFloorIsTheExplicitIntegrationsOwn)
+{
+  TmpDir      tmp;
+  std::string out  = tmp.File("bfloor.h5");
+  std::string opts = "-sweep_family anharmonic -anharmonic_q0 2 -sweep_r 0 -sweep_dt 0.2,0.1 -sweep_N 50 -sweep_baselines 4 -sweep_repeats 0 -sweep_quiet -output " + out;
+  PetscBool   complete;
+  RunSweep(opts, &complete);
+  EXPECT_TRUE(complete);
+  std::vector<double> bf = ReadReal(out, "baselines/err_floor"), pf = ReadReal(out, "points/err_floor");
+  ASSERT_EQ(2u, bf.size());
+  for (double v : bf) EXPECT_NEAR(v, SLIM_STEP_FLOOR_SAFETY * 50 * PETSC_MACHINE_EPSILON * 2, 1e-25);
+  ASSERT_EQ(2u, pf.size());
+  for (double v : pf) EXPECT_NEAR(v, SLIM_STEP_FLOOR_SAFETY * 50 * 1e-13 * 2, 1e-20);
+}
+
 // /orders and /points/order_mark hold SlimOrderEstimate's result on the file's own errors
 // (include/slim/order.h; the estimator itself is tested in tests/test_order.cc), and r = 0 of
 // the shipped convergence sweep (dho, lambda 0.1, T 40) reads order 2 where the all-points

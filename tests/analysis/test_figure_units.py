@@ -163,6 +163,27 @@ class ErrorVsDt(Tmp):
         self.assertTrue(any("round-off" in t for t in txt))
 
 
+class BaselineFloor(unittest.TestCase):
+    """An RK baseline against an exact solution is judged by its own round-off floor
+    (/baselines/err_floor, ~N eps |q0|), not by the slimplectic point's solver floor; against a
+    reference run, by the larger of the two."""
+
+    def test_floors(self):
+        tmp = tempfile.mkdtemp(prefix="slim_bf_")
+        path = os.path.join(tmp, "b.h5")
+        with h5py.File(path, "w") as f:
+            write_table(f, "points", {"err_floor": [1e-10, 1e-10], "error_kind": [1, 2]})
+            write_table(f, "baselines", {"point": [0, 1, 0], "err_floor": [2e-14, 2e-14, 3e-14]})
+        with sr.Results(path) as res:
+            fl = figures._baseline_floor(res, res.baselines, np.array([0, 1, 2]))
+        self.assertEqual(list(fl), [2e-14, 1e-10, 3e-14])
+        with h5py.File(path, "r+") as f:  # a file written before the column: the point's floor
+            del f["baselines/err_floor"]
+        with sr.Results(path) as res:
+            fl = figures._baseline_floor(res, res.baselines, np.array([0, 1]))
+        self.assertEqual(list(fl), [1e-10, 1e-10])
+
+
 class Orbits(unittest.TestCase):
     def test_osculating_elements(self):
         mu = 39.0

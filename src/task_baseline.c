@@ -87,7 +87,7 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt i, SlimTaskFailure *fail)
 static PetscErrorCode Describe(SlimTaskKind k, PetscInt i, char extra[], size_t len)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(extra, len, ", RK %s", k->h->sw->base[i % k->h->sw->nbase]));
+  PetscCall(PetscSNPrintf(extra, len, ", baseline %s", k->h->sw->base[i % k->h->sw->nbase]));
   PetscFunctionReturn(0);
 }
 

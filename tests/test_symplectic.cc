@@ -116,6 +116,30 @@ void BaselineEnergy(SlimFamily f, const char *type, EnergyLog *log)
   std::printf("  %-6s 1e5 steps dt 0.1: max |dE/E| first tenth %.3e, last tenth %.3e, whole run %.3e\n", type, (double)log->first, (double)log->last, (double)log->max);
 }
 
+// Hand-made families for the branches of SlimFamilyIsSeparable that no built-in family reaches:
+// a circulatory force, a position-dependent mass, a velocity-dependent mass, and a plain
+// oscillator standing for a driven one (a drive F(t) changes none of the derivatives checked:
+// explicit time dependence of the force is allowed).
+enum { CIRCULATORY, POSITION_MASS, VELOCITY_MASS, DRIVEN };
+template <int kind>
+PetscErrorCode ToyEval(const PetscReal *, PetscReal t, const PetscReal q[], const PetscReal v[], SlimEval *e)
+{
+  const PetscInt n = kind == CIRCULATORY ? 2 : 1;
+  PetscFunctionBeginUser;
+  for (PetscInt a = 0; a < n * n; a++) {
+    if (e->Fq) e->Fq[a] = (a % (n + 1) == 0) ? -1.0 : 0.0;
+    if (e->Fv) e->Fv[a] = 0;
+    if (e->Pq) e->Pq[a] = 0;
+    if (e->Pv) e->Pv[a] = (a % (n + 1) == 0) ? 1.0 : 0.0;
+  }
+  if (kind == CIRCULATORY && e->Fq) e->Fq[1] = 0.5, e->Fq[2] = -0.5;
+  if (kind == POSITION_MASS && e->Pq) e->Pq[0] = 2 * q[0] * v[0];
+  if (kind == POSITION_MASS && e->Pv) e->Pv[0] = 1 + q[0] * q[0];
+  if (kind == VELOCITY_MASS && e->Pv) e->Pv[0] = 1 + 3 * v[0] * v[0];
+  (void)t;
+  PetscFunctionReturn(0);
+}
+
 } // namespace
 
 TEST(Symplectic, ConvergenceOrders)
@@ -291,4 +315,28 @@ TEST(Symplectic, SweepWritesBaselineRows)
   EXPECT_NE(std::string::npos, msg.find("'dho'")) << msg;
   ASSERT_EQ(0, SlimHarnessDestroy(&h));
   EXPECT_FALSE(slimtest::Exists(tmp.path + "/refused.h5"));
+}
+
+TEST(Symplectic, SeparabilityBranches)
+{
+  struct {
+    SlimFamilyEvalFn eval;
+    PetscInt         dof;
+    bool             separable;
+    const char      *why;
+  } cases[] = {
+    {ToyEval<CIRCULATORY>, 2, false, "not conservative"},
+    {ToyEval<POSITION_MASS>, 1, false, "depends on the position"},
+    {ToyEval<VELOCITY_MASS>, 1, false, "not constant"},
+    {ToyEval<DRIVEN>, 1, true, ""},
+  };
+  for (const auto &c : cases) {
+    struct _n_SlimFamily fam = {};
+    PetscBool            sep;
+    char                 why[128];
+    fam.dof = c.dof, fam.eval = c.eval, fam.q0[0] = 1.0, fam.v0[1] = 0.5;
+    ASSERT_EQ(0, SlimFamilyIsSeparable(&fam, NULL, &sep, why, sizeof why));
+    EXPECT_EQ(c.separable, (bool)sep) << c.why << ": " << why;
+    EXPECT_NE(nullptr, strstr(why, c.why)) << why;
+  }
 }

@@ -44,8 +44,11 @@ plt.rcParams.update({
 PANEL_W, PANEL_H = 7.0, 5.2  # inches per panel: three side by side stay within ~21 in
 RK_NAMES = {"2a": "RK2", "2b": "RK2 (b)", "3": "RK3", "3bs": "RK3 (BS)", "4": "RK4", "1fe": "Euler",
             "5f": "RK5 (F)", "5dp": "RK5 (DP)", "5bs": "RK5 (BS)", "6vr": "RK6", "7vr": "RK7",
-            "8vr": "RK8"}
-RK_COLORS = {"2a": "tab:red", "4": "tab:orange"}
+            "8vr": "RK8",
+            # symplectic baselines (PETSc TSBASICSYMPLECTIC, separable families only)
+            "sympl1": "symplectic Euler", "sympl2": "velocity Verlet", "sympl3": "Ruth (order 3)",
+            "sympl4": "Forest-Ruth (order 4)"}
+RK_COLORS = {"2a": "tab:red", "4": "tab:orange", "sympl2": "black", "sympl4": "darkgoldenrod"}
 # Families whose parameters are in astronomical units (src/families/*.c); the oscillators are in
 # the code's own units.
 UNITS = {"kepler": ("yr", "AU"), "pr": ("yr", "AU")}

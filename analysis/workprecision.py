@@ -27,7 +27,8 @@ TARGETS = [1e-2, 1e-4, 1e-6, 1e-8, 1e-10]
 # Errors above this are a diverged run (explicit RK at a step beyond its stability limit), not a
 # point of the trade-off: left out of the figure (the tables would never pick them anyway).
 DIVERGED = 1e3
-RK_NAMES = {"2a": "RK2 (TSRK 2a)", "3": "RK3", "4": "RK4 (TSRK 4)", "5dp": "DP5 (TSRK 5dp)", "5f": "RK5F"}
+RK_NAMES = {"2a": "RK2 (TSRK 2a)", "3": "RK3", "4": "RK4 (TSRK 4)", "5dp": "DP5 (TSRK 5dp)", "5f": "RK5F",
+            "sympl2": "velocity Verlet (TSBASICSYMPLECTIC 2)", "sympl4": "Forest-Ruth (TSBASICSYMPLECTIC 4)"}
 
 
 def _positive(a):

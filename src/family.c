@@ -365,3 +365,60 @@ PetscErrorCode SlimFamilyAcceleration(SlimFamily fam, const PetscReal theta[], P
   PetscFunctionReturn(0);
 }
 
+
+/* Deterministic sample states for SlimFamilyIsSeparable: the family's initial state and a few
+ * states around it (scaled by its size, so a Kepler orbit is not sampled at the singularity). */
+static void SeparableSample(SlimFamily fam, PetscInt s, PetscReal *t, PetscReal q[], PetscReal v[])
+{
+  static const PetscReal c[] = {0.31, -0.17, 0.23, -0.29, 0.11, 0.37, -0.13, 0.19};
+  PetscReal              qs = 0, vs = 0;
+
+  for (PetscInt a = 0; a < fam->dof; a++) qs = PetscMax(qs, PetscAbsReal(fam->q0[a])), vs = PetscMax(vs, PetscAbsReal(fam->v0[a]));
+  if (qs == 0) qs = 1;
+  if (vs == 0) vs = 1;
+  *t = 0.7 * s;
+  for (PetscInt a = 0; a < fam->dof; a++) {
+    q[a] = fam->q0[a] + (s ? c[(s + a) % 8] * qs : 0);
+    v[a] = fam->v0[a] + (s ? c[(s + 3 * a + 4) % 8] * vs : 0);
+  }
+}
+
+/* A symplectic splitting (qdot = v, M vdot = F(q)) needs F independent of qdot, F conservative
+ * (dF/dq symmetric: F = -grad V) and P = M qdot + const with a constant mass matrix M. The family
+ * interface does not declare this, so it is checked from eval() at SLIM_SEPARABLE_SAMPLES states
+ * (the initial state and states around it), to 1e-12 relative to the largest |dF/dq|, |dP/dqdot|. */
+#define SLIM_SEPARABLE_SAMPLES 5
+PetscErrorCode SlimFamilyIsSeparable(SlimFamily fam, const PetscReal theta[], PetscBool *sep, char why[], size_t len)
+{
+  const PetscInt n = fam->dof, nn = n * n;
+  PetscReal      Fq[SLIM_SEPARABLE_SAMPLES][SLIM_MAX_DOF * SLIM_MAX_DOF], Fv[SLIM_SEPARABLE_SAMPLES][SLIM_MAX_DOF * SLIM_MAX_DOF];
+  PetscReal      Pq[SLIM_SEPARABLE_SAMPLES][SLIM_MAX_DOF * SLIM_MAX_DOF], Pv[SLIM_SEPARABLE_SAMPLES][SLIM_MAX_DOF * SLIM_MAX_DOF];
+  PetscReal      scale = 0, tol;
+  const char    *bad   = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCheck(fam && sep, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "SlimFamilyIsSeparable: family and sep must not be NULL");
+  if (!theta) theta = fam->theta;
+  for (PetscInt s = 0; s < SLIM_SEPARABLE_SAMPLES; s++) {
+    PetscReal t, q[SLIM_MAX_DOF], v[SLIM_MAX_DOF];
+    SlimEval  e = {NULL};
+
+    SeparableSample(fam, s, &t, q, v);
+    e.Fq = Fq[s], e.Fv = Fv[s], e.Pq = Pq[s], e.Pv = Pv[s];
+    PetscCall(fam->eval(theta, t, q, v, &e));
+    for (PetscInt k = 0; k < nn; k++) scale = PetscMax(scale, PetscMax(PetscAbsReal(Fq[s][k]), PetscAbsReal(Pv[s][k])));
+  }
+  tol = 1e-12 * scale;
+  for (PetscInt s = 0; s < SLIM_SEPARABLE_SAMPLES && !bad; s++)
+    for (PetscInt a = 0; a < n && !bad; a++)
+      for (PetscInt b = 0; b < n && !bad; b++) {
+        const PetscInt k = a * n + b;
+        if (!(PetscAbsReal(Fv[s][k]) <= tol)) bad = "the force depends on the velocity (dF/dqdot != 0)";
+        else if (!(PetscAbsReal(Fq[s][k] - Fq[s][b * n + a]) <= tol)) bad = "the force is not conservative (dF/dq not symmetric)";
+        else if (!(PetscAbsReal(Pq[s][k]) <= tol)) bad = "the momentum depends on the position (dP/dq != 0)";
+        else if (!(PetscAbsReal(Pv[s][k] - Pv[0][k]) <= tol)) bad = "the mass matrix dP/dqdot is not constant";
+      }
+  *sep = bad ? PETSC_FALSE : PETSC_TRUE;
+  if (why) PetscCall(PetscStrncpy(why, bad ? bad : "", len));
+  PetscFunctionReturn(0);
+}

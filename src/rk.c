@@ -1,9 +1,11 @@
-/* SlimRK: classical Runge-Kutta baselines (TSRK, fixed step) on y = (q, qdot).
+/* SlimRK: baseline integrators through PETSc TS (fixed step) on y = (q, qdot): Runge-Kutta
+ * (TSRK) for every family, symplectic splitting methods (TSBASICSYMPLECTIC) for separable ones.
  *
  * The TS, its work vectors and the state vector are created once in SlimRKCreate() and reused
  * by every SlimRKIntegrate(), so repeated integrations (timed by the harness) pay no setup. */
 #include <slim/rk.h>
 #include <slim/poll.h>
+#include <string.h>
 
 struct _n_SlimRK {
   SlimFamily      fam;                   /* referenced, not owned */
@@ -40,6 +42,100 @@ static PetscErrorCode SlimRKRHSFunction(TS ts, PetscReal t, Vec X, Vec F, void *
   PetscFunctionReturn(0);
 }
 
+/* Baseline types that are not TSRK types: PETSc's TSBASICSYMPLECTIC schemes. */
+static const struct {
+  const char *name, *bsi;
+} SymplecticTypes[] = {
+  {"sympl1", TSBASICSYMPLECTICSIEULER  },
+  {"sympl2", TSBASICSYMPLECTICVELVERLET},
+  {"sympl3", TSBASICSYMPLECTIC3        },
+  {"sympl4", TSBASICSYMPLECTIC4        },
+};
+
+static const char *SymplecticScheme(const char type[])
+{
+  for (size_t i = 0; type && i < sizeof(SymplecticTypes) / sizeof(SymplecticTypes[0]); i++)
+    if (!strcmp(type, SymplecticTypes[i].name)) return SymplecticTypes[i].bsi;
+  return NULL;
+}
+
+PetscErrorCode SlimRKTypeIsSymplectic(const char type[], PetscBool *symplectic)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(symplectic, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "SlimRKTypeIsSymplectic: output argument is NULL");
+  *symplectic = SymplecticScheme(type) ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* The "position" split of TSBASICSYMPLECTIC: qdot = v (its input is the velocity block). */
+static PetscErrorCode SlimRKPositionRHS(TS ts, PetscReal t, Vec V, Vec Qdot, void *ctx)
+{
+  PetscFunctionBeginUser;
+  (void)ts, (void)t, (void)ctx;
+  PetscCall(VecCopy(V, Qdot));
+  PetscFunctionReturn(0);
+}
+
+/* The "momentum" split, in velocity form: vdot = M^-1 F(q) (its input is the position block).
+ * The family is separable (checked at creation), so the acceleration does not depend on the
+ * velocity and is evaluated at v = 0; the velocity form is the momentum form with p = M v. */
+static PetscErrorCode SlimRKMomentumRHS(TS ts, PetscReal t, Vec Q, Vec Vdot, void *ctx)
+{
+  SlimRK             rk = (SlimRK)ctx;
+  const PetscScalar *q;
+  PetscScalar       *a;
+  PetscReal          zero[SLIM_MAX_DOF] = {0};
+
+  PetscFunctionBeginUser;
+  (void)ts;
+  PetscCall(VecGetArrayRead(Q, &q));
+  PetscCall(VecGetArray(Vdot, &a));
+  PetscCall(SlimFamilyAcceleration(rk->fam, rk->theta, t, q, zero, a, NULL));
+  PetscCall(VecRestoreArray(Vdot, &a));
+  PetscCall(VecRestoreArrayRead(Q, &q));
+  PetscFunctionReturn(0);
+}
+
+/* TSBASICSYMPLECTIC on the splits position = q, momentum = v; refused for a family that is not
+ * separable, with the reason (one line naming the type and the family). */
+static PetscErrorCode SlimRKSetSymplectic(SlimRK r, const char type[], const char bsi[])
+{
+  const PetscInt dof = r->fam->dof;
+  PetscBool      sep;
+  char           why[128];
+  IS             is;
+
+  PetscFunctionBeginUser;
+  PetscCall(SlimFamilyIsSeparable(r->fam, r->theta, &sep, why, sizeof(why)));
+  PetscCheck(sep, PETSC_COMM_SELF, PETSC_ERR_ARG_INCOMP, "Symplectic baseline %s does not apply to family %s: %s; it needs qdot = v, M vdot = F(q) (a separable Hamiltonian)", type, r->fam->name, why);
+  PetscCall(TSSetType(r->ts, TSBASICSYMPLECTIC));
+  PetscCall(TSBasicSymplecticSetType(r->ts, bsi));
+  PetscCall(ISCreateStride(PETSC_COMM_SELF, dof, 0, 1, &is));
+  PetscCall(TSRHSSplitSetIS(r->ts, "position", is));
+  PetscCall(ISDestroy(&is));
+  PetscCall(ISCreateStride(PETSC_COMM_SELF, dof, dof, 1, &is));
+  PetscCall(TSRHSSplitSetIS(r->ts, "momentum", is));
+  PetscCall(ISDestroy(&is));
+  PetscCall(TSRHSSplitSetRHSFunction(r->ts, "position", NULL, SlimRKPositionRHS, r));
+  PetscCall(TSRHSSplitSetRHSFunction(r->ts, "momentum", NULL, SlimRKMomentumRHS, r));
+  PetscFunctionReturn(0);
+}
+
+/* TSRK of the given type. TSRKSetType's own error ("Could not find ...") does not say where the
+ * name came from, so catch it quietly and raise one that names the requested type. */
+static PetscErrorCode SlimRKSetRK(SlimRK r, const char type[])
+{
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(TSSetType(r->ts, TSRK));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = TSRKSetType(r->ts, type);
+  PetscCall(PetscPopErrorHandler());
+  PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown baseline type \"%s\": expected a TSRKType name (1fe, 2a, 2b, 3, 3bs, 4, 5f, 5dp, 5bs, 6vr, 7vr, 8vr) or a symplectic type (" SLIM_RK_SYMPLECTIC_TYPES ")", type);
+  PetscFunctionReturn(0);
+}
+
 /* Forwards to the user's monitor at step 0 and every `stride` steps; remembers the last step so a
  * step is never reported twice even if TS calls its monitors again at the final time. */
 static PetscErrorCode SlimRKTSMonitor(TS ts, PetscInt step, PetscReal t, Vec X, void *ctx)
@@ -62,6 +158,7 @@ PetscErrorCode SlimRKCreate(SlimFamily fam, const PetscReal theta[], const char 
 {
   SlimRK         r;
   TSAdapt        adapt;
+  const char    *bsi;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
@@ -69,7 +166,7 @@ PetscErrorCode SlimRKCreate(SlimFamily fam, const PetscReal theta[], const char 
   *rk = NULL;
   PetscCheck(fam, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "SlimRKCreate: family is NULL");
   PetscCheck(theta, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "SlimRKCreate: theta is NULL");
-  PetscCheck(rktype, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "SlimRKCreate: Runge-Kutta type is NULL (give a TSRKType name such as \"2a\" or \"4\")");
+  PetscCheck(rktype, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "SlimRKCreate: baseline type is NULL (give a TSRKType name such as \"2a\" or \"4\", or sympl1..sympl4)");
   PetscCheck(fam->dof >= 1 && fam->dof <= SLIM_MAX_DOF, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Family %s has dof %" PetscInt_FMT ", must be in 1..%d", fam->name, fam->dof, SLIM_MAX_DOF);
   PetscCheck(fam->nparam >= 0 && fam->nparam <= SLIM_MAX_PARAM, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Family %s has %" PetscInt_FMT " parameters, at most %d supported", fam->name, fam->nparam, SLIM_MAX_PARAM);
 
@@ -84,21 +181,16 @@ PetscErrorCode SlimRKCreate(SlimFamily fam, const PetscReal theta[], const char 
   PetscCall(TSCreate(PETSC_COMM_SELF, &r->ts));
   PetscCall(TSSetOptionsPrefix(r->ts, "rk_"));
   PetscCall(TSSetProblemType(r->ts, TS_NONLINEAR));
-  PetscCall(TSSetType(r->ts, TSRK));
-
-  /* TSRKSetType's own error ("Could not find ...") does not say where the name came from, so
-   * catch it quietly and raise one that names the requested type. */
-  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-  ierr = TSRKSetType(r->ts, rktype);
-  PetscCall(PetscPopErrorHandler());
+  /* the full right-hand side also for the symplectic types: -rk_ts_type may switch to any TS */
+  PetscCall(TSSetRHSFunction(r->ts, NULL, SlimRKRHSFunction, r));
+  bsi  = SymplecticScheme(rktype);
+  ierr = bsi ? SlimRKSetSymplectic(r, rktype, bsi) : SlimRKSetRK(r, rktype);
   if (ierr) {
     PetscCall(TSDestroy(&r->ts));
     PetscCall(VecDestroy(&r->X));
     PetscCall(PetscFree(r));
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown Runge-Kutta type \"%s\": expected a TSRKType name (1fe, 2a, 2b, 3, 3bs, 4, 5f, 5dp, 5bs, 6vr, 7vr, 8vr)", rktype);
   }
-
-  PetscCall(TSSetRHSFunction(r->ts, NULL, SlimRKRHSFunction, r));
+  PetscCall(ierr);
   PetscCall(TSMonitorSet(r->ts, SlimRKTSMonitor, r, NULL));
   /* Fixed steps: no error control, and the last step lands exactly on t0 + N dt. */
   PetscCall(TSGetAdapt(r->ts, &adapt));

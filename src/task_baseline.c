@@ -19,13 +19,13 @@ static const SlimRecordColumn BaselineCols[] = {
   SLIM_REC(BaselineDef, group, SLIM_RECORD_INT, 1, "group", "", "baseline group"),
   SLIM_REC(BaselineDef, point, SLIM_RECORD_INT, 1, "point", "", "representative point of the group"),
   SLIM_REC(BaselineDef, family, SLIM_RECORD_STRPTR, SLIM_NAME_LEN, "family", "", "Lagrangian family"),
-  SLIM_REC(BaselineDef, type, SLIM_RECORD_STRPTR, 16, "type", "", "PETSc TSRK type (2a: RK2, 4: classical RK4)"),
+  SLIM_REC(BaselineDef, type, SLIM_RECORD_STRPTR, 16, "type", "", "PETSc TSRK type (2a: RK2, 4: classical RK4) or TSBASICSYMPLECTIC type (sympl1..sympl4: symplectic Euler, velocity Verlet, Ruth 3, Forest-Ruth 4)"),
   SLIM_REC(BaselineDef, dt, SLIM_RECORD_REAL, 1, "dt", "time", "time step"),
   SLIM_REC(BaselineDef, N, SLIM_RECORD_INT, 1, "N", "", "steps"),
   SLIM_REC(BaselineDef, T, SLIM_RECORD_REAL, 1, "T", "time", "final time"),
   SLIM_REC(BaselineDef, err_floor, SLIM_RECORD_REAL, 1, "err_floor", "units of q", "round-off floor of the integration itself (explicit steps: 10 N eps max|q0|); errors against a reference run also carry that run's floor (/points/err_floor of the group's point)"),
 };
-static const SlimRecordTable BaselineTable = SLIM_RECORD_TABLE("Runge-Kutta baselines (PETSc TSRK), one row per (group, type)", BaselineCols, BaselineDef);
+static const SlimRecordTable BaselineTable = SLIM_RECORD_TABLE("baselines (PETSc TSRK and TSBASICSYMPLECTIC), one row per (group, type)", BaselineCols, BaselineDef);
 
 static PetscErrorCode Count(SlimTaskKind k, PetscInt *n)
 {
@@ -93,7 +93,7 @@ static PetscErrorCode Run(SlimTaskKind k, PetscInt i, SlimTaskFailure *fail)
 static PetscErrorCode Describe(SlimTaskKind k, PetscInt i, char extra[], size_t len)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(extra, len, ", RK %s", k->h->sw->base[i % k->h->sw->nbase]));
+  PetscCall(PetscSNPrintf(extra, len, ", baseline %s", k->h->sw->base[i % k->h->sw->nbase]));
   PetscFunctionReturn(0);
 }
 

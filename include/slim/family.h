@@ -108,5 +108,10 @@ PETSC_EXTERN PetscErrorCode SlimFamilyGetParamIndex(SlimFamily fam, const char p
 PETSC_EXTERN PetscErrorCode SlimFamilyMomentum(SlimFamily fam, const PetscReal theta[], PetscReal t, const PetscReal q[], const PetscReal v[], PetscReal pi[]);
 PETSC_EXTERN PetscErrorCode SlimFamilyVelocity(SlimFamily fam, const PetscReal theta[], PetscReal t, const PetscReal q[], const PetscReal pi[], PetscReal v[]);
 PETSC_EXTERN PetscErrorCode SlimFamilyAcceleration(SlimFamily fam, const PetscReal theta[], PetscReal t, const PetscReal q[], const PetscReal v[], PetscReal acc[], PetscReal dacc[]);
+/* Whether the equations of motion split as qdot = v, M vdot = F(q) (separable Hamiltonian
+ * T(p) + V(q), what symplectic splitting methods need): F independent of qdot and conservative,
+ * P = M qdot with a constant mass matrix. Checked from eval() at the initial state and sample
+ * states around it; theta == NULL means fam->theta. If not, why[] (len > 0) says what fails. */
+PETSC_EXTERN PetscErrorCode SlimFamilyIsSeparable(SlimFamily fam, const PetscReal theta[], PetscBool *sep, char why[], size_t len);
 
 

@@ -302,6 +302,7 @@ def test_badinput(exe, tmp):
         # type, repeated real axis values, resource options without a value
         (["-sweep_baselines", "xyz"], "-sweep_baselines"),
         (["-sweep_baselines", "none,4"], "-sweep_baselines"),
+        (["-sweep_baselines", "2a,sympl2"], "-sweep_baselines"),  # symplectic on the damped dho
         (["-sweep_family", "kepler", "-fit_grid", "1000", "-fit_loss", "acceleration", "-fit_guesses", "1"], "-fit_grid"),
         (["-landscape_n", "100000", "-landscape_params", "m,k"], "-landscape_n"),
         (["-sweep_seed", "4294967297"], "-sweep_seed"),

@@ -188,7 +188,7 @@ static PetscErrorCode FitOptions_Robust(PetscOptionItems *PetscOptionsObject, Sl
   PetscReal vals[SLIM_LIST_MAX];
 
   PetscFunctionBeginUser;
-  PetscCall(SlimOptionsRealList(PetscOptionsObject, "-fit_horizons", "Trajectory loss: continuation over increasing fractions of the observation window, e.g. 0.25,0.5,1 (each stage starts from the previous one's result; 1: none)", "1", SLIM_FIT_MAX_HORIZON, vals, &n, &set));
+  PetscCall(SlimOptionsRealList(PetscOptionsObject, "-fit_horizons", "Trajectory loss: continuation over increasing fractions of the observation window, e.g. 0.25,0.5,1 (each stage starts from the previous one's result with its own -fit_max_it; 1: none)", "1", SLIM_FIT_MAX_HORIZON, vals, &n, &set));
   if (set) {
     for (PetscInt i = 0; i < n; i++) {
       PetscCheck(vals[i] > 0 && vals[i] <= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-fit_horizons: value %g is invalid (fractions of the observation window must be in (0, 1])", (double)vals[i]);

@@ -61,7 +61,7 @@ typedef struct {
   PetscInt      restarts;                                      /* tao: line-search restarts (-fit_restarts) */
   SlimFitStatus status;
   char          reason[160];
-  PetscReal     wall;                                          /* s from the start of the batch to this fit's end */
+  PetscReal     wall;                                          /* s from the start of the batch to this fit's end, summed over horizon stages */
 } SlimFitResult;
 
 /* Errors of one result against the truth (NaN without truth): relative, or absolute where the

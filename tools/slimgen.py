@@ -731,7 +731,8 @@ def compile_plugin(fam, out, include):
         so = os.path.join(tmp, f"{fam.name}.so")
         with open(src, "w") as f:
             f.write(emit_c(fam, plugin=True))
-        cmd = [cc, "-O3", "-fPIC", "-shared", "-o", so, src, f"-I{include}"] + petsc + ["-lm"]
+        # -ffp-contract=off as the project's own build (CMakeLists.txt): the same arithmetic
+        cmd = [cc, "-O3", "-ffp-contract=off", "-fPIC", "-shared", "-o", so, src, f"-I{include}"] + petsc + ["-lm"]
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode:
             first = (res.stderr.strip().splitlines() or ["?"])[0]

@@ -608,7 +608,8 @@ MARK_STYLE = {ORDER_PREASYMPTOTIC: ("o", "pre-asymptotic (not in the order fit)"
 
 def _order_floor(res, points):
     """Round-off floor of the order estimate at sweep points `points`: /points/err_floor as the
-    harness derived it (step solver tolerance, N, -sweep_order_floor, max|q0|); files written
+    harness derived it (ten times what the step solves left, /points/solve_residual;
+    -sweep_order_floor); files written
     before that column: -sweep_order_floor (then x max|q0|, which the file does not hold; the
     shipped families start at |q0| ~ 1) with its old default."""
     P = res.points

@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""The error at tolerance behind SlimStepperGetErrorFloor (include/slim/stepper.h): runs the points
-of the shipped multi-dt sweeps (no fits, no baselines) with the default step-solver ending
-criteria and with changed ones (tighter/looser rtol, looser xtol, a first-order Newton guess),
-and prints per sweep the largest change of err_q_final in units of N e max|q0|, where
-e = max(rtol, xtol^2, 5 eps) for nonlinear families and eps for linear ones. Points whose error
-exceeds 1e-2 max|q0| (orbits already wrong) are left out.
+"""The measurement behind the round-off floor of the order estimate (src/task_orders.c,
+SlimStepperGetResidualSum in include/slim/stepper.h): runs the points of the shipped multi-dt
+sweeps (no fits, no baselines) with the default step-solver ending criteria and with changed ones
+(tighter/looser rtol, looser xtol, a first-order Newton guess) and prints per sweep the largest
+change of err_q_final in units of what both runs' solves left by their own account,
+/points/solve_residual of the two runs plus N eps max|q0|. The floor is 10 times the latter;
+every ratio printed must stay below 10. Points whose error exceeds 1e-2 max|q0| (orbits already
+wrong) are left out.
 
     /usr/bin/python3 scripts/measure_error_floor.py build/slimsweep [workdir]
 """
@@ -46,29 +48,29 @@ def run(exe, work, name, opts, setting):
         sys.exit(f"{name} {setting}: exit {r.returncode}: {r.stderr[-300:]}")
     with h5py.File(out, "r") as f:
         P = f["points"]
-        return ([x.decode() for x in P["family"][()]], P["N"][()], P["err_q_final"][()], P["status"][()])
+        return ([x.decode() for x in P["family"][()]], P["N"][()], P["err_q_final"][()], P["status"][()],
+                P["solve_residual"][()])
 
 
 def main():
     exe, work = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "/tmp/slim_error_floor")
     os.makedirs(work, exist_ok=True)
     for name, opts in SWEEPS.items():
-        fam, N, e0, st0 = run(exe, work, name, opts, "default")
+        fam, N, e0, st0, r0 = run(exe, work, name, opts, "default")
         worst = {}
         for s, (_, rtol, xtol) in SETTINGS.items():
             if s == "default":
                 continue
-            _, _, e, st = run(exe, work, name, opts, s)
+            _, _, e, st, r = run(exe, work, name, opts, s)
             for i in range(len(N)):
                 if st[i] or st0[i] or e0[i] > 1e-2 * Q0[fam[i]]:
                     continue
                 lin = fam[i] in LINEAR
-                step = EPS if lin else max(rtol, xtol * xtol, 5 * EPS)
-                q = abs(e[i] - e0[i]) / (N[i] * step * Q0[fam[i]])
+                q = abs(e[i] - e0[i]) / (r0[i] + r[i] + N[i] * EPS * Q0[fam[i]])
                 k = ("linear" if lin else "nonlinear", "default tol" if s == "pred1" else "changed tol")
                 worst[k] = max(worst.get(k, (0, "")), (q, f"{s} {fam[i]} N={N[i]} err={e0[i]:.2e}"))
         for k, (q, where) in sorted(worst.items()):
-            print(f"{name:17s} {k[0]:9s} {k[1]:11s} max |d err| / (N e max|q0|) = {q:8.3g}  ({where})", flush=True)
+            print(f"{name:17s} {k[0]:9s} {k[1]:11s} max |d err| / (solve residuals + N eps max|q0|) = {q:8.3g}  ({where})", flush=True)
 
 
 if __name__ == "__main__":

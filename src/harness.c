@@ -31,8 +31,8 @@ static const struct {
 #define SLIM_FLUSH_INTERVAL_DEFAULT 1.0
 /* Finished tasks a rank buffers before writing: one write per column per batch. */
 #define SLIM_FLUSH_TASKS_DEFAULT 16
-/* Order fits leave out errors below max(this, the step solver's floor) x max|q0| (0: the solver's
- * floor alone, SlimStepperGetErrorFloor). */
+/* Order fits leave out errors below max(this x max|q0|, the floor of what the step solves left,
+ * /points/err_floor: SlimStepperGetResidualSum); 0: that floor alone. */
 #define SLIM_ORDER_FLOOR_DEFAULT 0
 /* Rank 0 runs the poll hook (MPI progress, progress lines) every this many integrator steps. */
 #define SLIM_POLL_EVERY 32

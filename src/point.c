@@ -253,6 +253,13 @@ static PetscErrorCode PointMeasure(SlimSweep sw, const SlimPoint *p, SlimResult 
   PetscCall(SlimStepperSetMonitor(o->st, 0, NULL, NULL));
   TrackerResult(&o->tr, res);
   PetscCall(PointStats(o->st, p->B, res));
+  {
+    /* what the solves behind the errors of trajectory 0 left: its own and its reference run's */
+    PetscReal a, b = 0;
+    PetscCall(SlimStepperGetResidualSum(o->st, 0, &a));
+    if (o->tr.ref) PetscCall(SlimStepperGetResidualSum(o->tr.ref, 0, &b));
+    res->solve_residual = a + b;
+  }
 
   /* timed repeats, from the same initial states, without monitor */
   PetscCall(PetscMalloc1(sw->repeats + 1, &o->times));
@@ -313,6 +320,7 @@ static PetscErrorCode BaselineMeasure(SlimSweep sw, const SlimPoint *p, const ch
   res->nfailed         = finite ? 0 : 1;
   res->steps           = p->N;
   res->newton_per_step = NAN;
+  res->solve_residual  = NAN;
 
   PetscCall(PetscMalloc1(sw->repeats + 1, &o->times));
   for (PetscInt k = 0; k < sw->repeats && !res->status; k++) {

@@ -61,6 +61,7 @@ struct _n_SlimStepper {
   PetscReal   *impulse, *vend; /* B*dof: pi_{n+1} - pi_n and qdot(t_{n+1}) from the latest residual */
   PetscBool    impulse_deferred; /* the dense loop of a nonlinear family: impulse computed once, at acceptance */
   PetscReal   *qlo, *pilo;     /* B*dof: what rounding q and pi dropped (compensated summation) */
+  PetscReal   *rsum;           /* B: sum over accepted steps of |R|/M |Z| at the accepted iterate */
   PetscBool   *active;
   SlimFailure *fail;
   PetscReal   *mag;  /* residual scale: largest sum of absolute terms in a row */

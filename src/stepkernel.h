@@ -128,7 +128,9 @@ SLIM_ALWAYS_INLINE void JacobianKernel(SlimStepper st, const PetscReal *nd, Pets
 }
 
 
-/* Per-trajectory convergence test (see SlimStepConverged() in stepkernel.c). */
+/* Per-trajectory convergence test (see SlimStepConverged() in stepkernel.c); a converged
+ * trajectory adds |R|/M |Z| of its accepted iterate to rsum (the a-posteriori size, in units of
+ * q, of what the step solve left, SlimStepperGetResidualSum()). */
 SLIM_ALWAYS_INLINE PetscBool ConvergedKernel(SlimStepper st, PetscInt b, PetscInt it, const PetscReal *Rb, const PetscReal *Xb, const PetscReal *dXb, const PetscInt bs)
 {
   PetscReal f = 0, x = 0, dx = 0;
@@ -145,6 +147,12 @@ SLIM_ALWAYS_INLINE PetscBool ConvergedKernel(SlimStepper st, PetscInt b, PetscIn
       for (PetscInt i = 0, a = 0; i < bs; i++, a = a + 1 == d ? 0 : a + 1) x = PetscMax(x, PetscAbsReal(qn[a] + Xb[i])), dx = PetscMax(dx, PetscAbsReal(dXb[i]));
       c = (PetscBool)(dx <= st->xtol * x);
     }
+  }
+  if (c && st->mag[b] > 0) {
+    /* an error dX of the unknowns moves R by J dX ~ M |dX| / |Z|: |R|/M |Z| is its size in q */
+    PetscReal z = 0;
+    for (PetscInt i = 0; i < bs; i++) z = PetscMax(z, PetscAbsReal(Xb[i]));
+    st->rsum[b] += f / st->mag[b] * z;
   }
   return c;
 }

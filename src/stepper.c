@@ -37,7 +37,7 @@ PetscErrorCode SlimStepperCreate(SlimFamily fam, PetscInt r, PetscInt B, SlimSte
   PetscCall(PetscMalloc5(B * d, &st->vend, B, &st->active, B, &st->fail, B, &st->mag, B, &st->conv));
   PetscCall(PetscMalloc5(n * d, &st->Q, n * d, &st->V, n * d, &st->F, n * d, &st->P, n * d, &st->Racc));
   PetscCall(PetscMalloc2(n * d, &st->Macc, B, &st->hasprev));
-  PetscCall(PetscCalloc2(B * d, &st->qlo, B * d, &st->pilo));
+  PetscCall(PetscCalloc3(B * d, &st->qlo, B * d, &st->pilo, B, &st->rsum));
   for (PetscInt b = 0; b < B; b++) {
     PetscCall(PetscArraycpy(st->theta + b * st->np, fam->theta, st->np));
     st->active[b] = PETSC_TRUE;
@@ -66,7 +66,7 @@ PetscErrorCode SlimStepperDestroy(SlimStepper *st)
   PetscCall(PetscFree5((*st)->vend, (*st)->active, (*st)->fail, (*st)->mag, (*st)->conv));
   PetscCall(PetscFree5((*st)->Q, (*st)->V, (*st)->F, (*st)->P, (*st)->Racc));
   PetscCall(PetscFree2((*st)->Macc, (*st)->hasprev));
-  PetscCall(PetscFree2((*st)->qlo, (*st)->pilo));
+  PetscCall(PetscFree3((*st)->qlo, (*st)->pilo, (*st)->rsum));
   PetscCall(PetscFree4((*st)->Jd, (*st)->Rd, (*st)->Xd, (*st)->dXd));
   PetscCall(PetscFree3((*st)->nd, (*st)->ndX, (*st)->ndepoch));
   PetscCall(PetscFree2((*st)->Epred, (*st)->ipred));
@@ -173,6 +173,7 @@ static PetscErrorCode SetState(SlimStepper st, PetscInt b, PetscReal t0, const P
   PetscCall(PetscArraycpy(st->q + b * d, q, d));
   PetscCall(PetscArrayzero(st->qlo + b * d, d));
   PetscCall(PetscArrayzero(st->pilo + b * d, d));
+  st->rsum[b] = 0;
   if (v) {
     PetscCall(PetscArraycpy(st->vpred + b * d, v, d));
     PetscCall(SlimFamilyMomentum(st->fam, th, t0, q, v, st->pi + b * d));
@@ -370,15 +371,11 @@ PetscErrorCode SlimStepperGetSizes(SlimStepper st, PetscInt *r, PetscInt *B, Pet
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SlimStepperGetErrorFloor(SlimStepper st, PetscInt N, PetscReal *floor)
+PetscErrorCode SlimStepperGetResidualSum(SlimStepper st, PetscInt b, PetscReal *sum)
 {
-  PetscReal e = SLIM_STEP_LINEAR_ROUNDOFF * PETSC_MACHINE_EPSILON;
-
   PetscFunctionBeginUser;
-  PetscCheck(N >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "N = %" PetscInt_FMT " is invalid: the step count must be >= 0", N);
-  /* a linear family's one Newton update is exact: the tolerances play no part */
-  if (!st->fam->linear) e = PetscMax(PetscMax(st->rtol, st->xtol * st->xtol), SLIM_STEP_NONLINEAR_ROUNDOFF * PETSC_MACHINE_EPSILON);
-  *floor = SLIM_STEP_FLOOR_SAFETY * N * e;
+  PetscCheck(b >= 0 && b < st->B, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "trajectory %" PetscInt_FMT " out of range [0, %" PetscInt_FMT ")", b, st->B);
+  *sum = st->rsum[b];
   PetscFunctionReturn(0);
 }
 

@@ -51,7 +51,6 @@ static const SlimRecordTable OrderTable = SLIM_RECORD_TABLE("observed convergenc
 typedef struct {
   PetscInt     norder;
   PetscInt    *group_of_point; /* order group of each point, -1: in none */
-  SlimStepper *st;             /* one per family, with the run's step options: the error floor */
 } Orders;
 
 static PetscBool SameGroup(SlimSweep sw, const SlimPoint *q, const SlimPoint *p)
@@ -83,12 +82,6 @@ PetscErrorCode SlimOrdersCreate(SlimHarness h)
   for (PetscInt g = 0; g < ng; g++) map[g] = count[g] >= 2 ? o->norder++ : -1;
   for (PetscInt i = 0; i < sw->npoints; i++) o->group_of_point[i] = map[o->group_of_point[i]];
   PetscCall(PetscFree3(rep, count, map));
-  /* here, collectively, not on rank 0 at the end: options are read and log events registered */
-  PetscCall(PetscCalloc1(sw->nfam, &o->st));
-  for (PetscInt f = 0; f < sw->nfam && o->norder; f++) {
-    PetscCall(SlimStepperCreate(sw->fam[f], 0, 1, &o->st[f]));
-    PetscCall(SlimStepperSetFromOptions(o->st[f]));
-  }
   h->orders = o;
   PetscFunctionReturn(0);
 }
@@ -99,8 +92,6 @@ PetscErrorCode SlimOrdersDestroy(SlimHarness h)
 
   PetscFunctionBeginUser;
   if (!o) PetscFunctionReturn(0);
-  for (PetscInt f = 0; f < h->sw->nfam; f++) PetscCall(SlimStepperDestroy(&o->st[f]));
-  PetscCall(PetscFree(o->st));
   PetscCall(PetscFree(o->group_of_point));
   PetscCall(PetscFree(h->orders));
   PetscFunctionReturn(0);
@@ -114,7 +105,7 @@ typedef struct {
 } MarkRow;
 static const SlimRecordColumn MarkCols[] = {
   SLIM_REC(MarkRow, order_mark, SLIM_RECORD_INT, 1, "order_mark", "", "part in the /orders fit: -1 in no order group, 0 used, 1 failed, 2 round-off (err_q_final <= err_floor, or finer than the asymptotic run), 3 pre-asymptotic, 4 too few usable points"),
-  SLIM_REC(MarkRow, err_floor, SLIM_RECORD_REAL, 1, "err_floor", "units of q", "round-off floor of the order estimate: max(-sweep_order_floor, error a step solve ended by the -slim_step_* tolerances may leave after N steps) x max|q0| (SlimStepperGetErrorFloor)"),
+  SLIM_REC(MarkRow, err_floor, SLIM_RECORD_REAL, 1, "err_floor", "units of q", "round-off floor of the order estimate: max(-sweep_order_floor max|q0|, 10 max(solve_residual, N eps max|q0|)): what the step solves left, a posteriori (SlimStepperGetResidualSum)"),
 };
 static const SlimRecordTable MarkTable = SLIM_RECORD_TABLE("sweep points", MarkCols, MarkRow);
 
@@ -132,15 +123,15 @@ PetscErrorCode SlimOrdersDefine(SlimHarness h)
 
 /* Errors at the level the step solver leaves say nothing about the order: at or below
  * max(-sweep_order_floor, the solver's floor for the point's N steps) x max|q0| they are left out. */
-static PetscErrorCode Floor(SlimHarness h, const SlimPoint *p, PetscReal *floor)
+static PetscErrorCode Floor(SlimHarness h, const SlimPoint *p, PetscReal rsum, PetscReal *floor)
 {
   SlimFamily fam   = h->sw->fam[p->family];
-  PetscReal  scale = 0, rel;
+  PetscReal  scale = 0, solve = PetscIsInfOrNanReal(rsum) ? 0 : rsum;
 
   PetscFunctionBeginUser;
   for (PetscInt a = 0; a < fam->dof; a++) scale = PetscMax(scale, PetscAbsReal(fam->q0[a]));
-  PetscCall(SlimStepperGetErrorFloor(((Orders *)h->orders)->st[p->family], p->N, &rel));
-  *floor = PetscMax(h->order_floor, rel) * PetscMax(scale, PETSC_SMALL);
+  scale  = PetscMax(scale, PETSC_SMALL);
+  *floor = PetscMax(h->order_floor * scale, SLIM_STEP_FLOOR_SAFETY * PetscMax(solve, p->N * SLIM_STEP_ROUNDOFF * PETSC_MACHINE_EPSILON * scale));
   PetscFunctionReturn(0);
 }
 
@@ -191,7 +182,7 @@ PetscErrorCode SlimOrdersWrite(SlimHarness h)
 {
   SlimSweep      sw = h->sw;
   Orders        *os = (Orders *)h->orders;
-  PetscReal     *err;
+  PetscReal     *err, *rsum;
   PetscInt64    *st;
   PetscInt      *rows;
   Work           w;
@@ -203,12 +194,13 @@ PetscErrorCode SlimOrdersWrite(SlimHarness h)
   if (!os->norder || h->rank) PetscFunctionReturn(0);
   PetscCall(PetscMalloc5(sw->npoints, &err, sw->npoints, &st, sw->npoints, &w.dt, sw->npoints, &w.e, sw->npoints, &rows));
   PetscCall(PetscMalloc5(os->norder, &o, sw->npoints, &m, sw->npoints, &w.ok, sw->npoints, &w.idx, sw->npoints, &w.gmark));
-  PetscCall(PetscMalloc1(sw->npoints, &w.floor));
+  PetscCall(PetscMalloc2(sw->npoints, &w.floor, sw->npoints, &rsum));
   PetscCall(SlimOutputReadColumn(h->out, "points", "err_q_final", err));
   PetscCall(SlimOutputReadColumn(h->out, "points", "status", st));
+  PetscCall(SlimOutputReadColumn(h->out, "points", "solve_residual", rsum));
   for (PetscInt i = 0; i < sw->npoints; i++) {
     rows[i] = i, m[i].order_mark = -1;
-    PetscCall(Floor(h, &sw->points[i], &m[i].err_floor));
+    PetscCall(Floor(h, &sw->points[i], rsum[i], &m[i].err_floor));
   }
   for (PetscInt g = 0; g < os->norder; g++) PetscCall(OrderRowCompute(h, g, err, st, &w, m, &o[g]));
   /* a failed write still frees the work arrays */
@@ -216,7 +208,7 @@ PetscErrorCode SlimOrdersWrite(SlimHarness h)
   if (!ierr) ierr = SlimRecordWrite(h->out, "points", &MarkTable, NULL, 0, -1, sw->npoints, rows, m);
   PetscCall(PetscFree5(o, m, w.ok, w.idx, w.gmark));
   PetscCall(PetscFree5(err, st, w.dt, w.e, rows));
-  PetscCall(PetscFree(w.floor));
+  PetscCall(PetscFree2(w.floor, rsum));
   PetscCall(ierr);
   PetscFunctionReturn(0);
 }

@@ -31,6 +31,7 @@ static const SlimRecordColumn ResultCols[] = {
   RINT(newton_max, "newton_max", "", "most Newton iterations in one step"),
   RINT(linear_total, "linear_total", "", "linear (KSP) iterations summed over the measurement run"),
   RREAL(newton_per_step, "newton_per_step", "", "newton_total / steps"),
+  RREAL(solve_residual, "solve_residual", "units of q", "sum over the steps of trajectory 0 (and of its reference run) of |R|/M |Z| at the accepted Newton iterate (M: the residual's scale, Z: the increments): what the step solves left, in units of q (behind /points/err_floor; NaN for baselines)"),
   SLIM_REC(ResultRow, res.error_kind, SLIM_RECORD_ENUM, 1, "error_kind", "", "what errors are measured against: 0 none, 1 exact solution, 2 reference run (dt/ref_dt_factor, r+ref_r_extra)"),
   RREAL(err_q_final, "err_q_final", "units of q", "max-norm error in q at the final time"),
   RREAL(err_q_max, "err_q_max", "units of q", "max over the run of the max-norm error in q"),

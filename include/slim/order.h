@@ -6,8 +6,8 @@
  * A least-squares slope of log err against log dt over every point mixes regimes: the coarsest
  * steps are pre-asymptotic, the finest may sit at round-off. SlimOrderEstimate() instead
  *   1. leaves out failed points (ok false, err not finite or <= 0) and round-off points
- *      (err <= floor, the point's own floor: src/task_orders.c derives it from the step
- *      solver's tolerance and the point's step count, SlimStepperGetErrorFloor());
+ *      (err <= floor, the point's own floor: src/task_orders.c takes 10 times what the point's
+ *      step solves left by their own account, SlimStepperGetResidualSum());
  *   2. sorts the rest by dt and takes the slope of every consecutive pair,
  *        s_j = log(err_{j+1}/err_j) / log(dt_{j+1}/dt_j);
  *   3. skips pairs at the fine end whose slope is below SLIM_ORDER_MIN_SLOPE (the error has

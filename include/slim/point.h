@@ -22,6 +22,7 @@ typedef struct {
   PetscReal     ns_per_step, ns_per_traj_step;
   PetscInt      steps, newton_total, newton_max, linear_total;
   PetscReal     newton_per_step;
+  PetscReal     solve_residual; /* trajectory 0 (+ its reference run): SlimStepperGetResidualSum; NAN for RK */
   SlimErrorKind error_kind;
   PetscReal     err_q_final, err_q_max, err_E_final, err_E_max;
   PetscReal     wall; /* seconds spent on the point, everything included */

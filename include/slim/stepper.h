@@ -79,21 +79,17 @@ PETSC_EXTERN PetscErrorCode SlimStepperGetSNES(SlimStepper st, SNES *snes);
 PETSC_EXTERN PetscErrorCode SlimStepperGetSolverType(SlimStepper st, SlimSolverType *type);
 PETSC_EXTERN PetscErrorCode SlimStepperGetSizes(SlimStepper st, PetscInt *r, PetscInt *B, PetscInt *dof);
 
-/* Round-off floor of an order estimate (src/task_orders.c): the relative error in q that N steps
- * solved to this stepper's ending criteria may leave, SLIM_STEP_FLOOR_SAFETY * N * e with
- *   e = SLIM_STEP_LINEAR_ROUNDOFF * eps                          linear family (one exact update)
- *   e = max(rtol, xtol^2, SLIM_STEP_NONLINEAR_ROUNDOFF * eps)    otherwise
- * (per-step errors of a converged solve add up at most linearly in N). Measured on the shipped
- * multi-dt sweeps (README "The round-off floor of the observed order",
- * scripts/measure_error_floor.py), the final error moves by at most 0.41 N e max|q0| (linear
- * families, first-order Newton guess), 1.1 N e max|q0| for nonlinear ones (double pendulum,
- * rtol 1e-15); orbits (kepler, pr over 20 periods) amplify it beyond linear growth. */
-#define SLIM_STEP_FLOOR_SAFETY        10
-#define SLIM_STEP_LINEAR_ROUNDOFF     1 /* measured <= 0.41 eps per step (dho, coupled_dashpot) */
-/* an upper bound: the largest change between a run at rtol 1e-15 and one at the default rtol 1e-13
- * is 1.2e-15 per step (double_pendulum), i.e. the default run's own solver error */
-#define SLIM_STEP_NONLINEAR_ROUNDOFF  5
-PETSC_EXTERN PetscErrorCode SlimStepperGetErrorFloor(SlimStepper st, PetscInt N, PetscReal *floor);
+/* What the step solves of trajectory b left, a posteriori, in units of q: the sum over the steps
+ * since its initial state of |R|/M |Z| at each accepted Newton iterate (M the residual's scale,
+ * the largest sum of absolute terms of a row; Z the increments, the unknowns): an error dX of the
+ * unknowns moves R by J dX ~ M |dX| / |Z|. The dense loop of a linear family takes no residual
+ * after its exact update: 0. The round-off floor of an order estimate (src/task_orders.c) is
+ * SLIM_STEP_FLOOR_SAFETY times this, at least SLIM_STEP_FLOOR_SAFETY N SLIM_STEP_ROUNDOFF eps
+ * max|q0|; measured (README "The round-off floor of the observed order",
+ * scripts/measure_error_floor.py). */
+#define SLIM_STEP_FLOOR_SAFETY 10
+#define SLIM_STEP_ROUNDOFF     1 /* eps per step: a linear family's exact update, measured <= 0.41 eps */
+PETSC_EXTERN PetscErrorCode SlimStepperGetResidualSum(SlimStepper st, PetscInt b, PetscReal *sum);
 
 /* Forward sensitivities with respect to the family parameters, for exact gradients of fits:
  * every step also solves the differentiated step equations (the step's Jacobian at the

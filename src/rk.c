@@ -132,7 +132,7 @@ static PetscErrorCode SlimRKSetRK(SlimRK r, const char type[])
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
   ierr = TSRKSetType(r->ts, type);
   PetscCall(PetscPopErrorHandler());
-  PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown baseline type \"%s\": expected a TSRKType name (1fe, 2a, 2b, 3, 3bs, 4, 5f, 5dp, 5bs, 6vr, 7vr, 8vr) or a symplectic type (" SLIM_RK_SYMPLECTIC_TYPES ")", type);
+  PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown baseline type \"%s\": expected a TSRKType name (" SLIM_RK_TSRK_TYPES ") or a symplectic type (" SLIM_RK_SYMPLECTIC_TYPES ")", type);
   PetscFunctionReturn(0);
 }
 

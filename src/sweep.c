@@ -132,7 +132,7 @@ static PetscErrorCode SweepOptions(SlimSweep sw, char names[][64], char solvers[
   PetscCall(SlimOptionsRealListDistinct(PetscOptionsObject, "-sweep_sigma", "Noise standard deviations of the fit observations", "0", SLIM_LIST_MAX, sw->sigma, &sw->nsigma, NULL));
   PetscCall(SlimOptionsIntList(PetscOptionsObject, "-sweep_B", "Ensemble sizes: trajectories advanced together in one solve", "1", SLIM_LIST_MAX, sw->B, &sw->nB, NULL));
   PetscCall(SlimOptionsStringList(PetscOptionsObject, "-sweep_solver", "Step solvers: snes (PETSc SNES) and/or dense (plain Newton loop)", "snes", SLIM_LIST_MAX, 64, solvers, nsolver, NULL));
-  PetscCall(SlimOptionsStringList(PetscOptionsObject, "-sweep_baselines", "Baselines run on every (family, dt, N): PETSc TSRK types (1fe, 2a, 2b, 3, 3bs, 4, 5f, 5dp, 5bs, 6vr, 7vr, 8vr) and, for separable families only, TSBASICSYMPLECTIC types (" SLIM_RK_SYMPLECTIC_TYPES "); or none", "2a,4", SLIM_LIST_MAX, 64, sw->base, &sw->nbase, NULL));
+  PetscCall(SlimOptionsStringList(PetscOptionsObject, "-sweep_baselines", "Baselines run on every (family, dt, N): PETSc TSRK types (" SLIM_RK_TSRK_TYPES ") and, for separable families only, TSBASICSYMPLECTIC types (" SLIM_RK_SYMPLECTIC_TYPES "); or none", "2a,4", SLIM_LIST_MAX, 64, sw->base, &sw->nbase, NULL));
   /* how every point is measured */
   PetscCall(SlimOptionsInt("-sweep_repeats", "Timed repeats of every point after its untimed measurement (warm-up) run", NULL, sw->repeats, &sw->repeats, NULL));
   PetscCall(SlimOptionsInt("-sweep_seed", "Base seed; point i uses a random stream derived from (seed, i)", NULL, seed, &seed, NULL));
@@ -193,7 +193,7 @@ static PetscErrorCode SweepBaselines(SlimSweep sw)
     ierr = SlimRKCreate(sw->fam[0], sw->fam[0]->theta, sw->base[i], &rk);
     PetscCall(PetscPopErrorHandler());
     PetscCall(SlimRKDestroy(&rk));
-    PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_ARG_UNKNOWN_TYPE, "-sweep_baselines: unknown baseline type '%s' (PETSc TSRK types: 1fe, 2a, 2b, 3, 3bs, 4, 5f, 5dp, 5bs, 6vr, 7vr, 8vr; symplectic: sympl1, sympl2, sympl3, sympl4; or none)", sw->base[i]);
+    PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_ARG_UNKNOWN_TYPE, "-sweep_baselines: unknown baseline type '%s' (PETSc TSRK types: " SLIM_RK_TSRK_TYPES "; symplectic: sympl1, sympl2, sympl3, sympl4; or none)", sw->base[i]);
   }
   PetscFunctionReturn(0);
 }

@@ -13,7 +13,8 @@ typedef struct _n_SlimRK *SlimRK;
 /* Called at step 0 and then every `stride` steps with the current state. */
 typedef PetscErrorCode (*SlimRKMonitorFn)(PetscInt step, PetscReal t, const PetscReal q[], const PetscReal v[], void *ctx);
 
-/* The symplectic baseline types, for help and error messages. */
+/* The baseline types, for help and error messages: PETSc's TSRK types and the symplectic ones. */
+#define SLIM_RK_TSRK_TYPES       "1fe, 2a, 2b, 3, 3bs, 4, 5f, 5dp, 5bs, 6vr, 7vr, 8vr"
 #define SLIM_RK_SYMPLECTIC_TYPES "sympl1 symplectic Euler, sympl2 velocity Verlet, sympl3 Ruth order 3, sympl4 Forest-Ruth order 4"
 
 /* rktype is a TSRKType name, e.g. "2a" (RK2, Heun) or "4" (classical RK4), or one of

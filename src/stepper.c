@@ -379,6 +379,17 @@ PetscErrorCode SlimStepperGetResidualSum(SlimStepper st, PetscInt b, PetscReal *
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SlimErrorFloor(SlimFamily fam, PetscInt N, PetscReal solve, PetscReal user, PetscReal *floor)
+{
+  PetscReal scale = PETSC_SMALL;
+
+  PetscFunctionBeginUser;
+  for (PetscInt a = 0; a < fam->dof; a++) scale = PetscMax(scale, PetscAbsReal(fam->q0[a]));
+  if (PetscIsInfOrNanReal(solve)) solve = 0;
+  *floor = PetscMax(user * scale, SLIM_STEP_FLOOR_SAFETY * PetscMax(solve, N * SLIM_STEP_ROUNDOFF * PETSC_MACHINE_EPSILON * scale));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SlimStepperSetSensitivities(SlimStepper st, PetscBool on)
 {
   const PetscInt n = st->n, d = st->dof, np = st->np;

@@ -66,12 +66,11 @@ static PetscErrorCode WriteDefinitions(SlimTaskKind k)
   for (PetscInt i = 0; i < k->n; i++) {
     PetscInt         pi = sw->group_point[i / sw->nbase];
     const SlimPoint *p  = &sw->points[pi];
-    SlimFamily       f  = sw->fam[p->family];
-    PetscReal        q0 = PETSC_SMALL;
+    PetscReal        floor;
 
     /* an explicit step has no solver tolerance: only its round-off, ~eps per step */
-    for (PetscInt a = 0; a < f->dof; a++) q0 = PetscMax(q0, PetscAbsReal(f->q0[a]));
-    d[i] = (BaselineDef){i / sw->nbase, pi, sw->famname[p->family], sw->base[i % sw->nbase], p->dt, p->N, p->N * p->dt, SLIM_STEP_FLOOR_SAFETY * p->N * PETSC_MACHINE_EPSILON * q0};
+    PetscCall(SlimErrorFloor(sw->fam[p->family], p->N, 0, 0, &floor));
+    d[i] = (BaselineDef){i / sw->nbase, pi, sw->famname[p->family], sw->base[i % sw->nbase], p->dt, p->N, p->N * p->dt, floor};
   }
   ierr = SlimResultKindWriteDefinitions(k, d);
   PetscCall(PetscFree(d));

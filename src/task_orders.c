@@ -121,20 +121,6 @@ PetscErrorCode SlimOrdersDefine(SlimHarness h)
   PetscFunctionReturn(0);
 }
 
-/* Errors at the level the step solver leaves say nothing about the order: at or below
- * max(-sweep_order_floor, the solver's floor for the point's N steps) x max|q0| they are left out. */
-static PetscErrorCode Floor(SlimHarness h, const SlimPoint *p, PetscReal rsum, PetscReal *floor)
-{
-  SlimFamily fam   = h->sw->fam[p->family];
-  PetscReal  scale = 0, solve = PetscIsInfOrNanReal(rsum) ? 0 : rsum;
-
-  PetscFunctionBeginUser;
-  for (PetscInt a = 0; a < fam->dof; a++) scale = PetscMax(scale, PetscAbsReal(fam->q0[a]));
-  scale  = PetscMax(scale, PETSC_SMALL);
-  *floor = PetscMax(h->order_floor * scale, SLIM_STEP_FLOOR_SAFETY * PetscMax(solve, p->N * SLIM_STEP_ROUNDOFF * PETSC_MACHINE_EPSILON * scale));
-  PetscFunctionReturn(0);
-}
-
 /* work arrays of npoints for one row */
 typedef struct {
   PetscReal *dt, *e, *floor;
@@ -200,7 +186,8 @@ PetscErrorCode SlimOrdersWrite(SlimHarness h)
   PetscCall(SlimOutputReadColumn(h->out, "points", "solve_residual", rsum));
   for (PetscInt i = 0; i < sw->npoints; i++) {
     rows[i] = i, m[i].order_mark = -1;
-    PetscCall(Floor(h, &sw->points[i], rsum[i], &m[i].err_floor));
+    /* errors at the level the step solves left say nothing about the order */
+    PetscCall(SlimErrorFloor(sw->fam[sw->points[i].family], sw->points[i].N, rsum[i], h->order_floor, &m[i].err_floor));
   }
   for (PetscInt g = 0; g < os->norder; g++) PetscCall(OrderRowCompute(h, g, err, st, &w, m, &o[g]));
   /* a failed write still frees the work arrays */

@@ -90,6 +90,10 @@ PETSC_EXTERN PetscErrorCode SlimStepperGetSizes(SlimStepper st, PetscInt *r, Pet
 #define SLIM_STEP_FLOOR_SAFETY 10
 #define SLIM_STEP_ROUNDOFF     1 /* eps per step: a linear family's exact update, measured <= 0.41 eps */
 PETSC_EXTERN PetscErrorCode SlimStepperGetResidualSum(SlimStepper st, PetscInt b, PetscReal *sum);
+/* That floor, in units of q, for N steps of family fam whose solves left solve (0, or not finite:
+ * none, e.g. an explicit integration): max(user max|q0|, SLIM_STEP_FLOOR_SAFETY max(solve,
+ * N SLIM_STEP_ROUNDOFF eps max|q0|)); user is -sweep_order_floor, relative to max|q0|. */
+PETSC_EXTERN PetscErrorCode SlimErrorFloor(SlimFamily fam, PetscInt N, PetscReal solve, PetscReal user, PetscReal *floor);
 
 /* Forward sensitivities with respect to the family parameters, for exact gradients of fits:
  * every step also solves the differentiated step equations (the step's Jacobian at the

@@ -41,7 +41,7 @@ struct _n_SlimStepper {
   PetscReal      dt, t;
   PetscInt       step;
   SlimSolverType solver;
-  PetscReal      rtol, atol, stol, xtol; /* per-trajectory convergence test, see SlimStepConverged() */
+  PetscReal      rtol, atol, stol, xtol; /* per-trajectory convergence test, see ConvergedKernel() */
   PetscInt       maxit;
   PetscBool      setup, jac_valid, lu_valid; /* cached Jacobian (SNES) / LU factors (dense) of a linear family */
   /* quadrature scaled to dt, with the products the kernel needs precomputed */
@@ -106,7 +106,6 @@ PETSC_INTERN void           SlimStepJacobian(SlimStepper, const PetscReal *, Pet
 PETSC_INTERN void           SlimStepStoreImpulseRow(SlimStepper, PetscInt, const PetscReal *);
 PETSC_INTERN void           SlimStepEndUpdate(SlimStepper, PetscInt, const PetscReal *, const PetscReal *);
 PETSC_INTERN PetscErrorCode SlimStepSensitivity(SlimStepper, PetscInt, const PetscReal *);
-PETSC_INTERN PetscBool      SlimStepConverged(SlimStepper, PetscInt, PetscInt, const PetscReal *, const PetscReal *, const PetscReal *);
 PETSC_INTERN void           SlimStepPredict(SlimStepper, PetscInt, PetscReal *);
 PETSC_INTERN void           SlimStepAccept(SlimStepper, PetscInt, const PetscReal *);
 PETSC_INTERN void           SlimStepMarkFailed(SlimStepper, PetscInt, SNESConvergedReason);

@@ -218,21 +218,6 @@ void SlimStepMarkFailed(SlimStepper st, PetscInt b, SNESConvergedReason reason)
   st->stats.nfailed++;
 }
 
-/* Per-trajectory convergence test at Newton iteration it, on the infinity norms of its residual
- * block |R|, of its unknowns |X| and of the Newton update that produced them |dX|. M is the
- * largest sum of absolute terms in a residual row, so tolerances are relative to what the
- * residual can resolve in floating point, not to how good the predictor was. Converged if
- *   |R| <= atol or |R| <= rtol M                   (solved to round-off), or
- *   |dX| <= xtol |X| and |R| <= stol M             (Newton converges quadratically: after an
- *                                                    update of relative size xtol the error is
- *                                                    ~xtol^2, below what |R| can show), or
- *   a linear family after its (exact) first update, |R| <= stol M.
- * Divergence (iteration limit, non-finite residual) is decided by the caller. */
-PetscBool SlimStepConverged(SlimStepper st, PetscInt b, PetscInt it, const PetscReal *Rb, const PetscReal *Xb, const PetscReal *dXb)
-{
-  return ConvergedKernel(st, b, it, Rb, Xb, dXb, st->bs);
-}
-
 /* Predictor weights: the new step's node x_k is x_k + 2 in the previous step's reference
  * coordinate; Lagrange interpolation through npred of the previous step's nodes (equispaced
  * indices, both end points included: the prediction passes through q_n exactly). Interpolating

@@ -128,7 +128,16 @@ SLIM_ALWAYS_INLINE void JacobianKernel(SlimStepper st, const PetscReal *nd, Pets
 }
 
 
-/* Per-trajectory convergence test (see SlimStepConverged() in stepkernel.c); a converged
+/* Per-trajectory convergence test at Newton iteration it, on the infinity norms of its residual
+ * block |R|, of its node values |X| = |q_n + Z| and of the Newton update that produced them
+ * |dX|. M is the largest sum of absolute terms in a residual row, so tolerances are relative to what the
+ * residual can resolve in floating point, not to how good the predictor was. Converged if
+ *   |R| <= atol or |R| <= rtol M                   (solved to round-off), or
+ *   |dX| <= xtol |X| and |R| <= stol M             (Newton converges quadratically: after an
+ *                                                    update of relative size xtol the error is
+ *                                                    ~xtol^2, below what |R| can show), or
+ *   a linear family after its (exact) first update, |R| <= stol M.
+ * Divergence (iteration limit, non-finite residual) is decided by the caller. A converged
  * trajectory adds |R|/M |Z| of its accepted iterate to rsum (the a-posteriori size, in units of
  * q, of what the step solve left, SlimStepperGetResidualSum()). */
 SLIM_ALWAYS_INLINE PetscBool ConvergedKernel(SlimStepper st, PetscInt b, PetscInt it, const PetscReal *Rb, const PetscReal *Xb, const PetscReal *dXb, const PetscInt bs)
